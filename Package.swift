@@ -1,0 +1,48 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "netobs",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "netobs-agent", targets: ["NetobsAgentMain"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System libraries and the record layout shared with the kernel programs.
+        .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf",
+                       providers: [.apt(["libbpf-dev", "libelf-dev"])]),
+        .systemLibrary(name: "CNetobsLayout"),
+
+        // BPF objects compiled from bpf/*.bpf.c at build time and embedded in the binary.
+        .plugin(name: "BPFObjectsPlugin", capability: .buildTool()),
+        .target(name: "NetobsPrograms", plugins: ["BPFObjectsPlugin"]),
+
+        // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
+        .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
+        // Pure logic: decoding kernel records, interval deltas, JSON lines.
+        .target(name: "NetobsRecords", dependencies: ["CNetobsLayout"]),
+        // The agent: loads the programs, polls maps and ring buffers, emits records.
+        .target(name: "NetobsAgent",
+                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
+        .executableTarget(name: "NetobsAgentMain",
+                          dependencies: ["NetobsAgent",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
+        .target(name: "NodeLab"),
+
+        // The controller/agent wire protocol: frames and messages, pure encode/decode (no I/O).
+        .target(name: "NetobsWire"),
+
+        .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
+        .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),
+        .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
+                    resources: [.copy("Vectors")]),
+        .testTarget(name: "KernelTests",
+                    dependencies: ["NetobsKernel", "NetobsPrograms", "NodeLab", "NetobsRecords"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

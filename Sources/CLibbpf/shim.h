@@ -1,0 +1,54 @@
+#ifndef NETOBS_CLIBBPF_SHIM_H
+#define NETOBS_CLIBBPF_SHIM_H
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+/* Swift cannot call a C variadic callback: libbpf's print callback is installed here and
+ * forwards each formatted line to a plain function pointer set from Swift. */
+typedef void (*netobs_libbpf_line_fn)(int level, const char *line);
+
+/* A function-local static: Swift does not emit a header's file-scope static variables. */
+static inline netobs_libbpf_line_fn *netobs_libbpf_line_sink(void)
+{
+    static netobs_libbpf_line_fn sink;
+    return &sink;
+}
+
+static inline int netobs_libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+    char line[2048];
+    vsnprintf(line, sizeof(line), fmt, args);
+    netobs_libbpf_line_fn sink = *netobs_libbpf_line_sink();
+    if (sink)
+        sink((int)level, line);
+    return 0;
+}
+
+static inline void netobs_libbpf_install_print(netobs_libbpf_line_fn sink)
+{
+    *netobs_libbpf_line_sink() = sink;
+    libbpf_set_print(netobs_libbpf_print);
+}
+
+/* btf_enum() and friends are static inline in btf.h; wrap the ones Swift needs. */
+static inline const char *netobs_btf_enum_name(const struct btf *btf, const struct btf_type *t, int i)
+{
+    if (btf_is_enum(t))
+        return btf__name_by_offset(btf, btf_enum(t)[i].name_off);
+    return btf__name_by_offset(btf, btf_enum64(t)[i].name_off);
+}
+
+static inline long long netobs_btf_enum_value(const struct btf_type *t, int i)
+{
+    if (btf_is_enum(t))
+        return btf_enum(t)[i].val;
+    return (long long)btf_enum64_value(&btf_enum64(t)[i]);
+}
+
+static inline int netobs_btf_vlen(const struct btf_type *t) { return btf_vlen(t); }
+static inline int netobs_btf_is_any_enum(const struct btf_type *t) { return btf_is_any_enum(t); }
+
+#endif

@@ -1,0 +1,49 @@
+import NetobsRecords
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netobs-agent --standalone`: no controller; one JSON object per line on stdout at every
+/// flush interval, until SIGINT or SIGTERM (then a last flush).
+public enum StandaloneAgent {
+    private static let stopRequested = Atomic<Bool>(false)
+
+    public static func run(options: L4Collector.Options, intervalNs: UInt64) throws {
+        let collector = try L4Collector(options: options)
+        for line in collector.disabled { AgentLog.warning(line) }
+        AgentLog.info("collecting on node \(options.node), flushing every \(intervalNs / 1_000_000) ms")
+        signal(SIGINT) { _ in StandaloneAgent.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in StandaloneAgent.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGPIPE, SIG_IGN)
+
+        var nextFlush = Clock.monotonicNs() + intervalNs
+        while !stopRequested.load(ordering: .relaxed) {
+            let now = Clock.monotonicNs()
+            if now >= nextFlush {
+                try emit(collector.flush())
+                nextFlush += intervalNs
+                if nextFlush <= now { nextFlush = now + intervalNs } // we fell behind: skip ahead
+                continue
+            }
+            try collector.poll(timeoutMs: Int32(min(100, (nextFlush - now) / 1_000_000 + 1)))
+        }
+        try emit(collector.flush())
+        collector.close()
+        AgentLog.info("stopped")
+    }
+
+    private static func emit(_ records: [Record]) throws {
+        guard !records.isEmpty else { return }
+        var text = ""
+        for record in records {
+            text += JSONLineWriter.line(record)
+            text += "\n"
+        }
+        if !FDWriter.write(text, to: 1) { throw OutputClosed() }
+    }
+
+    struct OutputClosed: Error, CustomStringConvertible {
+        var description: String { "stdout was closed" }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import NetobsAgent
+import NetobsKernel
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct AgentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "netobs-agent",
+        abstract: "eBPF network observability node agent.",
+        discussion: """
+            Loads the netobs kernel programs (carried inside this binary) and reports every TCP and \
+            UDP flow of the node with the process and container that own it.
+
+            With --standalone, records are printed as JSON lines on stdout at each --interval; \
+            messages go to stderr. Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, \
+            CAP_SYS_RESOURCE) and a kernel with BTF.
+            """)
+
+    @Flag(help: "Run without a controller and print records as JSON lines on stdout.")
+    var standalone = false
+
+    @Option(help: "Flush interval, e.g. 1s, 500ms, 2m.", transform: Duration.parse)
+    var interval: Duration = .seconds(1)
+
+    @Option(help: "Node name put in every record (default: the host name).")
+    var node: String?
+
+    @Option(help: "cgroup v2 mount to attach the UDP address hooks to (default: from /proc/mounts).")
+    var cgroupRoot: String?
+
+    @Option(help: "Forget a UDP flow after this long without traffic.", transform: Duration.parse)
+    var udpIdleTimeout: Duration = .seconds(60)
+
+    func validate() throws {
+        guard standalone else {
+            throw ValidationError("say --standalone (the controller connection is not available yet)")
+        }
+        guard interval.nanoseconds >= 10_000_000 else {
+            throw ValidationError("--interval must be at least 10ms")
+        }
+    }
+
+    func run() throws {
+        do {
+            try Preflight.check()
+            let options = L4Collector.Options(node: node ?? Self.hostName(),
+                                              cgroupRoot: cgroupRoot ?? CgroupMount.v2Root(),
+                                              udpIdleTimeoutNs: udpIdleTimeout.nanoseconds)
+            try StandaloneAgent.run(options: options, intervalNs: interval.nanoseconds)
+        } catch let failure as Preflight.Failure {
+            AgentLog.error(failure.description)
+            throw ExitCode(2)
+        } catch {
+            AgentLog.error("\(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    static func hostName() -> String {
+        var buf = [CChar](repeating: 0, count: 256)
+        gethostname(&buf, buf.count)
+        return String(cString: buf)
+    }
+}

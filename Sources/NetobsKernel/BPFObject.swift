@@ -1,0 +1,86 @@
+import CLibbpf
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A BPF object file opened from bytes: its programs and maps, loaded into the kernel on
+/// `load()`, freed (programs detached, maps released unless shared) on `close()` or deinit.
+public final class BPFObject {
+    private var handle: OpaquePointer?
+    private var links: [BPFLink] = []
+    private let bytes: [UInt8] // libbpf keeps pointers into the image until close
+    public let name: String
+
+    public init(bytes: [UInt8], name: String) throws {
+        self.name = name
+        self.bytes = bytes
+        LibbpfLog.install()
+        var handle: OpaquePointer?
+        var err: Int32 = 0
+        let (_, log) = name.withCString { cname in
+            LibbpfLog.capturing {
+                var opts = bpf_object_open_opts()
+                opts.sz = MemoryLayout<bpf_object_open_opts>.size
+                opts.object_name = cname
+                handle = self.bytes.withUnsafeBytes { raw in
+                    bpf_object__open_mem(raw.baseAddress, raw.count, &opts)
+                }
+                err = Int32(libbpf_get_error(UnsafeRawPointer(handle)))
+            }
+        }
+        guard let handle, err == 0 else {
+            throw KernelError("opening BPF object \(name)", errno: err == 0 ? errno : err, log: log)
+        }
+        self.handle = handle
+    }
+
+    deinit { close() }
+
+    public var programs: [BPFProgram] {
+        guard let handle else { return [] }
+        var result: [BPFProgram] = []
+        var prog = bpf_object__next_program(handle, nil)
+        while let p = prog {
+            result.append(BPFProgram(p))
+            prog = bpf_object__next_program(handle, p)
+        }
+        return result
+    }
+
+    public func program(named name: String) -> BPFProgram? {
+        guard let handle, let p = bpf_object__find_program_by_name(handle, name) else { return nil }
+        return BPFProgram(p)
+    }
+
+    public func map(named name: String) throws -> BPFMap {
+        guard let handle, let m = bpf_object__find_map_by_name(handle, name) else {
+            throw KernelError("finding map \(name) in \(self.name)", errno: ENOENT)
+        }
+        return BPFMap(m)
+    }
+
+    /// Loads every program marked for autoload; a verifier rejection carries its log.
+    public func load() throws {
+        guard let handle else { throw KernelError("loading \(name) (closed)", errno: EBADF) }
+        let (rc, log) = LibbpfLog.capturing { bpf_object__load(handle) }
+        if rc != 0 { throw KernelError("loading BPF object \(name)", errno: rc, log: log) }
+    }
+
+    /// Attaches a loaded program by its section (tp_btf/..., raw_tp/...), kept until close.
+    public func attach(_ program: BPFProgram) throws {
+        links.append(try program.attach())
+    }
+
+    /// Attaches a cgroup program (cgroup/sendmsg4, ...) to the cgroup at `path`.
+    public func attach(_ program: BPFProgram, cgroup path: String) throws {
+        links.append(try program.attach(cgroup: path))
+    }
+
+    /// Detaches every program and frees the object. Idempotent.
+    public func close() {
+        for link in links { link.destroy() }
+        links.removeAll()
+        if let handle { bpf_object__close(handle) }
+        handle = nil
+    }
+}

@@ -1,0 +1,142 @@
+/* Record layouts shared by the kernel programs (bpf/NAME.bpf.c) and the Swift agent.
+ *
+ * The agent imports this header as the CNetobsLayout module and reads map values and
+ * ring buffer samples through these exact structs, so a layout change is one edit here.
+ * Every struct is padded explicitly so that BPF and x86_64 agree byte for byte.
+ */
+#ifndef NETOBS_LAYOUT_H
+#define NETOBS_LAYOUT_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define NETOBS_COMM_LEN 16
+#define NETOBS_TRANSITIONS 8 /* a TCP life has at most ~7 transitions */
+
+/* Role of the local end of a connection. */
+enum netobs_role {
+    NETOBS_ROLE_UNKNOWN = 0, /* seen first mid-life (the agent started later) */
+    NETOBS_ROLE_CLIENT = 1,  /* active open: connect() */
+    NETOBS_ROLE_SERVER = 2,  /* passive open: accepted from a listener */
+};
+
+/* Why an event could not be recorded. Indexes of the netobs_losses per-CPU array. */
+enum netobs_loss {
+    NETOBS_LOSS_TCP_FLOW_MAP_FULL = 0,
+    NETOBS_LOSS_TCP_TUPLE_MAP_FULL = 1,
+    NETOBS_LOSS_UDP_FLOW_MAP_FULL = 2,
+    NETOBS_LOSS_RINGBUF_FULL = 3,   /* closed-flow record kept in the map instead */
+    NETOBS_LOSS_UDP_HINT_MAP_FULL = 4,
+    NETOBS_LOSS_DROP_UNATTRIBUTED = 5, /* a TCP drop with no known flow (not a data loss) */
+    NETOBS_LOSS_COUNT = 6,
+};
+
+/* Both ends of a socket, as the local process sees them. Addresses are network byte
+ * order; IPv4 uses the first 4 bytes. Ports are host byte order. */
+struct netobs_endpoints {
+    __u8 local_addr[16];
+    __u8 remote_addr[16];
+    __u16 local_port;
+    __u16 remote_port;
+    __u8 ip_version; /* 4 or 6 */
+    __u8 protocol;   /* IPPROTO_TCP or IPPROTO_UDP */
+    __u8 role;       /* enum netobs_role */
+    __u8 _pad0;
+    __u32 netns;     /* network namespace inode */
+    __u32 _pad1;
+};
+
+/* The process and container that own the socket. */
+struct netobs_owner {
+    __u32 pid;       /* tgid of the first process-context event */
+    __u32 _pad0;
+    __u64 cgroup_id; /* cgroup v2 id of the socket (sk_cgrp_data), kubelet pod/container */
+    char comm[NETOBS_COMM_LEN];
+};
+
+struct netobs_transition {
+    __u64 ts_ns;          /* bpf_ktime_get_ns() at the transition */
+    __u64 old_state_ns;   /* time spent in the old state (0 when the old state began unseen) */
+    __u8 old_state;       /* kernel TCP_* state numbers */
+    __u8 new_state;
+    __u8 _pad[6];
+};
+
+/* Per-socket TCP aggregate, keyed by the struct sock pointer in netobs_tcp_flows.
+ * Counters are cumulative since the flow was first seen; the agent takes deltas. */
+struct netobs_tcp_flow {
+    __u64 sock;            /* the key: struct sock address, unique while the flow lives */
+    struct netobs_endpoints ep;
+    struct netobs_owner owner;
+    __u64 start_ns;        /* first transition (or first event) seen */
+    __u64 state_since_ns;  /* when the current state began (0 = unseen) */
+    __u64 closed_ns;       /* set on the transition to CLOSE */
+    __u64 tx_bytes;
+    __u64 rx_bytes;
+    __u64 tx_calls;        /* send calls that moved data */
+    __u64 rx_calls;
+    __u64 drop_reasons[2]; /* bitmap of skb_drop_reason values < 128 seen */
+    __u32 retransmits;     /* retransmitted segments */
+    __u32 tlp;             /* tail loss probes sent */
+    __u32 drops;           /* kfree_skb drops attributed to the flow */
+    __u32 last_drop_reason;
+    __u32 srtt_us;         /* last smoothed RTT (tcp_sock srtt_us >> 3) */
+    __u32 rtt_slot_epoch[2]; /* interval epoch whose RTT range each slot holds */
+    __u32 rtt_min_us[2];   /* slot = epoch & 1: the agent reads the ended epoch's slot */
+    __u32 rtt_max_us[2];   /* while the kernel fills the other one */
+    __u32 tlp_high_seq;    /* last TLP episode seen, to count each probe once */
+    __u32 sk_err;          /* socket error at close (e.g. ECONNREFUSED) */
+    __u32 _pad2;
+    __u32 transition_count;
+    __u8 state;            /* current kernel TCP state */
+    __u8 owner_set;        /* owner came from a process-context event */
+    __u8 _pad[2];
+    struct netobs_transition transitions[NETOBS_TRANSITIONS]; /* ring, index count % N */
+};
+
+/* Key of the tuple index, to attribute drops of packets that carry no socket. */
+struct netobs_tuple {
+    __u8 local_addr[16];
+    __u8 remote_addr[16];
+    __u16 local_port;
+    __u16 remote_port;
+    __u32 netns;
+};
+
+/* UDP has no connection: a flow is (socket, peer). */
+struct netobs_udp_key {
+    __u64 sock;
+    __u8 remote_addr[16];
+    __u16 remote_port;
+    __u8 ip_version;
+    __u8 _pad[5];
+};
+
+struct netobs_udp_flow {
+    struct netobs_endpoints ep;
+    struct netobs_owner owner;
+    __u64 first_ns;
+    __u64 last_ns;
+    __u64 tx_bytes;
+    __u64 rx_bytes;
+    __u64 tx_packets;
+    __u64 rx_packets;
+};
+
+/* Peer of an unconnected UDP send/receive, noted by the cgroup sock_addr hooks for the
+ * sock_{send,recv}_length tracepoint that follows on the same thread. */
+struct netobs_udp_peer {
+    __u8 addr[16];
+    __u16 port;
+    __u8 ip_version;
+    __u8 _pad[5];
+};
+
+/* Settings the agent writes at run time (the .data.netobs_config map, key 0). */
+struct netobs_config {
+    __u32 rtt_epoch; /* bumped by the agent at every flush */
+    __u32 _pad;
+};
+
+#endif
