@@ -20,6 +20,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_P_IPV6 0x86DD
 #define MSG_PEEK 2
 #define EEXIST 17
+#define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -455,6 +456,17 @@ int BPF_PROG(netobs_recv, struct sock *sk, int ret, int flags)
 
 /* ---------------------------------------------------------------- loss signals */
 
+/* A retransmission sent by the loss probe timer: the pending timer event is the loss probe
+ * and it has expired (tcp_write_timer_handler runs only then). A fast retransmission while a
+ * probe is merely scheduled has an expiry in the future. */
+static __always_inline bool is_loss_probe(const struct tcp_sock *tp)
+{
+    if (tp->inet_conn.icsk_pending != ICSK_TIME_LOSS_PROBE)
+        return false;
+    unsigned long expires = tp->inet_conn.icsk_retransmit_timer.expires;
+    return (long)(bpf_jiffies64() - expires) >= 0;
+}
+
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
 {
@@ -467,8 +479,16 @@ int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff 
     __u16 segs = BPF_CORE_READ(cb, tcp_gso_segs);
     __sync_fetch_and_add(&f->retransmits, segs ? segs : 1);
     struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
-    if (tp)
+    if (!tp)
+        return 0;
+    if (is_loss_probe(tp)) {
+        /* The kernel records this probe in tlp_high_seq (= snd_nxt) right after; note the
+         * same value so that note_tlp does not count it again. */
+        f->tlp_high_seq = tp->snd_nxt;
+        __sync_fetch_and_add(&f->tlp, 1);
+    } else {
         note_tlp(f, tp);
+    }
     return 0;
 }
 

@@ -11,11 +11,17 @@ public final class L4Collector {
         public var node: String
         public var cgroupRoot: String?
         public var udpIdleTimeoutNs: UInt64
+        /// Capacity of the kernel flow maps; past it, new flows are counted as lost.
+        public var maxTCPFlows: Int
+        public var maxUDPFlows: Int
 
-        public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000) {
+        public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000,
+                    maxTCPFlows: Int = 65536, maxUDPFlows: Int = 65536) {
             self.node = node
             self.cgroupRoot = cgroupRoot
             self.udpIdleTimeoutNs = udpIdleTimeoutNs
+            self.maxTCPFlows = maxTCPFlows
+            self.maxUDPFlows = maxUDPFlows
         }
     }
 
@@ -51,6 +57,9 @@ public final class L4Collector {
                 disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
             }
         }
+        try object.map(named: L4Programs.Maps.tcpFlows).setMaxEntries(options.maxTCPFlows)
+        try object.map(named: L4Programs.Maps.tcpTuples).setMaxEntries(options.maxTCPFlows)
+        try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
         try object.load()
         for program in object.programs where program.autoload {
             if program.isCgroupProgram, let root = options.cgroupRoot {

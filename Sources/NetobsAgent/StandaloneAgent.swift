@@ -13,6 +13,7 @@ public enum StandaloneAgent {
         let collector = try L4Collector(options: options)
         for line in collector.disabled { AgentLog.warning(line) }
         AgentLog.info("collecting on node \(options.node), flushing every \(intervalNs / 1_000_000) ms")
+        unblockStopSignals()
         signal(SIGINT) { _ in StandaloneAgent.stopRequested.store(true, ordering: .relaxed) }
         signal(SIGTERM) { _ in StandaloneAgent.stopRequested.store(true, ordering: .relaxed) }
         signal(SIGPIPE, SIG_IGN)
@@ -31,6 +32,15 @@ public enum StandaloneAgent {
         try emit(collector.flush())
         collector.close()
         AgentLog.info("stopped")
+    }
+
+    /// A parent may have left SIGINT/SIGTERM blocked in the mask we inherited.
+    private static func unblockStopSignals() {
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGINT)
+        sigaddset(&set, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
     }
 
     private static func emit(_ records: [Record]) throws {

@@ -34,7 +34,16 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Forget a UDP flow after this long without traffic.", transform: Duration.parse)
     var udpIdleTimeout: Duration = .seconds(60)
 
+    @Option(help: "Capacity of the kernel TCP flow table; flows past it are counted as lost.")
+    var maxTcpFlows = 65536
+
+    @Option(help: "Capacity of the kernel UDP flow table; flows past it are counted as lost.")
+    var maxUdpFlows = 65536
+
     func validate() throws {
+        guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
+            throw ValidationError("flow table capacities must be between 1 and 4000000")
+        }
         guard standalone else {
             throw ValidationError("say --standalone (the controller connection is not available yet)")
         }
@@ -48,7 +57,8 @@ struct AgentCommand: ParsableCommand {
             try Preflight.check()
             let options = L4Collector.Options(node: node ?? Self.hostName(),
                                               cgroupRoot: cgroupRoot ?? CgroupMount.v2Root(),
-                                              udpIdleTimeoutNs: udpIdleTimeout.nanoseconds)
+                                              udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,
+                                              maxTCPFlows: maxTcpFlows, maxUDPFlows: maxUdpFlows)
             try StandaloneAgent.run(options: options, intervalNs: interval.nanoseconds)
         } catch let failure as Preflight.Failure {
             AgentLog.error(failure.description)

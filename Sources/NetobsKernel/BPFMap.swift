@@ -36,6 +36,12 @@ public struct BPFMap: @unchecked Sendable {
 
     static func roundUp8(_ n: Int) -> Int { (n + 7) & ~7 }
 
+    /// Sizes the map; call before `BPFObject.load()`.
+    public func setMaxEntries(_ count: Int) throws {
+        let rc = bpf_map__set_max_entries(handle, UInt32(count))
+        if rc != 0 { throw KernelError("sizing map \(name) to \(count) entries", errno: rc) }
+    }
+
     /// Reuses an existing map (from a previous object or a pinned path) instead of creating
     /// one at load: how state survives a program swap. Call before `BPFObject.load()`.
     public func reuse(fd existing: Int32) throws {

@@ -1,0 +1,86 @@
+/// A consumer's request for the cluster-wide stream. Each filter is an exact match; the empty string
+/// means "any". The frame's correlation id names the subscription: its StreamBatches reply to it.
+public struct Subscribe: WireMessage {
+    public static let type = MessageType.subscribe
+    public static let version: UInt16 = 1
+
+    public var namespace: String
+    public var pod: String
+    public var service: String
+    /// Record kind: "tcp", "udp", "http", "dns", "anomaly", ...
+    public var kind: String
+    /// Application protocol, e.g. "http" or "dns".
+    public var `protocol`: String
+    /// Outcome, e.g. an HTTP status "503" or class "5xx", or a DNS rcode "NXDOMAIN".
+    public var status: String
+    public var anomaliesOnly: Bool
+
+    public init(namespace: String = "", pod: String = "", service: String = "", kind: String = "",
+                protocol: String = "", status: String = "", anomaliesOnly: Bool = false) {
+        self.namespace = namespace
+        self.pod = pod
+        self.service = service
+        self.kind = kind
+        self.protocol = `protocol`
+        self.status = status
+        self.anomaliesOnly = anomaliesOnly
+    }
+
+    public func encode(into w: inout ByteWriter) throws(WireError) {
+        try w.string(namespace, limit: Limits.label, field: "subscribe.namespace")
+        try w.string(pod, limit: Limits.name, field: "subscribe.pod")
+        try w.string(service, limit: Limits.name, field: "subscribe.service")
+        try w.string(kind, limit: Limits.label, field: "subscribe.kind")
+        try w.string(`protocol`, limit: Limits.label, field: "subscribe.protocol")
+        try w.string(status, limit: Limits.label, field: "subscribe.status")
+        w.bool(anomaliesOnly)
+        w.noTaggedFields()
+    }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        namespace = try r.string(limit: Limits.label, "subscribe.namespace")
+        pod = try r.string(limit: Limits.name, "subscribe.pod")
+        service = try r.string(limit: Limits.name, "subscribe.service")
+        kind = try r.string(limit: Limits.label, "subscribe.kind")
+        `protocol` = try r.string(limit: Limits.label, "subscribe.protocol")
+        status = try r.string(limit: Limits.label, "subscribe.status")
+        anomaliesOnly = try r.bool("subscribe.anomalies_only")
+        try r.taggedFields("subscribe.tagged")
+    }
+}
+
+/// Records for one subscription, already joined with topology.
+public struct StreamBatch: WireMessage {
+    public static let type = MessageType.streamBatch
+    public static let version: UInt16 = 1
+
+    /// Per subscription, starting at 1, so a consumer can see gaps.
+    public var sequence: UInt64
+    /// Records the controller dropped for this subscriber (it was too slow) since the previous batch.
+    public var dropped: UInt64
+    public var format: RecordFormat
+    public var records: [[UInt8]]
+
+    public init(sequence: UInt64, dropped: UInt64 = 0, format: RecordFormat = .jsonLines, records: [[UInt8]]) {
+        self.sequence = sequence
+        self.dropped = dropped
+        self.format = format
+        self.records = records
+    }
+
+    public func encode(into w: inout ByteWriter) throws(WireError) {
+        w.u64(sequence)
+        w.u64(dropped)
+        w.u8(format.rawValue)
+        try w.records(records, "stream_batch.records")
+        w.noTaggedFields()
+    }
+
+    public init(from r: inout ByteReader) throws(WireError) {
+        sequence = try r.u64("stream_batch.sequence")
+        dropped = try r.u64("stream_batch.dropped")
+        format = RecordFormat(rawValue: try r.u8("stream_batch.format"))
+        records = try r.records("stream_batch.records")
+        try r.taggedFields("stream_batch.tagged")
+    }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: setup, build, every test (the kernel tests run for
+# real, as root, in network namespaces).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+
+scripts/setup.sh
+scripts/lab-clean.sh >/dev/null 2>&1 || true   # leftovers of an interrupted earlier run
+
+swift build --build-tests
+# Kernel tests share the kernel and the lab: run them one at a time.
+swift test --skip-build --no-parallel
