@@ -14,7 +14,8 @@ let package = Package(
         // System libraries and the record layout shared with the kernel programs.
         .systemLibrary(name: "CLibbpf", pkgConfig: "libbpf",
                        providers: [.apt(["libbpf-dev", "libelf-dev"])]),
-        .systemLibrary(name: "CNetobsLayout"),
+        // A C target (not a bare module map) so that edits of the header rebuild its users.
+        .target(name: "CNetobsLayout", path: "bpf", sources: ["netobs_layout.c"], publicHeadersPath: "."),
 
         // BPF objects compiled from bpf/*.bpf.c at build time and embedded in the binary.
         .plugin(name: "BPFObjectsPlugin", capability: .buildTool()),

@@ -22,19 +22,30 @@ char LICENSE[] SEC("license") = "GPL";
 #define EEXIST 17
 #define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
 
+/* TCP flows live in socket-local storage: no hashing on the hot paths, and the kernel frees
+ * a flow with its socket. The agent reads them with the netobs_tcp_dump iterator. */
 struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, __u64);
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
     __type(value, struct netobs_tcp_flow);
-} netobs_tcp_flows SEC(".maps");
+} netobs_tcp_store SEC(".maps");
+
+/* Live TCP flows, against netobs_config.max_tcp_flows (socket storage has no capacity of
+ * its own; the cap bounds the agent's memory). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __s64);
+} netobs_tcp_live SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
+    __uint(max_entries, 16384);
     __type(key, struct netobs_tuple);
-    __type(value, __u64);
-} netobs_tcp_tuples SEC(".maps");
+    __type(value, struct netobs_tuple_drops);
+} netobs_tcp_drops SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_HASH);
@@ -53,7 +64,7 @@ struct {
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
-    __uint(max_entries, 4 << 20);
+    __uint(max_entries, 16 << 20);
 } netobs_tcp_closed SEC(".maps");
 
 struct {
@@ -70,14 +81,6 @@ struct {
     __type(value, struct netobs_config);
 } netobs_config SEC(".maps");
 
-/* Scratch space to build a new flow: the value is too large for the BPF stack. */
-struct {
-    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-    __uint(max_entries, 1);
-    __type(key, __u32);
-    __type(value, struct netobs_tcp_flow);
-} netobs_tcp_scratch SEC(".maps");
-
 static __always_inline void count_loss(__u32 which)
 {
     __u64 *n = bpf_map_lookup_elem(&netobs_losses, &which);
@@ -93,19 +96,23 @@ static __always_inline bool is_inet(const struct sock *sk)
 
 static __always_inline void read_endpoints(const struct sock *sk, struct netobs_endpoints *ep)
 {
-    __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-    ep->protocol = BPF_CORE_READ(sk, sk_protocol);
-    ep->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
-    ep->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
-    ep->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-    if (family == AF_INET) {
+    /* Direct BTF loads (tp_btf arguments are typed kernel pointers): no probe-read calls. */
+    const struct sock_common *c = &sk->__sk_common;
+    ep->protocol = sk->sk_protocol;
+    ep->local_port = c->skc_num;
+    ep->remote_port = bpf_ntohs(c->skc_dport);
+    ep->netns = c->skc_net.net->ns.inum;
+    __u32 *local = (__u32 *)ep->local_addr, *remote = (__u32 *)ep->remote_addr;
+    if (c->skc_family == AF_INET) {
         ep->ip_version = 4;
-        bpf_core_read(ep->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
-        bpf_core_read(ep->remote_addr, 4, &sk->__sk_common.skc_daddr);
+        local[0] = c->skc_rcv_saddr;
+        remote[0] = c->skc_daddr;
     } else {
         ep->ip_version = 6;
-        bpf_core_read(ep->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
-        bpf_core_read(ep->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
+        for (int i = 0; i < 4; i++) {
+            local[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
+            remote[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
+        }
     }
 }
 
@@ -113,7 +120,8 @@ static __always_inline void read_endpoints(const struct sock *sk, struct netobs_
  * the owner (accepted sockets inherit the listener's). */
 static __always_inline __u64 socket_cgroup_id(const struct sock *sk)
 {
-    return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
+    struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+    return cg ? cg->kn->id : 0;
 }
 
 static __always_inline void set_owner_from_current(struct netobs_owner *owner)
@@ -122,54 +130,48 @@ static __always_inline void set_owner_from_current(struct netobs_owner *owner)
     bpf_get_current_comm(owner->comm, sizeof(owner->comm));
 }
 
-static __always_inline void tuple_of(const struct netobs_endpoints *ep, struct netobs_tuple *t)
-{
-    __builtin_memcpy(t->local_addr, ep->local_addr, 16);
-    __builtin_memcpy(t->remote_addr, ep->remote_addr, 16);
-    t->local_port = ep->local_port;
-    t->remote_port = ep->remote_port;
-    t->netns = ep->netns;
-}
-
 /* ---------------------------------------------------------------- TCP flows */
 
 static __always_inline struct netobs_tcp_flow *tcp_flow(const struct sock *sk)
 {
-    __u64 key = (__u64)sk;
-    return bpf_map_lookup_elem(&netobs_tcp_flows, &key);
+    return bpf_sk_storage_get(&netobs_tcp_store, (struct sock *)sk, 0, 0);
 }
 
+/* A new flow: the kernel hands out zeroed storage; fill in what the socket says. */
 static __always_inline struct netobs_tcp_flow *tcp_flow_create(const struct sock *sk, __u8 state)
 {
-    __u64 key = (__u64)sk;
     __u32 zero = 0;
-    struct netobs_tcp_flow *n = bpf_map_lookup_elem(&netobs_tcp_scratch, &zero);
-    if (!n)
+    __s64 *live = bpf_map_lookup_elem(&netobs_tcp_live, &zero);
+    struct netobs_config *cfg = bpf_map_lookup_elem(&netobs_config, &zero);
+    if (!live || !cfg)
         return NULL;
-    __builtin_memset(n, 0, sizeof(*n));
-    n->sock = key;
-    n->state = state;
-    read_endpoints(sk, &n->ep);
-    n->owner.cgroup_id = socket_cgroup_id(sk);
-    long err = bpf_map_update_elem(&netobs_tcp_flows, &key, n, BPF_ANY);
-    if (err) {
+    if (cfg->max_tcp_flows && *live >= cfg->max_tcp_flows) {
         count_loss(NETOBS_LOSS_TCP_FLOW_MAP_FULL);
         return NULL;
     }
-    struct netobs_tuple t = {};
-    tuple_of(&n->ep, &t);
-    if (bpf_map_update_elem(&netobs_tcp_tuples, &t, &key, BPF_ANY))
-        count_loss(NETOBS_LOSS_TCP_TUPLE_MAP_FULL);
-    return bpf_map_lookup_elem(&netobs_tcp_flows, &key);
+    struct netobs_tcp_flow *f = bpf_sk_storage_get(&netobs_tcp_store, (struct sock *)sk, 0,
+                                                   BPF_SK_STORAGE_GET_F_CREATE);
+    if (!f) {
+        count_loss(NETOBS_LOSS_TCP_FLOW_MAP_FULL);
+        return NULL;
+    }
+    __sync_fetch_and_add(live, 1);
+    f->sock = (__u64)sk;
+    f->state = state;
+    read_endpoints(sk, &f->ep);
+    f->owner.cgroup_id = socket_cgroup_id(sk);
+    return f;
 }
 
-static __always_inline void tcp_flow_forget(struct netobs_tcp_flow *f)
+/* Storage is per socket, not per connection: a socket that connects again after closing
+ * (connect() after a failed connect) starts a new flow in the same storage. */
+static __always_inline void tcp_flow_reset(struct netobs_tcp_flow *f, const struct sock *sk, __u8 state)
 {
-    struct netobs_tuple t = {};
-    __u64 key = f->sock;
-    tuple_of(&f->ep, &t);
-    bpf_map_delete_elem(&netobs_tcp_tuples, &t);
-    bpf_map_delete_elem(&netobs_tcp_flows, &key);
+    __builtin_memset(f, 0, sizeof(*f));
+    f->sock = (__u64)sk;
+    f->state = state;
+    read_endpoints(sk, &f->ep);
+    f->owner.cgroup_id = socket_cgroup_id(sk);
 }
 
 /* A TLP sets tlp_high_seq until its episode ends: each distinct value is one probe. */
@@ -205,19 +207,21 @@ static __always_inline void note_rtt(struct netobs_tcp_flow *f, const struct tcp
 }
 
 /* Moves a closed flow to user space once. When the ring buffer is full the flow stays in
- * the map with closed_ns set, and the agent collects it from there: counted, not lost. */
+ * the socket's storage, marked, and the agent's iterator collects it: counted, not lost. */
 static __always_inline void tcp_flow_close(struct netobs_tcp_flow *f, const struct sock *sk, __u64 now)
 {
     f->closed_ns = now;
-    f->sk_err = BPF_CORE_READ(sk, sk_err);
+    f->sk_err = sk->sk_err;
     struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
     if (tp)
         note_tlp(f, tp);
-    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), 0)) {
+    /* No wakeup: the agent drains the ring on a short timer, which batches many closes per
+     * read instead of an interrupt-driven wakeup per close. */
+    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), BPF_RB_NO_WAKEUP)) {
         count_loss(NETOBS_LOSS_RINGBUF_FULL);
         return;
     }
-    tcp_flow_forget(f);
+    f->exported = 1;
 }
 
 /* Transitions that only a system call makes: the current task owns the socket. */
@@ -239,12 +243,8 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
     __u64 now = bpf_ktime_get_ns();
     bool begins = newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV;
     struct netobs_tcp_flow *f = tcp_flow(sk);
-    if (f && f->closed_ns && begins) {
-        /* The address was reused before the agent collected the old flow (ring buffer was
-         * full): the old record is already counted as lost. */
-        tcp_flow_forget(f);
-        f = NULL;
-    }
+    if (f && f->closed_ns && begins)
+        tcp_flow_reset(f, sk, oldstate);
     if (!f)
         f = tcp_flow_create(sk, oldstate);
     if (!f)
@@ -274,26 +274,24 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
     f->state = newstate;
     f->state_since_ns = now;
 
-    if (newstate == TCP_ESTABLISHED || newstate == TCP_SYN_SENT) {
-        /* The tuple may have changed since creation (bind/connect fill it in). */
-        struct netobs_tuple tu = {};
-        tuple_of(&f->ep, &tu);
-        __u64 key = f->sock;
-        if (bpf_map_update_elem(&netobs_tcp_tuples, &tu, &key, BPF_ANY))
-            count_loss(NETOBS_LOSS_TCP_TUPLE_MAP_FULL);
-    }
     if (newstate == TCP_CLOSE)
         tcp_flow_close(f, sk, now);
     return 0;
 }
 
-/* A socket freed without a transition to CLOSE still leaves once. */
+/* A socket freed without a transition to CLOSE still leaves once; its storage goes. */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(netobs_tcp_destroy, struct sock *sk)
 {
     struct netobs_tcp_flow *f = tcp_flow(sk);
-    if (f && !f->closed_ns)
+    if (!f)
+        return 0;
+    if (f->start_ns && !f->closed_ns)
         tcp_flow_close(f, sk, bpf_ktime_get_ns());
+    __u32 zero = 0;
+    __s64 *live = bpf_map_lookup_elem(&netobs_tcp_live, &zero);
+    if (live)
+        __sync_fetch_and_add(live, -1); /* the storage goes with the socket */
     return 0;
 }
 
@@ -314,12 +312,22 @@ static __always_inline void tcp_data(struct sock *sk, int bytes, bool sent)
         set_owner_from_current(&f->owner);
         f->owner_set = 1;
     }
-    if (sent) {
-        __sync_fetch_and_add(&f->tx_bytes, bytes);
-        __sync_fetch_and_add(&f->tx_calls, 1);
-    } else {
-        __sync_fetch_and_add(&f->rx_bytes, bytes);
-        __sync_fetch_and_add(&f->rx_calls, 1);
+    /* Plain adds: the counters of one socket and direction are written only by the system
+     * calls on that socket, which complete one at a time (the socket lock, and tracepoints
+     * run with preemption off); an atomic would cost a quarter of the hook. */
+    if (!sent) {
+        f->rx_bytes += bytes;
+        f->rx_calls += 1;
+        return;
+    }
+    f->tx_bytes += bytes;
+    f->tx_calls += 1;
+    /* The sender's system calls sample srtt and loss-probe state: as fresh as a
+     * per-segment hook for anyone who sends, at a fraction of the invocations. */
+    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+    if (tp) {
+        note_rtt(f, tp);
+        note_tlp(f, tp);
     }
 }
 
@@ -329,8 +337,8 @@ static __always_inline void udp_data(struct sock *sk, int bytes, bool sent)
 {
     struct netobs_udp_key key = {};
     key.sock = (__u64)sk;
-    __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-    __u16 dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+    __u16 family = sk->__sk_common.skc_family;
+    __u16 dport = sk->__sk_common.skc_dport;
     __u64 tid = bpf_get_current_pid_tgid();
     struct netobs_udp_peer *hint = bpf_map_lookup_elem(&netobs_udp_peers, &tid);
     if (hint) {
@@ -492,77 +500,65 @@ int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff 
     return 0;
 }
 
-/* Every segment received on an established connection: the moment srtt moves and a
- * TLP's acknowledgement arrives. */
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(netobs_tcp_probe, struct sock *sk, const struct sk_buff *skb)
+static __always_inline void record_drop(__u32 *drops, __u32 *last, __u64 *reasons, __u32 reason)
 {
-    struct netobs_tcp_flow *f = tcp_flow(sk);
-    if (!f)
-        return 0;
-    struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-    if (!tp)
-        return 0;
-    note_rtt(f, tp);
-    note_tlp(f, tp);
-    return 0;
-}
-
-static __always_inline void record_drop(struct netobs_tcp_flow *f, __u32 reason)
-{
-    __sync_fetch_and_add(&f->drops, 1);
-    f->last_drop_reason = reason;
+    __sync_fetch_and_add(drops, 1);
+    *last = reason;
     if (reason < 128)
-        __sync_fetch_and_or(&f->drop_reasons[reason >> 6 & 1], 1ULL << (reason & 63));
+        __sync_fetch_and_or(&reasons[reason >> 6 & 1], 1ULL << (reason & 63));
 }
 
-/* Finds the flow of a dropped packet from its headers: a packet with no socket is on its
- * way in (its destination is the local end), one with a socket on its way out. */
-static __always_inline struct netobs_tcp_flow *flow_of_packet(const struct sk_buff *skb, bool outgoing,
-                                                              bool *is_tcp)
+/* Counts a drop of a packet that carries no socket under its connection tuple (the local
+ * end is the packet's destination); the agent adds it to the flow with that tuple. */
+static __always_inline void record_tuple_drop(const struct sk_buff *skb, __u32 reason)
 {
-    unsigned char *head = BPF_CORE_READ(skb, head);
-    __u16 nh = BPF_CORE_READ(skb, network_header);
-    __u16 l3 = bpf_ntohs(BPF_CORE_READ(skb, protocol));
+    unsigned char *head = skb->head;
+    __u16 nh = skb->network_header;
+    __u16 l3 = bpf_ntohs(skb->protocol);
     struct netobs_tuple t = {};
-    __u8 *src, *dst;
     __u32 l4_off;
 
     if (nh == (__u16)~0U)
-        return NULL;
+        return;
     if (l3 == ETH_P_IP) {
         struct iphdr ip;
         if (bpf_probe_read_kernel(&ip, sizeof(ip), head + nh) || ip.protocol != IPPROTO_TCP)
-            return NULL;
+            return;
         l4_off = nh + ip.ihl * 4;
-        __builtin_memcpy(outgoing ? t.local_addr : t.remote_addr, &ip.saddr, 4);
-        __builtin_memcpy(outgoing ? t.remote_addr : t.local_addr, &ip.daddr, 4);
+        __builtin_memcpy(t.remote_addr, &ip.saddr, 4);
+        __builtin_memcpy(t.local_addr, &ip.daddr, 4);
     } else if (l3 == ETH_P_IPV6) {
         struct ipv6hdr ip6;
         if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + nh) || ip6.nexthdr != IPPROTO_TCP)
-            return NULL;
+            return;
         l4_off = nh + sizeof(ip6);
-        src = outgoing ? t.local_addr : t.remote_addr;
-        dst = outgoing ? t.remote_addr : t.local_addr;
-        __builtin_memcpy(src, &ip6.saddr, 16);
-        __builtin_memcpy(dst, &ip6.daddr, 16);
+        __builtin_memcpy(t.remote_addr, &ip6.saddr, 16);
+        __builtin_memcpy(t.local_addr, &ip6.daddr, 16);
     } else {
-        return NULL;
+        return;
     }
-    *is_tcp = true;
     __be16 ports[2];
     if (bpf_probe_read_kernel(ports, sizeof(ports), head + l4_off))
-        return NULL;
-    t.local_port = bpf_ntohs(outgoing ? ports[0] : ports[1]);
-    t.remote_port = bpf_ntohs(outgoing ? ports[1] : ports[0]);
-
-    struct net_device *dev = BPF_CORE_READ(skb, dev);
+        return;
+    t.remote_port = bpf_ntohs(ports[0]);
+    t.local_port = bpf_ntohs(ports[1]);
+    struct net_device *dev = skb->dev;
     if (dev)
-        t.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
-    __u64 *sock = bpf_map_lookup_elem(&netobs_tcp_tuples, &t);
-    if (!sock)
-        return NULL;
-    return bpf_map_lookup_elem(&netobs_tcp_flows, sock);
+        t.netns = dev->nd_net.net->ns.inum;
+
+    struct netobs_tuple_drops *d = bpf_map_lookup_elem(&netobs_tcp_drops, &t);
+    if (!d) {
+        struct netobs_tuple_drops zero = {};
+        long err = bpf_map_update_elem(&netobs_tcp_drops, &t, &zero, BPF_NOEXIST);
+        if (err && err != -EEXIST) {
+            count_loss(NETOBS_LOSS_TCP_DROP_MAP_FULL);
+            return;
+        }
+        d = bpf_map_lookup_elem(&netobs_tcp_drops, &t);
+        if (!d)
+            return;
+    }
+    record_drop(&d->drops, &d->last_drop_reason, d->drop_reasons, reason);
 }
 
 SEC("tp_btf/kfree_skb")
@@ -572,15 +568,30 @@ int BPF_PROG(netobs_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
     if (l3 != ETH_P_IP && l3 != ETH_P_IPV6)
         return 0;
     struct sock *sk = skb->sk;
-    struct netobs_tcp_flow *f = NULL;
-    bool is_tcp = false;
-    if (sk)
-        f = tcp_flow(sk);
-    if (!f)
-        f = flow_of_packet(skb, sk != NULL, &is_tcp);
+    if (!sk) {
+        record_tuple_drop(skb, reason);
+        return 0;
+    }
+    if (sk->sk_protocol != IPPROTO_TCP || !is_inet(sk))
+        return 0;
+    struct netobs_tcp_flow *f = tcp_flow(sk); /* NULL for request and timewait sockets */
     if (f)
-        record_drop(f, reason);
-    else if (is_tcp)
-        count_loss(NETOBS_LOSS_DROP_UNATTRIBUTED);
+        record_drop(&f->drops, &f->last_drop_reason, f->drop_reasons, reason);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- export */
+
+/* Writes every live flow, and every closed one the ring buffer could not take, to the
+ * agent's read() of the iterator: one pass over all sockets per flush. */
+SEC("iter/bpf_sk_storage_map")
+int netobs_tcp_dump(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+    struct netobs_tcp_flow *f = ctx->value;
+    if (!ctx->sk || !f || !f->start_ns || f->exported)
+        return 0;
+    bpf_seq_write(ctx->meta->seq, f, sizeof(*f));
+    if (f->closed_ns)
+        f->exported = 1;
     return 0;
 }

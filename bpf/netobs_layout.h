@@ -23,13 +23,12 @@ enum netobs_role {
 
 /* Why an event could not be recorded. Indexes of the netobs_losses per-CPU array. */
 enum netobs_loss {
-    NETOBS_LOSS_TCP_FLOW_MAP_FULL = 0,
-    NETOBS_LOSS_TCP_TUPLE_MAP_FULL = 1,
+    NETOBS_LOSS_TCP_FLOW_MAP_FULL = 0, /* socket storage could not be allocated */
+    NETOBS_LOSS_TCP_DROP_MAP_FULL = 1,
     NETOBS_LOSS_UDP_FLOW_MAP_FULL = 2,
     NETOBS_LOSS_RINGBUF_FULL = 3,   /* closed-flow record kept in the map instead */
     NETOBS_LOSS_UDP_HINT_MAP_FULL = 4,
-    NETOBS_LOSS_DROP_UNATTRIBUTED = 5, /* a TCP drop with no known flow (not a data loss) */
-    NETOBS_LOSS_COUNT = 6,
+    NETOBS_LOSS_COUNT = 5,
 };
 
 /* Both ends of a socket, as the local process sees them. Addresses are network byte
@@ -63,39 +62,54 @@ struct netobs_transition {
     __u8 _pad[6];
 };
 
-/* Per-socket TCP aggregate, keyed by the struct sock pointer in netobs_tcp_flows.
- * Counters are cumulative since the flow was first seen; the agent takes deltas. */
+/* Per-socket TCP aggregate, kept in socket-local storage (netobs_tcp_store): found from the
+ * socket with no hashing, freed with the socket. Counters are cumulative since the flow was
+ * first seen; the agent takes deltas.
+ *
+ * Fields are grouped by the context that writes them, each group a cache line apart, so that
+ * the sender's system calls, the receiver's and the softirq paths do not bounce one line
+ * between CPUs on the hot paths. */
 struct netobs_tcp_flow {
+    /* Send path (process context): bytes, and the RTT and loss-probe state sampled there. */
+    __u64 tx_bytes;
+    __u64 tx_calls;        /* send calls that moved data */
+    __u32 srtt_us;         /* last smoothed RTT (tcp_sock srtt_us >> 3) */
+    __u32 rtt_slot_epoch[2]; /* interval epoch whose RTT range each slot holds */
+    __u32 rtt_min_us[2];   /* slot = epoch & 1: the agent reads the ended epoch's slot */
+    __u32 rtt_max_us[2];   /* while the kernel fills the other one */
+    __u32 tlp_high_seq;    /* last TLP episode seen, to count each probe once */
+    __u32 tlp;             /* tail loss probes sent */
+    __u32 _pad0;
+    __u8 _line0[64];
+
+    /* Receive path (process context). */
+    __u64 rx_bytes;
+    __u64 rx_calls;
+    __u8 _line1[64];
+
+    /* Softirq and state changes. */
+    __u64 drop_reasons[2]; /* bitmap of skb_drop_reason values < 128 seen */
+    __u32 retransmits;     /* retransmitted segments */
+    __u32 drops;           /* kfree_skb drops attributed to the flow */
+    __u32 last_drop_reason;
+    __u32 sk_err;          /* socket error at close (e.g. ECONNREFUSED) */
     __u64 sock;            /* the key: struct sock address, unique while the flow lives */
     struct netobs_endpoints ep;
     struct netobs_owner owner;
     __u64 start_ns;        /* first transition (or first event) seen */
     __u64 state_since_ns;  /* when the current state began (0 = unseen) */
     __u64 closed_ns;       /* set on the transition to CLOSE */
-    __u64 tx_bytes;
-    __u64 rx_bytes;
-    __u64 tx_calls;        /* send calls that moved data */
-    __u64 rx_calls;
-    __u64 drop_reasons[2]; /* bitmap of skb_drop_reason values < 128 seen */
-    __u32 retransmits;     /* retransmitted segments */
-    __u32 tlp;             /* tail loss probes sent */
-    __u32 drops;           /* kfree_skb drops attributed to the flow */
-    __u32 last_drop_reason;
-    __u32 srtt_us;         /* last smoothed RTT (tcp_sock srtt_us >> 3) */
-    __u32 rtt_slot_epoch[2]; /* interval epoch whose RTT range each slot holds */
-    __u32 rtt_min_us[2];   /* slot = epoch & 1: the agent reads the ended epoch's slot */
-    __u32 rtt_max_us[2];   /* while the kernel fills the other one */
-    __u32 tlp_high_seq;    /* last TLP episode seen, to count each probe once */
-    __u32 sk_err;          /* socket error at close (e.g. ECONNREFUSED) */
-    __u32 _pad2;
     __u32 transition_count;
     __u8 state;            /* current kernel TCP state */
     __u8 owner_set;        /* owner came from a process-context event */
-    __u8 _pad[2];
+    __u8 exported;         /* closed and handed to the agent (ring buffer or iterator) */
+    __u8 _pad1;
     struct netobs_transition transitions[NETOBS_TRANSITIONS]; /* ring, index count % N */
 };
 
-/* Key of the tuple index, to attribute drops of packets that carry no socket. */
+/* Key of netobs_tcp_drops: drops of packets that carry no socket (dropped before the socket
+ * lookup, e.g. by netfilter) are counted by connection tuple; the agent adds them to the flow
+ * with that tuple. */
 struct netobs_tuple {
     __u8 local_addr[16];
     __u8 remote_addr[16];
@@ -105,6 +119,12 @@ struct netobs_tuple {
 };
 
 /* UDP has no connection: a flow is (socket, peer). */
+struct netobs_tuple_drops {
+    __u64 drop_reasons[2];
+    __u32 drops;
+    __u32 last_drop_reason;
+};
+
 struct netobs_udp_key {
     __u64 sock;
     __u8 remote_addr[16];
@@ -135,8 +155,8 @@ struct netobs_udp_peer {
 
 /* Settings the agent writes at run time (the .data.netobs_config map, key 0). */
 struct netobs_config {
-    __u32 rtt_epoch; /* bumped by the agent at every flush */
-    __u32 _pad;
+    __u32 rtt_epoch;     /* bumped by the agent at every flush */
+    __u32 max_tcp_flows; /* cap on live TCP flows (socket storage); past it, counted losses */
 };
 
 #endif

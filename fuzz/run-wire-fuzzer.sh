@@ -22,6 +22,10 @@ echo "building $build/wire-fuzzer (${#sources[@]} sources)" >&2
 "$swiftc" -sanitize=fuzzer,address -parse-as-library -O -g -use-ld=lld \
     -module-name NetobsWireFuzz "${sources[@]}" "$root/fuzz/WireFuzzer.swift" -o "$build/wire-fuzzer"
 
+# libFuzzer reports crashes itself; the Swift runtime's interactive backtracer would only delay
+# that (and can outlive the fuzzer holding its output pipe).
+export SWIFT_BACKTRACE=enable=no
+
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 # -malloc_limit_mb: the harness caps payloads at 1 MiB and inputs are a few KiB, so any single

@@ -10,7 +10,7 @@ public enum CgroupMount {
         defer { fclose(file) }
         var line = [CChar](repeating: 0, count: 4096)
         while fgets(&line, Int32(line.count), file) != nil {
-            let fields = String(cString: line).split(separator: " ")
+            let fields = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self).split(separator: " ")
             if fields.count > 2 && fields[2] == "cgroup2" { return String(fields[1]) }
         }
         return nil

@@ -4,14 +4,14 @@ import NetobsPrograms
 import NetobsRecords
 
 /// Loads the L4 programs, and at every flush turns the kernel's aggregates into records:
-/// TCP flows read in batches from their map, closed flows from the ring buffer, UDP flows,
-/// and the kernel's loss counters.
+/// live TCP flows from one pass of the socket-storage iterator, closed ones from the ring
+/// buffer, drops counted by tuple, UDP flows read in batches, and the kernel's loss counters.
 public final class L4Collector {
     public struct Options: Sendable {
         public var node: String
         public var cgroupRoot: String?
         public var udpIdleTimeoutNs: UInt64
-        /// Capacity of the kernel flow maps; past it, new flows are counted as lost.
+        /// Caps on the kernel's flow tables; past them, new flows are counted as lost.
         public var maxTCPFlows: Int
         public var maxUDPFlows: Int
 
@@ -26,8 +26,8 @@ public final class L4Collector {
     }
 
     private let object: BPFObject
-    private let tcpFlows: BPFMap
-    private let tcpTuples: BPFMap
+    private let tcpDump: BPFIterator
+    private let tcpDrops: BPFMap
     private let udpFlows: BPFMap
     private let losses: BPFMap
     private let config: BPFMap
@@ -37,6 +37,7 @@ public final class L4Collector {
     private var tcp = TCPIntervalTracker()
     private var udp = UDPIntervalTracker()
     private var loss = LossTracker()
+    private var unattributedDrops: UInt64 = 0
     private let options: Options
     public let context: RecordContext
     /// Metrics that are off on this kernel, with the reason.
@@ -52,28 +53,32 @@ public final class L4Collector {
                 program.autoload = false
                 let metrics = L4Programs.metricsByTracepoint[tracepoint] ?? []
                 disabled.append("tracepoint \(tracepoint) is missing: off: \(metrics.joined(separator: ", "))")
+            } else if program.isIterator {
+                program.autoload = true
             } else if program.isCgroupProgram && options.cgroupRoot == nil {
                 program.autoload = false
                 disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
             }
         }
-        try object.map(named: L4Programs.Maps.tcpFlows).setMaxEntries(options.maxTCPFlows)
-        try object.map(named: L4Programs.Maps.tcpTuples).setMaxEntries(options.maxTCPFlows)
         try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
         try object.load()
-        for program in object.programs where program.autoload {
+        for program in object.programs where program.autoload && !program.isIterator {
             if program.isCgroupProgram, let root = options.cgroupRoot {
                 try object.attach(program, cgroup: root)
             } else {
                 try object.attach(program)
             }
         }
-        tcpFlows = try object.map(named: L4Programs.Maps.tcpFlows)
-        tcpTuples = try object.map(named: L4Programs.Maps.tcpTuples)
+        guard let dump = object.program(named: L4Programs.tcpDump) else {
+            throw KernelError("finding program \(L4Programs.tcpDump)", errno: 2)
+        }
+        tcpDump = try object.attachIterator(dump, map: try object.map(named: L4Programs.Maps.tcpStore))
+        tcpDrops = try object.map(named: L4Programs.Maps.tcpDrops)
         udpFlows = try object.map(named: L4Programs.Maps.udpFlows)
         losses = try object.map(named: L4Programs.Maps.losses)
         config = try object.map(named: L4Programs.Maps.config)
         tcp.dropReasonNames = btf.enumerators(of: "skb_drop_reason")
+        try writeConfig()
         ring = try RingBuffer(map: try object.map(named: L4Programs.Maps.tcpClosed)) { [unowned self] raw in
             if let sample = TCPFlowSample(raw: raw) { self.closed.append(sample) }
         }
@@ -81,9 +86,11 @@ public final class L4Collector {
 
     deinit { close() }
 
-    /// Collects closed flows as they come (keeps the ring buffer from filling between flushes).
-    public func poll(timeoutMs: Int32) throws {
-        try ring?.poll(timeoutMs: timeoutMs)
+    /// Collects the flows closed since the last call. The kernel does not wake us per close
+    /// (cheaper under connection churn): call this every few tens of milliseconds so the
+    /// ring buffer never fills between flushes.
+    public func drainClosed() throws {
+        try ring?.consume()
     }
 
     /// The records of the interval that ends now.
@@ -94,24 +101,30 @@ public final class L4Collector {
         try ring?.consume()
 
         var live: [TCPFlowSample] = []
-        var closedInMap: [TCPFlowSample] = []
-        var closedKeys: [[UInt8]] = []
-        try tcpFlows.forEach { key, value in
-            guard let sample = TCPFlowSample(raw: value) else { return }
-            if sample.closedNs != 0 {
-                closedInMap.append(sample) // the ring buffer was full when it closed
-                closedKeys.append(Array(key))
-            } else {
-                live.append(sample)
+        var closedUnsent: [TCPFlowSample] = []
+        let dumped = try tcpDump.read()
+        let size = MemoryLayout<netobs_tcp_flow>.size
+        dumped.withUnsafeBytes { raw in
+            for offset in stride(from: 0, to: raw.count - size + 1, by: size) {
+                guard let sample = TCPFlowSample(raw: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]))
+                else { continue }
+                // A closed flow here is one the ring buffer had no room for.
+                if sample.closedNs != 0 { closedUnsent.append(sample) } else { live.append(sample) }
             }
         }
         try ring?.consume()
-        let now = Clock.monotonicNs()
-        var records = tcp.flush(live: live, closed: closed + closedInMap, endedEpoch: endedEpoch,
-                                nowMonotonicNs: now, context: context)
+        var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
+        try tcpDrops.forEach { key, value in
+            if let d = DropAttribution.TupleDrops(raw: value) { drops[Array(key)] = d }
+        }
+        let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent, drops: drops)
         closed.removeAll(keepingCapacity: true)
-        tcpFlows.delete(keys: closedKeys)
-        tcpTuples.delete(keys: closedInMap.map(Self.tupleKey))
+        tcpDrops.delete(keys: merged.finishedKeys)
+        unattributedDrops += merged.unattributed
+
+        let now = Clock.monotonicNs()
+        var records = tcp.flush(live: merged.live, closed: merged.closed, endedEpoch: endedEpoch,
+                                nowMonotonicNs: now, context: context)
 
         var udpSamples: [UDPFlowSample] = []
         try udpFlows.forEach { key, value in
@@ -139,24 +152,15 @@ public final class L4Collector {
             totals[name] = kernel[i]
         }
         totals["tcp_transition_ring_overwritten"] = tcp.transitionsLost
+        totals["tcp_drop_without_flow"] = unattributedDrops
         return totals
     }
 
     private func writeConfig() throws {
         var value = netobs_config()
         value.rtt_epoch = epoch
+        value.max_tcp_flows = UInt32(clamping: options.maxTCPFlows)
         let bytes = withUnsafeBytes(of: value) { Array($0) }
         try config.update(key: [0, 0, 0, 0], value: bytes)
-    }
-
-    /// The `struct netobs_tuple` key of a flow, to remove its drop-attribution entry.
-    static func tupleKey(_ s: TCPFlowSample) -> [UInt8] {
-        var t = netobs_tuple()
-        withUnsafeMutableBytes(of: &t.local_addr) { $0.copyBytes(from: s.endpoints.localAddr) }
-        withUnsafeMutableBytes(of: &t.remote_addr) { $0.copyBytes(from: s.endpoints.remoteAddr) }
-        t.local_port = s.endpoints.localPort
-        t.remote_port = s.endpoints.remotePort
-        t.netns = s.endpoints.netns
-        return withUnsafeBytes(of: t) { Array($0) }
     }
 }

@@ -5,19 +5,19 @@ enum L4Programs {
 
     static let metricsByTracepoint: [String: [String]] = [
         "inet_sock_set_state": ["tcp_old_state", "tcp_new_state", "tcp_span_time"],
-        "sock_send_length": ["tcp_tx_bytes", "udp_tx_bytes", "udp_duration"],
+        "sock_send_length": ["tcp_tx_bytes", "tcp_rtt", "udp_tx_bytes", "udp_duration"],
         "sock_recv_length": ["tcp_rx_bytes", "udp_rx_bytes", "udp_duration"],
-        "tcp_retransmit_skb": ["tcp_retransmit"],
-        "tcp_probe": ["tcp_rtt", "tcp_tlp"],
+        "tcp_retransmit_skb": ["tcp_retransmit", "tcp_tlp"],
         "kfree_skb": ["tcp_drop"],
         "tcp_destroy_sock": ["close records of sockets freed without a CLOSE transition"],
     ]
 
+    static let tcpDump = "netobs_tcp_dump"
     static let cgroupHooksPurpose = "peer addresses of unconnected UDP sockets"
 
     enum Maps {
-        static let tcpFlows = "netobs_tcp_flows"
-        static let tcpTuples = "netobs_tcp_tuples"
+        static let tcpStore = "netobs_tcp_store"
+        static let tcpDrops = "netobs_tcp_drops"
         static let udpFlows = "netobs_udp_flows"
         static let tcpClosed = "netobs_tcp_closed"
         static let losses = "netobs_losses"

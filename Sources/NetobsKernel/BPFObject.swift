@@ -8,6 +8,7 @@ import Glibc
 public final class BPFObject {
     private var handle: OpaquePointer?
     private var links: [BPFLink] = []
+    private var iterators: [BPFIterator] = []
     private let bytes: [UInt8] // libbpf keeps pointers into the image until close
     public let name: String
 
@@ -76,8 +77,17 @@ public final class BPFObject {
         links.append(try program.attach(cgroup: path))
     }
 
+    /// Attaches an `iter/...` program to `map`; the iterator is closed with the object.
+    public func attachIterator(_ program: BPFProgram, map: BPFMap) throws -> BPFIterator {
+        let iterator = try BPFIterator(program: program, map: map)
+        iterators.append(iterator)
+        return iterator
+    }
+
     /// Detaches every program and frees the object. Idempotent.
     public func close() {
+        for iterator in iterators { iterator.close() }
+        iterators.removeAll()
         for link in links { link.destroy() }
         links.removeAll()
         if let handle { bpf_object__close(handle) }

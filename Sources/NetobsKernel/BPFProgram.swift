@@ -22,6 +22,7 @@ public struct BPFProgram {
     }
 
     public var isCgroupProgram: Bool { section.hasPrefix("cgroup/") }
+    public var isIterator: Bool { section.hasPrefix("iter/") }
 
     /// Whether `BPFObject.load()` loads this program; set before loading.
     public var autoload: Bool {
@@ -55,6 +56,7 @@ public struct BPFProgram {
 final class BPFLink {
     private var handle: OpaquePointer?
     init(_ handle: OpaquePointer) { self.handle = handle }
+    var fd: Int32 { handle.map { bpf_link__fd($0) } ?? -1 }
     func destroy() {
         if let handle { bpf_link__destroy(handle) }
         handle = nil

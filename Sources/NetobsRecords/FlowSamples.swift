@@ -121,7 +121,7 @@ public struct TCPFlowSample: Sendable, Equatable {
         }
     }
 
-    static func reasons(low: UInt64, high: UInt64) -> [UInt32] {
+    public static func reasons(low: UInt64, high: UInt64) -> [UInt32] {
         (0..<128).compactMap { bit in
             let word = bit < 64 ? low : high
             return word & (1 << UInt64(bit & 63)) != 0 ? UInt32(bit) : nil

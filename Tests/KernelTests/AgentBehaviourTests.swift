@@ -39,7 +39,7 @@ struct AgentBehaviourTests {
             try srv.waitUntilExit(timeout: .seconds(10))
             Thread.sleep(forTimeInterval: 0.4)
             let records = try agent.stop()
-            let losses = records.filter { $0.kind == "loss" && $0.string("reason") == "tcp_flow_map_full" }
+            let losses = records.filter { $0.kind == "loss" && $0.string("reason") == "tcp_flow_table_full" }
             #expect(losses.sum("count") > 0, "a full table must be counted")
             #expect(losses.last?.uint("total") == losses.sum("count"))
         }

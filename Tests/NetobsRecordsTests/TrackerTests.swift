@@ -161,3 +161,31 @@ extension TCPFlowSample {
         #expect(tracker.flush(totals: ["a": 5], nowMonotonicNs: 3, context: context).isEmpty)
     }
 }
+
+@Suite struct DropAttributionTests {
+    private func sample(port: UInt16, drops: UInt32 = 0) -> TCPFlowSample {
+        var s = TCPFlowSample(sock: UInt64(port), endpoints: Endpoints(localAddr: [10, 0, 0, 2] + Array(repeating: 0, count: 12),
+                                                                      remoteAddr: [10, 0, 0, 1] + Array(repeating: 0, count: 12),
+                                                                      localPort: port, remotePort: 5555, ipVersion: 4, netns: 9),
+                              owner: Owner(pid: 1, comm: "srv", cgroupID: 1))
+        s.drops = drops
+        s.dropReasons = drops > 0 ? [2] : []
+        return s
+    }
+
+    @Test func tupleDropsJoinTheirFlowAndTheRestAreUnattributed() {
+        let live = sample(port: 80, drops: 1), closed = sample(port: 81)
+        let stray = DropAttribution.tupleKey(sample(port: 99).endpoints)
+        let result = DropAttribution.merge(
+            live: [live], closed: [closed],
+            drops: [DropAttribution.tupleKey(live.endpoints): .init(drops: 3, lastReason: 6, reasons: [6]),
+                    DropAttribution.tupleKey(closed.endpoints): .init(drops: 2, lastReason: 6, reasons: [6]),
+                    stray: .init(drops: 4, lastReason: 6, reasons: [6])])
+        #expect(result.live[0].drops == 4)
+        #expect(result.live[0].dropReasons == [2, 6])
+        #expect(result.closed[0].drops == 2)
+        #expect(result.unattributed == 4)
+        // A live flow keeps its tuple entry (counts are cumulative); closed and stray ones go.
+        #expect(Set(result.finishedKeys) == [DropAttribution.tupleKey(closed.endpoints), stray])
+    }
+}

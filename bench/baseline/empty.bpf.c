@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Benchmark baseline: empty programs on the agent's tracepoints. bpf_stats times a program
+ * with sched_clock around it, so its figure includes the dispatch and any interrupt that lands
+ * meanwhile; the same figure for an empty program on the same hook is the floor to subtract. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+char LICENSE[] SEC("license") = "GPL";
+
+SEC("tp_btf/sock_send_length") int BPF_PROG(base_send) { return 0; }
+SEC("tp_btf/sock_recv_length") int BPF_PROG(base_recv) { return 0; }
+SEC("tp_btf/inet_sock_set_state") int BPF_PROG(base_tcp_state) { return 0; }
+SEC("tp_btf/tcp_destroy_sock") int BPF_PROG(base_tcp_destroy) { return 0; }
+SEC("tp_btf/tcp_retransmit_skb") int BPF_PROG(base_tcp_retransmit) { return 0; }
+SEC("tp_btf/kfree_skb") int BPF_PROG(base_drop) { return 0; }

@@ -1,0 +1,13 @@
+/* Compiled into the CNetobsLayout target (the Swift view of bpf/netobs_layout.h): checks at
+ * build time that the host lays the shared records out as the BPF target does (both LP64,
+ * natural alignment, explicit padding). */
+#include "netobs_layout.h"
+
+_Static_assert(sizeof(struct netobs_endpoints) == 48, "netobs_endpoints layout");
+_Static_assert(sizeof(struct netobs_owner) == 32, "netobs_owner layout");
+_Static_assert(sizeof(struct netobs_transition) == 24, "netobs_transition layout");
+_Static_assert(sizeof(struct netobs_tcp_flow) % 8 == 0, "netobs_tcp_flow layout");
+_Static_assert(sizeof(struct netobs_tuple) == 40, "netobs_tuple layout");
+_Static_assert(sizeof(struct netobs_tuple_drops) == 24, "netobs_tuple_drops layout");
+_Static_assert(sizeof(struct netobs_udp_key) == 32, "netobs_udp_key layout");
+_Static_assert(sizeof(struct netobs_udp_flow) == 128, "netobs_udp_flow layout");
