@@ -43,7 +43,8 @@ let package = Package(
         .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",
-                    dependencies: ["NetobsKernel", "NetobsPrograms", "NodeLab", "NetobsRecords"]),
+                    dependencies: ["NetobsKernel", "NodeLab", "NetobsAgentMain"],
+                    exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -137,7 +137,16 @@ static __always_inline struct netobs_tcp_flow *tcp_flow(const struct sock *sk)
     return bpf_sk_storage_get(&netobs_tcp_store, (struct sock *)sk, 0, 0);
 }
 
-/* A new flow: the kernel hands out zeroed storage; fill in what the socket says. */
+/* Fills in what the socket says of a zeroed flow. */
+static __always_inline void tcp_flow_init(struct netobs_tcp_flow *f, const struct sock *sk, __u8 state)
+{
+    f->sock = (__u64)sk;
+    f->state = state;
+    read_endpoints(sk, &f->ep);
+    f->owner.cgroup_id = socket_cgroup_id(sk);
+}
+
+/* A new flow: the kernel hands out zeroed storage. */
 static __always_inline struct netobs_tcp_flow *tcp_flow_create(const struct sock *sk, __u8 state)
 {
     __u32 zero = 0;
@@ -156,22 +165,8 @@ static __always_inline struct netobs_tcp_flow *tcp_flow_create(const struct sock
         return NULL;
     }
     __sync_fetch_and_add(live, 1);
-    f->sock = (__u64)sk;
-    f->state = state;
-    read_endpoints(sk, &f->ep);
-    f->owner.cgroup_id = socket_cgroup_id(sk);
+    tcp_flow_init(f, sk, state);
     return f;
-}
-
-/* Storage is per socket, not per connection: a socket that connects again after closing
- * (connect() after a failed connect) starts a new flow in the same storage. */
-static __always_inline void tcp_flow_reset(struct netobs_tcp_flow *f, const struct sock *sk, __u8 state)
-{
-    __builtin_memset(f, 0, sizeof(*f));
-    f->sock = (__u64)sk;
-    f->state = state;
-    read_endpoints(sk, &f->ep);
-    f->owner.cgroup_id = socket_cgroup_id(sk);
 }
 
 /* A TLP sets tlp_high_seq until its episode ends: each distinct value is one probe. */
@@ -243,8 +238,12 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
     __u64 now = bpf_ktime_get_ns();
     bool begins = newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV;
     struct netobs_tcp_flow *f = tcp_flow(sk);
-    if (f && f->closed_ns && begins)
-        tcp_flow_reset(f, sk, oldstate);
+    if (f && f->closed_ns && begins) {
+        /* Storage is per socket, not per connection: a socket that connects again after
+         * closing (connect() after a failed connect) starts a new flow in it. */
+        __builtin_memset(f, 0, sizeof(*f));
+        tcp_flow_init(f, sk, oldstate);
+    }
     if (!f)
         f = tcp_flow_create(sk, oldstate);
     if (!f)

@@ -14,6 +14,8 @@ public final class L4Collector {
         /// Caps on the kernel's flow tables; past them, new flows are counted as lost.
         public var maxTCPFlows: Int
         public var maxUDPFlows: Int
+        /// Tracepoints not to hook, by name (the metrics they feed are off).
+        public var disabledTracepoints: Set<String> = []
 
         public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000,
                     maxTCPFlows: Int = 65536, maxUDPFlows: Int = 65536) {
@@ -40,6 +42,8 @@ public final class L4Collector {
     private var unattributedDrops: UInt64 = 0
     private let options: Options
     public let context: RecordContext
+    /// The tracepoints the L4 programs hook.
+    public static var tracepoints: [String] { L4Programs.metricsByTracepoint.keys.sorted() }
     /// Metrics that are off on this kernel, with the reason.
     public private(set) var disabled: [String] = []
 
@@ -49,16 +53,18 @@ public final class L4Collector {
         let btf = try KernelBTF()
         object = try BPFObject(bytes: EmbeddedPrograms.l4.bytes, name: L4Programs.objectName)
         for program in object.programs {
-            if let tracepoint = program.tracepoint, !btf.hasTracepoint(tracepoint) {
+            if let tracepoint = program.tracepoint,
+               options.disabledTracepoints.contains(tracepoint) || !btf.hasTracepoint(tracepoint) {
                 program.autoload = false
                 let metrics = L4Programs.metricsByTracepoint[tracepoint] ?? []
-                disabled.append("tracepoint \(tracepoint) is missing: off: \(metrics.joined(separator: ", "))")
-            } else if program.isIterator {
-                program.autoload = true
+                let why = options.disabledTracepoints.contains(tracepoint) ? "is disabled" : "is missing"
+                disabled.append("tracepoint \(tracepoint) \(why): off: \(metrics.joined(separator: ", "))")
             } else if program.isCgroupProgram && options.cgroupRoot == nil {
                 program.autoload = false
-                disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
             }
+        }
+        if options.cgroupRoot == nil {
+            disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
         }
         try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
         try object.load()

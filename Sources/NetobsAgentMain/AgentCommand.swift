@@ -40,12 +40,20 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Capacity of the kernel UDP flow table; flows past it are counted as lost.")
     var maxUdpFlows = 65536
 
+    @Option(name: .customLong("disable-tracepoint"),
+            help: "Do not hook this tracepoint (repeatable); the metrics it feeds are off.")
+    var disabledTracepoints: [String] = []
+
     func validate() throws {
         guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
             throw ValidationError("flow table capacities must be between 1 and 4000000")
         }
         guard standalone else {
             throw ValidationError("say --standalone (the controller connection is not available yet)")
+        }
+        for name in disabledTracepoints where !L4Collector.tracepoints.contains(name) {
+            throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
+                + L4Collector.tracepoints.joined(separator: ", "))
         }
         guard interval.nanoseconds >= 10_000_000 else {
             throw ValidationError("--interval must be at least 10ms")
@@ -55,10 +63,11 @@ struct AgentCommand: ParsableCommand {
     func run() throws {
         do {
             try Preflight.check()
-            let options = L4Collector.Options(node: node ?? Self.hostName(),
+            var options = L4Collector.Options(node: node ?? Self.hostName(),
                                               cgroupRoot: cgroupRoot ?? CgroupMount.v2Root(),
                                               udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,
                                               maxTCPFlows: maxTcpFlows, maxUDPFlows: maxUdpFlows)
+            options.disabledTracepoints = Set(disabledTracepoints)
             try StandaloneAgent.run(options: options, intervalNs: interval.nanoseconds)
         } catch let failure as Preflight.Failure {
             AgentLog.error(failure.description)
