@@ -11,3 +11,6 @@ _Static_assert(sizeof(struct netobs_tuple) == 40, "netobs_tuple layout");
 _Static_assert(sizeof(struct netobs_tuple_drops) == 24, "netobs_tuple_drops layout");
 _Static_assert(sizeof(struct netobs_udp_key) == 32, "netobs_udp_key layout");
 _Static_assert(sizeof(struct netobs_udp_flow) == 128, "netobs_udp_flow layout");
+_Static_assert(sizeof(struct netobs_l7_event) == 248, "netobs_l7_event layout");
+_Static_assert(sizeof(struct netobs_http_conn) == 24 + 4 * 248, "netobs_http_conn layout");
+_Static_assert(sizeof(struct netobs_dns_key) == 48, "netobs_dns_key layout");

@@ -159,4 +159,77 @@ struct netobs_config {
     __u32 max_tcp_flows; /* cap on live TCP flows (socket storage); past it, counted losses */
 };
 
+/* ---------------------------------------------------------------- L7 (bpf/l7.bpf.c) */
+
+#define NETOBS_L7_TEXT_LEN 128 /* URI or DNS query name kept per exchange */
+#define NETOBS_HTTP_FIFO 4     /* pipelined requests awaiting their responses, per connection */
+
+enum netobs_l7_kind {
+    NETOBS_L7_HTTP = 1,
+    NETOBS_L7_DNS = 2,
+};
+
+enum netobs_http_method {
+    NETOBS_HTTP_UNKNOWN = 0,
+    NETOBS_HTTP_GET = 1,
+    NETOBS_HTTP_HEAD = 2,
+    NETOBS_HTTP_POST = 3,
+    NETOBS_HTTP_PUT = 4,
+    NETOBS_HTTP_DELETE = 5,
+    NETOBS_HTTP_CONNECT = 6,
+    NETOBS_HTTP_OPTIONS = 7,
+    NETOBS_HTTP_TRACE = 8,
+    NETOBS_HTTP_PATCH = 9,
+};
+
+/* What the L7 programs saw but could not turn into records. Indexes of netobs_l7_counters. */
+enum netobs_l7_counter {
+    NETOBS_L7_HTTP_UNPARSED = 0,          /* payload on an HTTP port that is not HTTP/1.x */
+    NETOBS_L7_HTTP_RESPONSE_UNMATCHED = 1, /* a response with no request pending */
+    NETOBS_L7_HTTP_FIFO_FULL = 2,         /* a pipelined request past NETOBS_HTTP_FIFO */
+    NETOBS_L7_HTTP_CONN_MAP_FULL = 3,
+    NETOBS_L7_DNS_UNPARSED = 4,           /* UDP port 53 payload that is not a DNS message */
+    NETOBS_L7_DNS_PENDING_MAP_FULL = 5,
+    NETOBS_L7_RINGBUF_FULL = 6,           /* a completed exchange lost */
+    NETOBS_L7_COUNTER_COUNT = 7,
+};
+
+/* One HTTP exchange or DNS query, from the side of one socket: pending in a map until its
+ * response, then a ring buffer sample (netobs_l7_events). */
+struct netobs_l7_event {
+    struct netobs_endpoints ep; /* local = the socket that saw it; role from who sent the request */
+    struct netobs_owner owner;  /* pid/comm 0/"" when no process context was seen */
+    __u64 start_ns;             /* first byte of the request / the query */
+    __u64 end_ns;               /* first byte of the response / the answer */
+    __u32 seq;                  /* HTTP: TCP sequence number of the request (retransmissions) */
+    __u16 text_len;             /* bytes used in text */
+    __u8 kind;                  /* enum netobs_l7_kind */
+    __u8 truncated;             /* text was cut at NETOBS_L7_TEXT_LEN */
+    __u8 http_method;           /* enum netobs_http_method */
+    __u8 http_version;          /* 10 = HTTP/1.0, 11 = HTTP/1.1, 0 = not seen */
+    __u16 http_status;
+    __u16 dns_id;
+    __u16 dns_qtype;
+    __u8 dns_rcode;
+    __u8 _pad[7];
+    char text[NETOBS_L7_TEXT_LEN]; /* HTTP: URI; DNS: query name in wire form (length-prefixed labels) */
+};
+
+/* Per TCP connection side carrying HTTP: the requests awaiting a response, in order. */
+struct netobs_http_conn {
+    __u64 last_ns;           /* last HTTP message; the agent sweeps idle entries */
+    __u32 head;              /* next request to answer (fifo[head % N]) */
+    __u32 tail;              /* next free slot; tail - head = pending */
+    __u32 last_response_seq; /* to ignore a retransmitted response */
+    __u32 _pad;
+    struct netobs_l7_event fifo[NETOBS_HTTP_FIFO];
+};
+
+/* A DNS query awaiting its answer: the socket's tuple and the transaction id. */
+struct netobs_dns_key {
+    struct netobs_tuple tuple;
+    __u16 id;
+    __u8 _pad[6];
+};
+
 #endif

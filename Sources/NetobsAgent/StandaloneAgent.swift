@@ -14,6 +14,7 @@ public enum StandaloneAgent {
     public static func run(options: L4Collector.Options, intervalNs: UInt64) throws {
         let collector = try L4Collector(options: options)
         for line in collector.disabled { AgentLog.warning(line) }
+        let l7 = L7Collector.start(node: options.node, cgroupRoot: options.cgroupRoot, context: collector.context)
         AgentLog.info("collecting on node \(options.node), flushing every \(intervalNs / 1_000_000) ms")
         unblockStopSignals()
         signal(SIGINT) { _ in StandaloneAgent.stopRequested.store(true, ordering: .relaxed) }
@@ -24,15 +25,17 @@ public enum StandaloneAgent {
         while !stopRequested.load(ordering: .relaxed) {
             let now = Clock.monotonicNs()
             if now >= nextFlush {
-                try emit(collector.flush())
+                try emit(collector.flush() + (l7?.flush() ?? []))
                 nextFlush += intervalNs
                 if nextFlush <= now { nextFlush = now + intervalNs } // we fell behind: skip ahead
                 continue
             }
             try collector.drainClosed()
+            try l7?.drain()
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
-        try emit(collector.flush())
+        try emit(collector.flush() + (l7?.flush() ?? []))
+        l7?.close()
         collector.close()
         AgentLog.info("stopped")
     }

@@ -1,0 +1,131 @@
+import Foundation
+import NodeLab
+import Testing
+
+/// HTTP/1.x exchanges parsed from the wire, against nginx answering curl and wrk in lab pods:
+/// each exchange must appear once on the client's socket and once on the server's, with the
+/// method, URI, version and status that were sent and answered.
+@Suite(.serialized, rootOnly)
+struct HTTPTests {
+    /// (method, uri, version, status) of a record.
+    private static func exchange(_ r: FlowRecord) -> String {
+        "\(r.string("http_request_method")) \(r.string("http_request_uri")) \(r.string("http_request_version")) \(r.int("http_status_code"))"
+    }
+
+    @Test(arguments: [false, true])
+    func curlExchangesMatchWhatWasSentAndAnswered(ipv6: Bool) throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let ip = server.address(ipv6: ipv6)
+            let nginx = try L7Peers.Nginx(ip: ip)
+            defer { nginx.remove() }
+            let srv = try server.spawn(nginx.argv)
+            defer { _ = srv.terminate() }
+            try L7Peers.waitForListener(in: client, ip: ip, port: 80)
+            let agent = try AgentRun()
+
+            let longQuery = "/ok?pad=" + String(repeating: "x", count: 200)
+            // One connection, three exchanges (keep-alive); then one per run.
+            let keepAlive = try client.check(L7Peers.curl(["/ok", "/missing", "/busy"].map { L7Peers.url(ip: ip, path: $0) }))
+            let answers = keepAlive.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+            #expect(answers.map { $0.first ?? "" } == ["200", "404", "503"])
+            let connections = answers.reduce(0) { $0 + (Int($1.last ?? "") ?? 0) }
+            let http10 = try client.check(L7Peers.curl([L7Peers.url(ip: ip, path: "/missing")], extra: ["--http1.0"]))
+            #expect(http10.stdout.hasPrefix("404"))
+            let post = try client.check(L7Peers.curl([L7Peers.url(ip: ip, path: "/busy?x=1")], extra: ["-X", "POST", "-d", "a=b"]))
+            #expect(post.stdout.hasPrefix("503"))
+            try client.check(L7Peers.curl([L7Peers.url(ip: ip, path: "/ok?q=1")], extra: ["-I"]))
+            try client.check(L7Peers.curl([L7Peers.url(ip: ip, path: longQuery)]))
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            let expected = [
+                "GET /ok HTTP/1.1 200", "GET /missing HTTP/1.1 404", "GET /busy HTTP/1.1 503",
+                "GET /missing HTTP/1.0 404", "POST /busy?x=1 HTTP/1.1 503", "HEAD /ok?q=1 HTTP/1.1 200",
+                "GET \(longQuery.prefix(128)) HTTP/1.1 200",
+            ]
+            let clientSide = records.l7("http", netns: client.netnsInode)
+            let serverSide = records.l7("http", netns: server.netnsInode)
+            #expect(clientSide.map(Self.exchange).sorted() == expected.sorted(), "\(agent.stderrText)")
+            #expect(serverSide.map(Self.exchange).sorted() == expected.sorted())
+
+            for r in clientSide {
+                #expect(r.string("role") == "client")
+                #expect(r.string("src_ip") == client.address(ipv6: ipv6))
+                #expect(r.string("dst_ip") == ip && r.int("dst_port") == 80)
+                #expect(r.int("ip_version") == (ipv6 ? 6 : 4))
+                #expect(r.uint("cgroup_id") == client.cgroupID)
+                #expect(r.string("comm") == "curl")
+                #expect(r.uint("http_duration") > 0)
+                #expect(r.bool("http_request_uri_truncated") == r.string("http_request_uri").hasPrefix("/ok?pad="))
+            }
+            for r in serverSide {
+                #expect(r.string("role") == "server")
+                #expect(r.string("src_ip") == ip && r.int("src_port") == 80)
+                #expect(r.uint("cgroup_id") == server.cgroupID)
+                #expect(r.int("pid") == Int(srv.pid))
+                #expect(r.string("comm") == "nginx")
+                #expect(r.uint("http_duration") > 0)
+            }
+            // The keep-alive exchanges came on as many client sockets as curl opened connections.
+            let kept = clientSide.filter {
+                ["/ok", "/missing", "/busy"].contains($0.string("http_request_uri")) && $0.string("http_request_version") == "HTTP/1.1"
+            }
+            #expect(connections < 3 && Set(kept.map { $0.int("src_port") }).count == connections)
+            // The server answers before the client hears the answer.
+            let clientTotal = clientSide.sum("http_duration"), serverTotal = serverSide.sum("http_duration")
+            #expect(clientTotal >= serverTotal)
+        }
+    }
+
+    @Test func wrkRequestCountIsExact() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let nginx = try L7Peers.Nginx(ip: server.ipv4)
+            defer { nginx.remove() }
+            let srv = try server.spawn(nginx.argv)
+            defer { _ = srv.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let script = try L7Peers.wrkScript(count: 2000)
+            defer { try? FileManager.default.removeItem(at: script) }
+            let agent = try AgentRun()
+            let run = try client.check(["wrk", "-t1", "-c1", "-d4s", "-s", script.path,
+                                        L7Peers.url(ip: server.ipv4, path: "/ok")], timeout: .seconds(30))
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            let sent = try #require(L7Peers.wrkRequests(run.stdout), "wrk said: \(run.stdout)")
+            let clientSide = records.l7("http", netns: client.netnsInode)
+            let serverSide = records.l7("http", netns: server.netnsInode)
+            print("wrk requests: \(sent); http records: client \(clientSide.count), server \(serverSide.count)")
+            #expect(sent > 0)
+            #expect(clientSide.count == sent)
+            #expect(serverSide.count == sent)
+            #expect(clientSide.allSatisfy { $0.int("http_status_code") == 200 && $0.string("http_request_uri") == "/ok" })
+            #expect(records.lossTotal("l7_ringbuf_full") == 0)
+        }
+    }
+
+    @Test func garbageOnPort80IsCountedNotRecorded() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let nginx = try L7Peers.Nginx(ip: server.ipv4)
+            defer { nginx.remove() }
+            let srv = try server.spawn(nginx.argv)
+            defer { _ = srv.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let agent = try AgentRun()
+            try client.check(L7Peers.garbage(ip: server.ipv4, port: 80, udp: false, count: 20))
+            // The agent still parses what follows.
+            try client.check(L7Peers.curl([L7Peers.url(ip: server.ipv4, path: "/ok")]))
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            print("http_unparsed total: \(records.lossTotal("http_unparsed")), "
+                  + "http_response_unmatched: \(records.lossTotal("http_response_unmatched"))")
+            // Seen leaving the client and arriving at the server: twice each.
+            #expect(records.lossTotal("http_unparsed") >= 2 * 20)
+            #expect(records.l7("http", netns: client.netnsInode).map { $0.string("http_request_uri") } == ["/ok"])
+        }
+    }
+}
