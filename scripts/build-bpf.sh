@@ -23,14 +23,18 @@ fi
 # vmlinux.h from the running kernel's BTF, regenerated when the kernel changes.
 btf=/sys/kernel/btf/vmlinux
 [ -r "$btf" ] || die "$btf is missing: the kernel has no BTF (CONFIG_DEBUG_INFO_BTF), CO-RE programs cannot be built"
+# The build compiles several objects at once: one of them generates, under a lock.
 stamp="$work/vmlinux.release"
-if [ ! -s "$work/vmlinux.h" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$(uname -r)" ]; then
-    bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
-    [ -x "$bpftool" ] || die "bpftool missing: run scripts/setup.sh (apt package bpftool)"
-    "$bpftool" btf dump file "$btf" format c > "$work/vmlinux.h.tmp"
-    mv "$work/vmlinux.h.tmp" "$work/vmlinux.h"
-    uname -r > "$stamp"
-fi
+(
+    flock 9
+    if [ ! -s "$work/vmlinux.h" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$(uname -r)" ]; then
+        bpftool=$(command -v bpftool || echo /usr/sbin/bpftool)
+        [ -x "$bpftool" ] || die "bpftool missing: run scripts/setup.sh (apt package bpftool)"
+        "$bpftool" btf dump file "$btf" format c > "$work/vmlinux.h.$$"
+        mv "$work/vmlinux.h.$$" "$work/vmlinux.h"
+        uname -r > "$stamp"
+    fi
+) 9> "$work/vmlinux.lock"
 
 obj="$work/$name.bpf.o"
 "$clang" -target bpf -D__TARGET_ARCH_x86 -O2 -g -Wall -Werror -Wno-unknown-warning-option -Wno-default-const-init-var-unsafe \
@@ -47,5 +51,5 @@ objcopy=$(dirname "$clang")/llvm-objcopy
     base64 -w0 "$obj"
     echo '")'
     echo "}"
-} > "$out.tmp"
-mv "$out.tmp" "$out"
+} > "$out.$$"
+mv "$out.$$" "$out"
