@@ -6,9 +6,11 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "netobs-agent", targets: ["NetobsAgentMain"]),
+        .executable(name: "netobs", targets: ["NetobsMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
     ],
     targets: [
         // System libraries and the record layout shared with the kernel programs.
@@ -38,8 +40,22 @@ let package = Package(
         // The controller/agent wire protocol: frames and messages, pure encode/decode (no I/O).
         .target(name: "NetobsWire"),
 
+        // TLS on OpenSSL's libssl: an engine over memory BIOs and a SwiftNIO handler driving it.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        .target(name: "NetobsTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
+
+        // `netobs`: the controller and the operator CLI.
+        .executableTarget(name: "NetobsMain",
+                          dependencies: ["NetobsTLS",
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
         .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),
+        .testTarget(name: "NetobsTLSTests",
+                    dependencies: ["NetobsTLS", "NetobsMain",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",

@@ -1,0 +1,5 @@
+/// A failure to report as "Error: <message>" with exit status 1 (not a usage error).
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}

@@ -1,0 +1,6 @@
+/// Inbound user events fired by `TLSHandler`.
+public enum TLSUserEvent: Sendable, Equatable {
+    /// The handshake finished and the peer's certificate passed every check. Fired before any
+    /// plaintext is read; buffered writes go out right after it.
+    case handshakeCompleted(PeerIdentity)
+}
