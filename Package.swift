@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
@@ -46,7 +46,7 @@ let package = Package(
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS",
+                          dependencies: ["NetobsTLS", "NetobsController", "NetobsAgentLink",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
@@ -59,8 +59,26 @@ let package = Package(
         .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",
-                    dependencies: ["NetobsKernel", "NodeLab", "NetobsAgentMain"],
+                    dependencies: ["NetobsKernel", "NetobsAgent", "NodeLab", "NetobsAgentMain"],
                     exclude: ["Fixtures"]),
+
+        // Frames over NIO (after TLSHandler), shared by the controller and its clients.
+        .target(name: "NetobsWireNIO", dependencies: ["NetobsWire", .product(name: "NIOCore", package: "swift-nio")]),
+        // The controller: sessions, durable per-agent logs, stream fan-out.
+        .target(name: "NetobsController",
+                dependencies: ["NetobsWire", "NetobsWireNIO", "NetobsTLS",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio")]),
+        // Clients of the controller: the agent's uplink with its spool, and the consumer stream.
+        .target(name: "NetobsAgentLink",
+                dependencies: ["NetobsWire", "NetobsWireNIO", "NetobsTLS",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "NetobsControllerTests",
+                    dependencies: ["NetobsController", "NetobsAgentLink", "NetobsWireNIO", "NetobsWire", "NetobsTLS", "NetobsMain",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio"),
+                                   .product(name: "NIOEmbedded", package: "swift-nio")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -81,6 +81,19 @@ struct {
     __type(value, struct netobs_config);
 } netobs_config SEC(".maps");
 
+/* Set before load: the generation of this copy of the programs. Only the copy whose
+ * generation the agent marked active in netobs_config works, so a hot swap (load the new copy
+ * beside the old one on the same maps, flip the mark, detach the old) has no gap and counts
+ * no event twice. */
+const volatile __u32 netobs_generation = 0;
+
+static __always_inline bool active(void)
+{
+    __u32 zero = 0;
+    struct netobs_config *cfg = bpf_map_lookup_elem(&netobs_config, &zero);
+    return cfg && cfg->generation == netobs_generation;
+}
+
 static __always_inline void count_loss(__u32 which)
 {
     __u64 *n = bpf_map_lookup_elem(&netobs_losses, &which);
@@ -230,6 +243,8 @@ static __always_inline bool in_owner_context(int oldstate, int newstate)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const int newstate)
 {
+    if (!active())
+        return 0;
     if (sk->sk_protocol != IPPROTO_TCP || !is_inet(sk))
         return 0;
     if (newstate == TCP_LISTEN || (oldstate == TCP_LISTEN && newstate == TCP_CLOSE))
@@ -282,6 +297,8 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(netobs_tcp_destroy, struct sock *sk)
 {
+    if (!active())
+        return 0;
     struct netobs_tcp_flow *f = tcp_flow(sk);
     if (!f)
         return 0;
@@ -403,6 +420,8 @@ static __always_inline void note_udp_peer(__u32 ip_version, const __u32 *addr, _
 SEC("cgroup/sendmsg4")
 int netobs_udp_sendmsg4(struct bpf_sock_addr *ctx)
 {
+    if (!active())
+        return 1 /* allow: the hook only observes */;
     __u32 addr = ctx->user_ip4;
     note_udp_peer(4, &addr, ctx->user_port);
     return 1;
@@ -411,6 +430,8 @@ int netobs_udp_sendmsg4(struct bpf_sock_addr *ctx)
 SEC("cgroup/recvmsg4")
 int netobs_udp_recvmsg4(struct bpf_sock_addr *ctx)
 {
+    if (!active())
+        return 1 /* allow: the hook only observes */;
     __u32 addr = ctx->user_ip4;
     note_udp_peer(4, &addr, ctx->user_port);
     return 1;
@@ -419,6 +440,8 @@ int netobs_udp_recvmsg4(struct bpf_sock_addr *ctx)
 SEC("cgroup/sendmsg6")
 int netobs_udp_sendmsg6(struct bpf_sock_addr *ctx)
 {
+    if (!active())
+        return 1 /* allow: the hook only observes */;
     __u32 addr[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
     note_udp_peer(6, addr, ctx->user_port);
     return 1;
@@ -427,6 +450,8 @@ int netobs_udp_sendmsg6(struct bpf_sock_addr *ctx)
 SEC("cgroup/recvmsg6")
 int netobs_udp_recvmsg6(struct bpf_sock_addr *ctx)
 {
+    if (!active())
+        return 1 /* allow: the hook only observes */;
     __u32 addr[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
     note_udp_peer(6, addr, ctx->user_port);
     return 1;
@@ -448,6 +473,8 @@ static __always_inline void on_data(struct sock *sk, int bytes, bool sent)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(netobs_send, struct sock *sk, int ret, int flags)
 {
+    if (!active())
+        return 0;
     on_data(sk, ret, true);
     return 0;
 }
@@ -455,6 +482,8 @@ int BPF_PROG(netobs_send, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(netobs_recv, struct sock *sk, int ret, int flags)
 {
+    if (!active())
+        return 0;
     if (flags & MSG_PEEK)
         return 0; /* peeked bytes are read again later */
     on_data(sk, ret, false);
@@ -477,6 +506,8 @@ static __always_inline bool is_loss_probe(const struct tcp_sock *tp)
 SEC("tp_btf/tcp_retransmit_skb")
 int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff *skb, int err)
 {
+    if (!active())
+        return 0;
     if (err)
         return 0; /* the segment did not leave */
     struct netobs_tcp_flow *f = tcp_flow(sk);
@@ -563,6 +594,8 @@ static __always_inline void record_tuple_drop(const struct sk_buff *skb, __u32 r
 SEC("tp_btf/kfree_skb")
 int BPF_PROG(netobs_drop, struct sk_buff *skb, void *location, enum skb_drop_reason reason)
 {
+    if (!active())
+        return 0;
     __u16 l3 = bpf_ntohs(skb->protocol);
     if (l3 != ETH_P_IP && l3 != ETH_P_IPV6)
         return 0;

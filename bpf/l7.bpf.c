@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
-/* L7 collection: HTTP/1.x exchanges and DNS queries, parsed from the wire.
+/* L7 collection: HTTP/1.x exchanges, DNS queries (UDP and TCP) and the request latency of any
+ * TCP protocol, from the wire.
  *
  * cgroup_skb programs on the cgroup v2 root see every pod's packets, both directions, with
  * the socket that sends or receives them: attribution needs no process context, and each
@@ -51,6 +52,21 @@ struct {
     __type(value, __u64);
 } netobs_l7_counters SEC(".maps");
 
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, 65536);
+    __type(key, struct netobs_tuple);
+    __type(value, struct netobs_tcp_turns);
+} netobs_tcp_turns SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_l7_config);
+} netobs_l7_config SEC(".maps");
+
 /* Per-CPU scratch: the BPF stack (512 bytes) cannot hold a payload window and an event. */
 struct scratch {
     __u8 payload[PAYLOAD_MAX];
@@ -85,7 +101,9 @@ struct packet {
 };
 
 #define TCP_FIN 0x01
+#define TCP_SYN 0x02
 #define TCP_RST 0x04
+#define TCP_ACK 0x10
 
 static __always_inline bool parse_packet(struct __sk_buff *ctx, bool egress, struct packet *p)
 {
@@ -366,6 +384,103 @@ static __always_inline void http_segment(struct __sk_buff *ctx, struct packet *p
     }
 }
 
+/* ---------------------------------------------------------------- TCP request latency */
+
+static __always_inline __u32 log2_u64(__u64 v)
+{
+    __u32 r = 0;
+    if (v >> 32) { v >>= 32; r += 32; }
+    if (v >> 16) { v >>= 16; r += 16; }
+    if (v >> 8) { v >>= 8; r += 8; }
+    if (v >> 4) { v >>= 4; r += 4; }
+    if (v >> 2) { v >>= 2; r += 2; }
+    if (v >> 1) { r += 1; }
+    return r;
+}
+
+/* Turns of any TCP conversation: the requester's data after the responder's turn starts a
+ * request; the responder's first data after it ends it, a latency sample. No parser: Redis,
+ * PostgreSQL or an unknown protocol gets a request rate and a latency. */
+static __always_inline void tcp_turn(struct __sk_buff *ctx, const struct packet *p)
+{
+    bool syn = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
+    bool end = p->tcp_flags & (TCP_FIN | TCP_RST);
+    if (!p->payload_len && !syn && !end)
+        return;
+    __u64 now = bpf_ktime_get_ns();
+    struct netobs_tcp_turns *t = bpf_map_lookup_elem(&netobs_tcp_turns, &p->tuple);
+    if (!t) {
+        if (!p->payload_len && !syn)
+            return; /* a close of a connection never seen carrying data */
+        struct scratch *s = get_scratch();
+        if (!s)
+            return;
+        /* The scratch's connection FIFO is free here: the HTTP path runs after. */
+        struct netobs_tcp_turns *fresh = (struct netobs_tcp_turns *)&s->conn;
+        __builtin_memset(fresh, 0, sizeof(*fresh));
+        /* The SYN's sender is the requester (the client); mid-life, whoever sends first. */
+        __u8 role = syn ? (p->egress ? NETOBS_ROLE_CLIENT : NETOBS_ROLE_SERVER) : NETOBS_ROLE_UNKNOWN;
+        struct netobs_l7_event *e = &s->conn.fifo[2]; /* past fresh */
+        __builtin_memset(e, 0, sizeof(*e));
+        fill_socket(ctx, p, e, role);
+        fresh->ep = e->ep;
+        fresh->owner = e->owner;
+        fresh->requester_local = p->egress;
+        fresh->first_ns = now;
+        long err = bpf_map_update_elem(&netobs_tcp_turns, &p->tuple, fresh, BPF_NOEXIST);
+        if (err && err != -EEXIST) {
+            count(NETOBS_L7_TCP_TURNS_MAP_FULL);
+            return;
+        }
+        t = bpf_map_lookup_elem(&netobs_tcp_turns, &p->tuple);
+        if (!t)
+            return;
+    }
+    t->last_ns = now;
+    if (end)
+        t->closed = 1;
+    if (!p->payload_len)
+        return;
+    if (!t->owner.pid && p->egress) {
+        struct netobs_l7_event here = {};
+        fill_socket(ctx, p, &here, t->ep.role);
+        if (here.owner.pid) {
+            t->owner.pid = here.owner.pid;
+            __builtin_memcpy(t->owner.comm, here.owner.comm, sizeof(t->owner.comm));
+        }
+    }
+    bool request = p->egress == (bool)t->requester_local;
+    if (request) {
+        if (t->last_turn != NETOBS_TURN_REQUEST) {
+            t->request_start_ns = now;
+            t->last_turn = NETOBS_TURN_REQUEST;
+        }
+        return;
+    }
+    __u64 start = t->request_start_ns;
+    t->last_turn = NETOBS_TURN_RESPONSE;
+    if (!start || now < start)
+        return;
+    t->request_start_ns = 0;
+    __u64 latency = now - start;
+    __sync_fetch_and_add(&t->requests, 1);
+    __sync_fetch_and_add(&t->latency_sum_ns, latency);
+    __u32 b = log2_u64(latency / 1000);
+    if (b >= NETOBS_LATENCY_BUCKETS)
+        b = NETOBS_LATENCY_BUCKETS - 1;
+    __sync_fetch_and_add(&t->hist[b & (NETOBS_LATENCY_BUCKETS - 1)], 1);
+    __u32 zero = 0;
+    struct netobs_l7_config *cfg = bpf_map_lookup_elem(&netobs_l7_config, &zero);
+    __u32 epoch = cfg ? cfg->epoch : 0;
+    __u32 slot = epoch & 1;
+    if (t->max_epoch[slot] != epoch) {
+        t->max_epoch[slot] = epoch;
+        t->max_ns[slot] = 0;
+    }
+    if (latency > t->max_ns[slot])
+        t->max_ns[slot] = latency;
+}
+
 /* ---------------------------------------------------------------- DNS */
 
 static __always_inline void dns_datagram(struct __sk_buff *ctx, struct packet *p)
@@ -461,8 +576,18 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
         return;
     p.tuple.netns = socket_netns(ctx);
     if (p.protocol == IPPROTO_TCP) {
-        if (p.payload_len || (p.tcp_flags & (TCP_FIN | TCP_RST)))
+        tcp_turn(ctx, &p);
+        if (p.tuple.local_port == DNS_PORT || p.tuple.remote_port == DNS_PORT) {
+            /* DNS over TCP: each message behind a 2-byte length (RFC 1035 4.2.2); the first
+             * message of a segment is parsed. */
+            if (p.payload_len > 2) {
+                p.payload_off += 2;
+                p.payload_len -= 2;
+                dns_datagram(ctx, &p);
+            }
+        } else if (p.payload_len || (p.tcp_flags & (TCP_FIN | TCP_RST))) {
             http_segment(ctx, &p);
+        }
     } else if (p.tuple.local_port == DNS_PORT || p.tuple.remote_port == DNS_PORT) {
         dns_datagram(ctx, &p);
     }

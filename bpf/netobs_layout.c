@@ -14,3 +14,5 @@ _Static_assert(sizeof(struct netobs_udp_flow) == 128, "netobs_udp_flow layout");
 _Static_assert(sizeof(struct netobs_l7_event) == 248, "netobs_l7_event layout");
 _Static_assert(sizeof(struct netobs_http_conn) == 24 + 4 * 248, "netobs_http_conn layout");
 _Static_assert(sizeof(struct netobs_dns_key) == 48, "netobs_dns_key layout");
+_Static_assert(sizeof(struct netobs_l7_config) == 8, "netobs_l7_config layout");
+_Static_assert(sizeof(struct netobs_tcp_turns) == 280, "netobs_tcp_turns layout");

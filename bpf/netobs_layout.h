@@ -157,6 +157,8 @@ struct netobs_udp_peer {
 struct netobs_config {
     __u32 rtt_epoch;     /* bumped by the agent at every flush */
     __u32 max_tcp_flows; /* cap on live TCP flows (socket storage); past it, counted losses */
+    __u32 generation;    /* the loaded copy of the programs that does the work (hot swap) */
+    __u32 _pad;
 };
 
 /* ---------------------------------------------------------------- L7 (bpf/l7.bpf.c) */
@@ -188,10 +190,11 @@ enum netobs_l7_counter {
     NETOBS_L7_HTTP_RESPONSE_UNMATCHED = 1, /* a response with no request pending */
     NETOBS_L7_HTTP_FIFO_FULL = 2,         /* a pipelined request past NETOBS_HTTP_FIFO */
     NETOBS_L7_HTTP_CONN_MAP_FULL = 3,
-    NETOBS_L7_DNS_UNPARSED = 4,           /* UDP port 53 payload that is not a DNS message */
+    NETOBS_L7_DNS_UNPARSED = 4,           /* port 53 payload (UDP, or TCP after its length) that is not DNS */
     NETOBS_L7_DNS_PENDING_MAP_FULL = 5,
     NETOBS_L7_RINGBUF_FULL = 6,           /* a completed exchange lost */
-    NETOBS_L7_COUNTER_COUNT = 7,
+    NETOBS_L7_TCP_TURNS_MAP_FULL = 7,     /* a TCP connection with no request latency */
+    NETOBS_L7_COUNTER_COUNT = 8,
 };
 
 /* One HTTP exchange or DNS query, from the side of one socket: pending in a map until its
@@ -233,3 +236,41 @@ struct netobs_dns_key {
 };
 
 #endif
+
+/* ---------------------------------------------------------------- L7: request latency of any TCP protocol */
+
+#define NETOBS_LATENCY_BUCKETS 32 /* log2 histogram: bucket b holds latencies in [2^b, 2^(b+1)) µs (b = 0 also < 1 µs) */
+
+enum netobs_turn_side {
+    NETOBS_TURN_NONE = 0,
+    NETOBS_TURN_REQUEST = 1,  /* the requester sent last */
+    NETOBS_TURN_RESPONSE = 2, /* the responder sent last */
+};
+
+/* Settings the agent writes into netobs_l7_config (key 0) at every flush. */
+struct netobs_l7_config {
+    __u32 epoch; /* the flush interval the kernel's per-interval maxima belong to */
+    __u32 _pad;
+};
+
+/* Per TCP connection side (netobs_tcp_turns, keyed by struct netobs_tuple): protocol-independent
+ * request latency. The requester is the end that sent the SYN (or, for a connection first seen
+ * mid-life, the end that sent data first); a request is the requester's data after the
+ * responder's turn, its latency the time to the responder's first data. Counters are cumulative;
+ * the agent takes deltas. */
+struct netobs_tcp_turns {
+    struct netobs_endpoints ep;
+    struct netobs_owner owner;
+    __u64 first_ns;
+    __u64 last_ns;             /* last packet; the agent sweeps idle entries */
+    __u64 request_start_ns;    /* first byte of the request awaiting its response, 0 = none */
+    __u64 requests;            /* answered requests: latency samples */
+    __u64 latency_sum_ns;
+    __u32 max_epoch[2];        /* slot = epoch & 1, as in netobs_tcp_flow's RTT range */
+    __u64 max_ns[2];
+    __u32 hist[NETOBS_LATENCY_BUCKETS];
+    __u8 last_turn;            /* enum netobs_turn_side */
+    __u8 requester_local;      /* 1: this socket sends the requests */
+    __u8 closed;               /* FIN or RST seen: the agent reports and deletes */
+    __u8 _pad[5];
+};

@@ -9,7 +9,7 @@ packages=(
     # node lab and fault injection
     iproute2 iptables procps iputils-ping util-linux
     # real peers the tests and benchmarks use as ground truth
-    nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd
+    nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd redis-server redis-tools
 )
 
 if [ "$(id -u)" -ne 0 ]; then

@@ -3,9 +3,9 @@ import Glibc
 #endif
 
 /// The kernel programs stamp events with bpf_ktime_get_ns(), i.e. CLOCK_MONOTONIC.
-enum Clock {
-    static func monotonicNs() -> UInt64 { read(CLOCK_MONOTONIC) }
-    static func realtimeNs() -> UInt64 { read(CLOCK_REALTIME) }
+public enum Clock {
+    public static func monotonicNs() -> UInt64 { read(CLOCK_MONOTONIC) }
+    public static func realtimeNs() -> UInt64 { read(CLOCK_REALTIME) }
 
     /// unix_ns - monotonic_ns, to convert kernel timestamps for records.
     static func monotonicToUnixOffset() -> Int64 {

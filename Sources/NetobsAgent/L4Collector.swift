@@ -27,12 +27,8 @@ public final class L4Collector {
         }
     }
 
-    private let object: BPFObject
-    private let tcpDump: BPFIterator
-    private let tcpDrops: BPFMap
-    private let udpFlows: BPFMap
-    private let losses: BPFMap
-    private let config: BPFMap
+    private var loaded: LoadedL4
+    private let btf: KernelBTF
     private var ring: RingBuffer?
     private var closed: [TCPFlowSample] = []
     private var epoch: UInt32 = 0
@@ -50,42 +46,37 @@ public final class L4Collector {
     public init(options: Options) throws {
         self.options = options
         context = RecordContext(node: options.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
-        let btf = try KernelBTF()
-        object = try BPFObject(bytes: EmbeddedPrograms.l4.bytes, name: L4Programs.objectName)
-        for program in object.programs {
-            if let tracepoint = program.tracepoint,
-               options.disabledTracepoints.contains(tracepoint) || !btf.hasTracepoint(tracepoint) {
-                program.autoload = false
-                let metrics = L4Programs.metricsByTracepoint[tracepoint] ?? []
-                let why = options.disabledTracepoints.contains(tracepoint) ? "is disabled" : "is missing"
-                disabled.append("tracepoint \(tracepoint) \(why): off: \(metrics.joined(separator: ", "))")
-            } else if program.isCgroupProgram && options.cgroupRoot == nil {
-                program.autoload = false
-            }
-        }
-        if options.cgroupRoot == nil {
-            disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
-        }
-        try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
-        try object.load()
-        for program in object.programs where program.autoload && !program.isIterator {
-            if program.isCgroupProgram, let root = options.cgroupRoot {
-                try object.attach(program, cgroup: root)
-            } else {
-                try object.attach(program)
-            }
-        }
-        guard let dump = object.program(named: L4Programs.tcpDump) else {
-            throw KernelError("finding program \(L4Programs.tcpDump)", errno: 2)
-        }
-        tcpDump = try object.attachIterator(dump, map: try object.map(named: L4Programs.Maps.tcpStore))
-        tcpDrops = try object.map(named: L4Programs.Maps.tcpDrops)
-        udpFlows = try object.map(named: L4Programs.Maps.udpFlows)
-        losses = try object.map(named: L4Programs.Maps.losses)
-        config = try object.map(named: L4Programs.Maps.config)
+        btf = try KernelBTF()
+        loaded = try LoadedL4(bytes: EmbeddedPrograms.l4.bytes, generation: 0, options: options, btf: btf,
+                              sharingMapsWith: nil)
+        disabled = loaded.disabled
         tcp.dropReasonNames = btf.enumerators(of: "skb_drop_reason")
         try writeConfig()
-        ring = try RingBuffer(map: try object.map(named: L4Programs.Maps.tcpClosed)) { [unowned self] raw in
+        ring = try makeRing()
+    }
+
+    /// The generation of the programs doing the work now (0 for the first load).
+    public var generation: UInt32 { loaded.generation }
+
+    /// Replaces the kernel programs with a new copy (`bytes`, or the embedded ones again)
+    /// while traffic flows: the new copy is loaded on the same maps, so flows and counters
+    /// carry over; it becomes active in one map write, so no event is missed or counted
+    /// twice; then the old copy is detached. If the new copy fails to load (the error carries
+    /// the verifier log), the old one keeps working untouched.
+    public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l4.bytes) throws {
+        let next = try LoadedL4(bytes: bytes, generation: loaded.generation &+ 1, options: options, btf: btf,
+                                sharingMapsWith: loaded)
+        try ring?.consume()
+        let previous = loaded
+        loaded = next
+        try writeConfig() // the flip: from here on only the new copy works
+        ring?.close()
+        ring = try makeRing()
+        previous.close()
+    }
+
+    private func makeRing() throws -> RingBuffer {
+        try RingBuffer(map: loaded.closedRing) { [unowned self] raw in
             if let sample = TCPFlowSample(raw: raw) { self.closed.append(sample) }
         }
     }
@@ -108,7 +99,7 @@ public final class L4Collector {
 
         var live: [TCPFlowSample] = []
         var closedUnsent: [TCPFlowSample] = []
-        let dumped = try tcpDump.read()
+        let dumped = try loaded.tcpDump.read()
         let size = MemoryLayout<netobs_tcp_flow>.size
         dumped.withUnsafeBytes { raw in
             for offset in stride(from: 0, to: raw.count - size + 1, by: size) {
@@ -120,12 +111,12 @@ public final class L4Collector {
         }
         try ring?.consume()
         var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
-        try tcpDrops.forEach { key, value in
+        try loaded.tcpDrops.forEach { key, value in
             if let d = DropAttribution.TupleDrops(raw: value) { drops[Array(key)] = d }
         }
         let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent, drops: drops)
         closed.removeAll(keepingCapacity: true)
-        tcpDrops.delete(keys: merged.finishedKeys)
+        loaded.tcpDrops.delete(keys: merged.finishedKeys)
         unattributedDrops += merged.unattributed
 
         let now = Clock.monotonicNs()
@@ -133,13 +124,13 @@ public final class L4Collector {
                                 nowMonotonicNs: now, context: context)
 
         var udpSamples: [UDPFlowSample] = []
-        try udpFlows.forEach { key, value in
+        try loaded.udpFlows.forEach { key, value in
             if let sample = UDPFlowSample(key: key, value: value) { udpSamples.append(sample) }
         }
         let (udpRecords, expired) = udp.flush(udpSamples, nowMonotonicNs: now,
                                               idleTimeoutNs: options.udpIdleTimeoutNs, context: context)
         records += udpRecords
-        udpFlows.delete(keys: expired)
+        loaded.udpFlows.delete(keys: expired)
 
         records += loss.flush(totals: lossTotals(), nowMonotonicNs: now, context: context)
         return records
@@ -148,11 +139,11 @@ public final class L4Collector {
     public func close() {
         ring?.close()
         ring = nil
-        object.close()
+        loaded.close()
     }
 
     private func lossTotals() -> [String: UInt64] {
-        let kernel = losses.perCPUSums(count: Int(NETOBS_LOSS_COUNT.rawValue))
+        let kernel = loaded.losses.perCPUSums(count: Int(NETOBS_LOSS_COUNT.rawValue))
         var totals: [String: UInt64] = [:]
         for (i, name) in LossTracker.kernelReasons.enumerated() where i < kernel.count {
             totals[name] = kernel[i]
@@ -166,7 +157,8 @@ public final class L4Collector {
         var value = netobs_config()
         value.rtt_epoch = epoch
         value.max_tcp_flows = UInt32(clamping: options.maxTCPFlows)
+        value.generation = loaded.generation
         let bytes = withUnsafeBytes(of: value) { Array($0) }
-        try config.update(key: [0, 0, 0, 0], value: bytes)
+        try loaded.config.update(key: [0, 0, 0, 0], value: bytes)
     }
 }

@@ -16,6 +16,13 @@ public final class L7Collector {
         public var dnsTimeoutNs: UInt64 = 5_000_000_000
         /// HTTP connection state unused this long is dropped (its pending requests counted).
         public var httpIdleNs: UInt64 = 300_000_000_000
+        /// Per-exchange `http`/`dns` records per flush interval (`--l7-record-cap`); past it,
+        /// exchanges fold into `http_aggregate`/`dns_aggregate` records, counted as
+        /// `l7_records_aggregated`.
+        public var recordCap: Int = 10_000
+        /// Distinct URIs (or DNS names) in one interval's aggregates (`--l7-max-uris`); past
+        /// it, "<other>", counted as `l7_uri_overflow`.
+        public var maxAggregateURIs: Int = 1_000
 
         public init(node: String, cgroupRoot: String) {
             self.node = node
@@ -29,22 +36,30 @@ public final class L7Collector {
         static let dnsPending = "netobs_dns_pending"
         static let httpConns = "netobs_http_conns"
         static let counters = "netobs_l7_counters"
+        static let tcpTurns = "netobs_tcp_turns"
+        static let config = "netobs_l7_config"
     }
 
     private let object: BPFObject
     private let dnsPending: BPFMap
     private let httpConns: BPFMap
     private let counters: BPFMap
+    private let tcpTurns: BPFMap
+    private let config: BPFMap
+    private var epoch: UInt32 = 0
+    private var latency = TCPLatencyTracker()
     private var ring: RingBuffer?
     private var completed: [L7Event] = []
     private var loss = LossTracker()
     private var unanswered: UInt64 = 0
+    private var recordCap: L7RecordCap
     private let options: Options
     private let context: RecordContext
 
     public init(options: Options, context: RecordContext) throws {
         self.options = options
         self.context = context
+        recordCap = L7RecordCap(cap: options.recordCap, maxKeys: options.maxAggregateURIs)
         object = try BPFObject(bytes: EmbeddedPrograms.l7.bytes, name: Self.objectName)
         try object.load()
         for program in object.programs {
@@ -53,6 +68,8 @@ public final class L7Collector {
         dnsPending = try object.map(named: Maps.dnsPending)
         httpConns = try object.map(named: Maps.httpConns)
         counters = try object.map(named: Maps.counters)
+        tcpTurns = try object.map(named: Maps.tcpTurns)
+        config = try object.map(named: Maps.config)
         ring = try RingBuffer(map: try object.map(named: Maps.events)) { [unowned self] raw in
             if let event = L7Event(raw: raw) { self.completed.append(event) }
         }
@@ -60,14 +77,10 @@ public final class L7Collector {
 
     deinit { close() }
 
-    /// The collector, or nil with a warning that names what is off: the agent keeps L4.
-    public static func start(node: String, cgroupRoot: String?, context: RecordContext) -> L7Collector? {
-        guard let cgroupRoot else {
-            AgentLog.warning("no cgroup v2 mount: off: http and dns records")
-            return nil
-        }
+    /// Loads the L7 programs; on failure, says what is off and returns nil (L4 goes on).
+    public static func start(options: Options, context: RecordContext) -> L7Collector? {
         do {
-            return try L7Collector(options: Options(node: node, cgroupRoot: cgroupRoot), context: context)
+            return try L7Collector(options: options, context: context)
         } catch {
             AgentLog.warning("L7 programs (\(objectName)) not loaded: off: http and dns records: \(error)")
             return nil
@@ -82,9 +95,9 @@ public final class L7Collector {
     /// The records of the interval that ends now.
     public func flush() throws -> [Record] {
         try ring?.consume()
-        var records = completed.map { L7Records.record($0, context: context) }
-        completed.removeAll(keepingCapacity: true)
         let now = Clock.monotonicNs()
+        var records = recordCap.records(completed, nowMonotonicNs: now, context: context)
+        completed.removeAll(keepingCapacity: true)
 
         var pending: [([UInt8], L7Event)] = []
         try dnsPending.forEach { key, value in
@@ -106,7 +119,31 @@ public final class L7Collector {
         }
         httpConns.delete(keys: idle)
 
+        records += try flushLatency(now: now)
         records += loss.flush(totals: counterTotals(), nowMonotonicNs: now, context: context)
+        return records
+    }
+
+    /// `tcp_latency` records of the interval that ends now; closed and idle connections leave
+    /// the map once reported.
+    private func flushLatency(now: UInt64) throws -> [Record] {
+        let ended = epoch
+        epoch &+= 1
+        var value = netobs_l7_config()
+        value.epoch = epoch
+        try config.update(key: [0, 0, 0, 0], value: withUnsafeBytes(of: value) { Array($0) })
+        var entries: [([UInt8], TCPTurns)] = []
+        var gone: [[UInt8]] = []
+        try tcpTurns.forEach { key, raw in
+            guard let turns = TCPTurns(raw: raw) else { return }
+            let k = Array(key)
+            entries.append((k, turns))
+            // A closed connection lingers a second: a half-closed one may still be answered.
+            let idle = now > turns.lastNs ? now - turns.lastNs : 0
+            if (turns.closed && idle >= 1_000_000_000) || idle >= options.httpIdleNs { gone.append(k) }
+        }
+        let records = latency.flush(entries, endedEpoch: ended, nowMonotonicNs: now, context: context)
+        tcpTurns.delete(keys: gone)
         return records
     }
 
@@ -123,6 +160,7 @@ public final class L7Collector {
             totals[name] = kernel[i]
         }
         totals["http_request_unanswered"] = unanswered
+        totals.merge(recordCap.counterTotals) { $1 }
         return totals
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import NetobsAgent
 import NetobsKernel
+import NetobsAgentLink
+import NetobsTLS
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -15,12 +17,29 @@ struct AgentCommand: ParsableCommand {
             UDP flow of the node with the process and container that own it.
 
             With --standalone, records are printed as JSON lines on stdout at each --interval; \
-            messages go to stderr. Needs root (or CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, \
-            CAP_SYS_RESOURCE) and a kernel with BTF.
+            messages go to stderr. With --controller HOST:PORT (and --certs, --spool) they are sent \
+            to the controller instead, kept in the spool directory until it acknowledges them. SIGHUP \
+            swaps the kernel programs with no gap in the data. Needs root (or CAP_BPF, CAP_PERFMON, \
+            CAP_NET_ADMIN, CAP_SYS_RESOURCE) and a kernel with BTF.
             """)
 
     @Flag(help: "Run without a controller and print records as JSON lines on stdout.")
     var standalone = false
+
+    @Option(help: ArgumentHelp("Send records to this controller instead of printing them.", valueName: "host:port"))
+    var controller: String?
+
+    @Option(help: ArgumentHelp("Directory with ca.pem, agent.pem, agent-key.pem (`netobs certs init`).", valueName: "dir"))
+    var certs: String?
+
+    @Option(help: ArgumentHelp("Spool directory for batches not yet acknowledged by the controller.", valueName: "dir"))
+    var spool: String?
+
+    @Option(help: "Largest spool size in MiB; records past it are reported as loss (spool_full).")
+    var spoolMaxMb = 256
+
+    @Option(help: "Name the controller's certificate must carry (default: the --controller host).")
+    var controllerName: String?
 
     @Option(help: "Flush interval, e.g. 1s, 500ms, 2m.", transform: Duration.parse)
     var interval: Duration = .seconds(1)
@@ -44,12 +63,30 @@ struct AgentCommand: ParsableCommand {
             help: "Do not hook this tracepoint (repeatable); the metrics it feeds are off.")
     var disabledTracepoints: [String] = []
 
+    @Option(help: "Per-exchange http/dns records per interval; past it, exchanges are aggregated (counted).")
+    var l7RecordCap = 10_000
+
+    @Option(help: "Distinct URIs (or DNS names) in an interval's aggregates; past it, \"<other>\" (counted).")
+    var l7MaxUris = 1_000
+
     func validate() throws {
+        guard l7RecordCap >= 0, l7MaxUris >= 1 else {
+            throw ValidationError("--l7-record-cap must be >= 0 and --l7-max-uris >= 1")
+        }
         guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
             throw ValidationError("flow table capacities must be between 1 and 4000000")
         }
-        guard standalone else {
-            throw ValidationError("say --standalone (the controller connection is not available yet)")
+        if standalone && controller != nil {
+            throw ValidationError("--standalone and --controller exclude each other")
+        }
+        guard standalone || controller != nil else {
+            throw ValidationError("say --standalone, or --controller HOST:PORT with --certs and --spool")
+        }
+        if let controller {
+            guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
+            guard certs != nil else { throw ValidationError("--controller needs --certs DIR") }
+            guard spool != nil else { throw ValidationError("--controller needs --spool DIR") }
+            guard spoolMaxMb > 0 else { throw ValidationError("--spool-max-mb must be positive") }
         }
         for name in disabledTracepoints where !L4Collector.tracepoints.contains(name) {
             throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
@@ -68,7 +105,20 @@ struct AgentCommand: ParsableCommand {
                                               udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,
                                               maxTCPFlows: maxTcpFlows, maxUDPFlows: maxUdpFlows)
             options.disabledTracepoints = Set(disabledTracepoints)
-            try StandaloneAgent.run(options: options, intervalNs: interval.nanoseconds)
+            let loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
+                                               intervalNs: interval.nanoseconds)
+            if let controller, let certs, let spool {
+                let (host, port) = ControllerEndpoint.parse(controller)!
+                let dir = certs.hasSuffix("/") ? certs : certs + "/"
+                let tls = try TLSContext(configuration: .client(trustRoots: .file(dir + "ca.pem"),
+                                                                certificateChain: .file(dir + "agent.pem"),
+                                                                privateKey: .file(dir + "agent-key.pem")))
+                try ControllerAgent.run(loop, settings: .init(
+                    endpoint: ControllerEndpoint(host: host, port: port, tls: tls, serverName: controllerName),
+                    spoolDirectory: spool, spoolMaxBytes: spoolMaxMb << 20))
+            } else {
+                try StandaloneAgent.run(loop)
+            }
         } catch let failure as Preflight.Failure {
             AgentLog.error(failure.description)
             throw ExitCode(2)

@@ -60,6 +60,33 @@ public final class BPFObject {
         return BPFMap(m)
     }
 
+    /// Sets a `const volatile` global of the programs (in .rodata) before `load()`.
+    public func setReadOnlyGlobal(_ variable: String, to value: UInt32) throws {
+        guard let handle, let btf = bpf_object__btf(handle),
+              let rodata = bpf_object__find_map_by_name(handle, ".rodata") else {
+            throw KernelError("finding .rodata of \(name)", errno: ENOENT)
+        }
+        let offset = netobs_btf_datasec_var_offset(btf, ".rodata", variable)
+        var size = 0
+        guard offset >= 0, let data = bpf_map__initial_value(rodata, &size), offset + 4 <= size else {
+            throw KernelError("finding global \(variable) in \(name)", errno: ENOENT)
+        }
+        // libbpf documents the initial image as writable until load.
+        UnsafeMutableRawPointer(mutating: data).storeBytes(of: value, toByteOffset: offset, as: UInt32.self)
+    }
+
+    /// The object's own maps, not the internal ones of its data sections.
+    public var maps: [BPFMap] {
+        guard let handle else { return [] }
+        var result: [BPFMap] = []
+        var map = bpf_object__next_map(handle, nil)
+        while let m = map {
+            if !bpf_map__is_internal(m) { result.append(BPFMap(m)) }
+            map = bpf_object__next_map(handle, m)
+        }
+        return result
+    }
+
     /// Loads every program marked for autoload; a verifier rejection carries its log.
     public func load() throws {
         guard let handle else { throw KernelError("loading \(name) (closed)", errno: EBADF) }

@@ -4,7 +4,7 @@ public enum L7Records {
     /// Names in the order of `enum netobs_l7_counter` (bpf/netobs_layout.h), as loss reasons.
     public static let counterNames = [
         "http_unparsed", "http_response_unmatched", "http_pipeline_fifo_full", "http_conn_map_full",
-        "dns_unparsed", "dns_pending_map_full", "l7_ringbuf_full",
+        "dns_unparsed", "dns_pending_map_full", "l7_ringbuf_full", "tcp_latency_map_full",
     ]
 
     public static let dnsTimeoutCode = "TIMEOUT"

@@ -40,9 +40,11 @@ final class AgentRun: @unchecked Sendable {
         if stderr { stderrData.append(data) } else { stdoutData.append(data) }
     }
 
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
     var stderrText: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 
-    private func waitForStderr(_ text: String, timeout: TimeInterval) throws {
+    func waitForStderr(_ text: String, timeout: TimeInterval) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if stderrText.contains(text) { return }

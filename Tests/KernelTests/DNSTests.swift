@@ -53,6 +53,42 @@ struct DNSTests {
         }
     }
 
+    /// DNS over TCP (length-prefixed messages): dig +tcp against dnsmasq.
+    @Test func queriesOverTCPMatchDig() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let srv = try server.spawn(L7Peers.dnsmasq(ip: server.ipv4))
+            defer { _ = srv.terminate() }
+            try srv.waitForOutput("started", inStderr: true)
+            let agent = try AgentRun()
+            var asked: [(id: Int, name: String, type: String, status: String)] = []
+            for (name, type) in [("a.svc.lab", "A"), ("v6.svc.lab", "AAAA"), ("nothing.svc.lab", "A")] {
+                let out = try client.check(L7Peers.dig(server: server.ipv4, name: name, type: type) + ["+tcp"]).stdout
+                let header = try #require(L7Peers.digHeader(out), "dig said: \(out)")
+                asked.append((header.id, name, type, header.status))
+            }
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            let clientSide = records.l7("dns", netns: client.netnsInode)
+            let serverSide = records.l7("dns", netns: server.netnsInode)
+            print("dns over tcp: asked \(asked.count), client records \(clientSide.count), server \(serverSide.count)")
+            #expect(clientSide.count == asked.count && serverSide.count == asked.count, "\(records.filter { $0.kind == "dns" })")
+            for q in asked {
+                for (side, role) in [(clientSide, "client"), (serverSide, "server")] {
+                    let r = try #require(side.first { $0.int("dns_transaction_id") == q.id }, "\(role) misses id \(q.id)")
+                    #expect(r.string("dns_query_domain") == q.name && r.string("dns_query_type") == q.type)
+                    #expect(r.string("dns_response_code") == q.status && r.string("role") == role)
+                    #expect(r.uint("dns_duration") > 0)
+                }
+            }
+            #expect(asked.map(\.status) == ["NOERROR", "NOERROR", "NXDOMAIN"])
+            #expect(clientSide.allSatisfy { $0.int("dst_port") == 53 && $0.uint("cgroup_id") == client.cgroupID })
+            #expect(serverSide.allSatisfy { $0.int("src_port") == 53 && $0.uint("cgroup_id") == server.cgroupID })
+            #expect(records.lossTotal("dns_unparsed") == 0)
+        }
+    }
+
     @Test func anUnansweredQueryIsATimeout() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])

@@ -1,0 +1,89 @@
+import NetobsRecords
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The agent's main loop, whatever the records' destination: the collectors are flushed every
+/// interval and drained in between; SIGHUP hot-swaps the kernel programs; SIGINT or SIGTERM
+/// end the loop after a last flush.
+public enum CollectionLoop {
+    public struct Settings: Sendable {
+        public var l4: L4Collector.Options
+        /// Per-exchange http/dns records per interval, and distinct URIs in aggregates.
+        public var l7RecordCap: Int
+        public var l7MaxURIs: Int
+        public var intervalNs: UInt64
+
+        public init(l4: L4Collector.Options, l7RecordCap: Int, l7MaxURIs: Int, intervalNs: UInt64) {
+            self.l4 = l4
+            self.l7RecordCap = l7RecordCap
+            self.l7MaxURIs = l7MaxURIs
+            self.intervalNs = intervalNs
+        }
+    }
+
+    private static let stopRequested = Atomic<Bool>(false)
+    private static let reloadRequested = Atomic<Bool>(false)
+    /// How often closed flows and L7 events are drained from their ring buffers.
+    private static let drainPeriodUs: UInt64 = 50_000
+
+    /// Runs until SIGINT/SIGTERM; `deliver` gets each flush's records.
+    public static func run(_ settings: Settings, destination: String, deliver: ([Record]) throws -> Void) throws {
+        let collector = try L4Collector(options: settings.l4)
+        defer { collector.close() }
+        for line in collector.disabled { AgentLog.warning(line) }
+        let l7 = startL7(settings, context: collector.context)
+        defer { l7?.close() }
+        AgentLog.info("collecting on node \(settings.l4.node), \(destination) every \(settings.intervalNs / 1_000_000) ms")
+        installSignalHandlers()
+
+        var nextFlush = Clock.monotonicNs() + settings.intervalNs
+        while !stopRequested.load(ordering: .relaxed) {
+            if reloadRequested.exchange(false, ordering: .relaxed) { reload(collector) }
+            let now = Clock.monotonicNs()
+            if now >= nextFlush {
+                try deliver(collector.flush() + (l7?.flush() ?? []))
+                nextFlush += settings.intervalNs
+                if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
+                continue
+            }
+            try collector.drainClosed()
+            try l7?.drain()
+            usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
+        }
+        try deliver(collector.flush() + (l7?.flush() ?? []))
+    }
+
+    private static func startL7(_ settings: Settings, context: RecordContext) -> L7Collector? {
+        guard let root = settings.l4.cgroupRoot else {
+            AgentLog.warning("no cgroup v2 mount: off: http and dns records")
+            return nil
+        }
+        var options = L7Collector.Options(node: settings.l4.node, cgroupRoot: root)
+        options.recordCap = settings.l7RecordCap
+        options.maxAggregateURIs = settings.l7MaxURIs
+        return L7Collector.start(options: options, context: context)
+    }
+
+    private static func reload(_ collector: L4Collector) {
+        do {
+            try collector.swapPrograms()
+            AgentLog.info("kernel programs swapped: generation \(collector.generation) is active, flows kept")
+        } catch {
+            AgentLog.error("reloading the kernel programs failed; the running ones stay: \(error)")
+        }
+    }
+
+    private static func installSignalHandlers() {
+        // A parent may have left these blocked in the mask we inherited.
+        var set = sigset_t()
+        sigemptyset(&set)
+        for sig in [SIGINT, SIGTERM, SIGHUP] { sigaddset(&set, sig) }
+        pthread_sigmask(SIG_UNBLOCK, &set, nil)
+        signal(SIGINT) { _ in CollectionLoop.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGTERM) { _ in CollectionLoop.stopRequested.store(true, ordering: .relaxed) }
+        signal(SIGHUP) { _ in CollectionLoop.reloadRequested.store(true, ordering: .relaxed) }
+        signal(SIGPIPE, SIG_IGN)
+    }
+}

@@ -1,0 +1,68 @@
+import NetobsAgent
+import NetobsAgentLink
+import NetobsRecords
+import NetobsTLS
+import NetobsWire
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netobs-agent --controller`: the collectors' records of each flush go to the controller as
+/// one FlowBatch (JSON lines), through the on-disk spool, instead of stdout. Records that the
+/// spool has no room for are reported in a later batch as `loss` with reason `spool_full`.
+enum ControllerAgent {
+    struct Settings {
+        var endpoint: ControllerEndpoint
+        var spoolDirectory: String
+        var spoolMaxBytes: Int
+    }
+
+    static func run(_ loop: CollectionLoop.Settings, settings: Settings) throws {
+        let node = loop.l4.node
+        let spool = try Spool(directory: settings.spoolDirectory, agentId: node, maxBytes: settings.spoolMaxBytes)
+        if !spool.pending.isEmpty {
+            AgentLog.info("spool \(settings.spoolDirectory) holds \(spool.pending.count) unacknowledged batches; they go first")
+        }
+        let uplink = AgentUplink(endpoint: settings.endpoint, spool: spool,
+                                 node: AgentIdentity(nodeName: node, agentVersion: "0.1",
+                                                     kernelRelease: kernelRelease()),
+                                 log: { AgentLog.info($0) })
+        uplink.start()
+
+        var reportedOverflow: UInt64 = 0
+        func send(_ records: [Record]) throws {
+            var records = records
+            let overflow = spool.overflow.records
+            if overflow > reportedOverflow {
+                var loss = Record(kind: "loss")
+                loss.set("ts_ns", .uint(Clock.realtimeNs()))
+                loss.set("node", .string(node))
+                loss.set("reason", .string("spool_full"))
+                loss.set("count", .uint(overflow - reportedOverflow))
+                loss.set("total", .uint(overflow))
+                records.append(loss)
+            }
+            guard !records.isEmpty else { return }
+            let lines = records.map { Array(JSONLineWriter.line($0).utf8) }
+            if try uplink.submit(records: lines) != nil {
+                reportedOverflow = overflow
+            } else {
+                AgentLog.warning("spool full (\(spool.pendingBytes) bytes): \(records.count) records not kept")
+            }
+        }
+
+        let destination = "sending to \(settings.endpoint.host):\(settings.endpoint.port)"
+        try CollectionLoop.run(loop, destination: destination, deliver: send)
+        if !uplink.drainBlocking(timeoutMs: 3_000) {
+            AgentLog.info("\(spool.pending.count) batches stay in the spool for the next start")
+        }
+        uplink.stopBlocking()
+        AgentLog.info("stopped")
+    }
+
+    private static func kernelRelease() -> String {
+        var u = utsname()
+        uname(&u)
+        return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+    }
+}

@@ -1,0 +1,109 @@
+import NIOCore
+import NIOPosix
+import NetobsTLS
+import NetobsWire
+import NetobsWireNIO
+import Synchronization
+
+/// The controller's server: TLS → frames → heartbeat timer → session, per accepted connection.
+public final class Controller: Sendable {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var dataDirectory: String
+        public var tls: TLSContext
+        public var serverId: String = "netobs-controller"
+        public var maxPayload: UInt32 = Limits.defaultNegotiatedPayload
+        public var heartbeatIntervalMs: UInt32 = 5_000
+        public var helloTimeout: TimeAmount = .seconds(10)
+
+        public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
+            self.host = host
+            self.port = port
+            self.dataDirectory = dataDirectory
+            self.tls = tls
+        }
+    }
+
+    public let store: AgentLogStore
+    public let hub: StreamHub
+    private let services: ControllerServices
+    private let serverChannel: Channel
+    private let tracker: ChildTracker
+    private let diskPool: NIOThreadPool
+
+    public var counters: ControllerCounters { services.counters }
+    public var port: Int { serverChannel.localAddress?.port ?? 0 }
+
+    private init(store: AgentLogStore, hub: StreamHub, services: ControllerServices, serverChannel: Channel,
+                 tracker: ChildTracker, diskPool: NIOThreadPool) {
+        self.store = store
+        self.hub = hub
+        self.services = services
+        self.serverChannel = serverChannel
+        self.tracker = tracker
+        self.diskPool = diskPool
+    }
+
+    /// Opens the data directory (recovering the logs lazily per agent) and listens.
+    public static func start(_ configuration: Configuration, log: ControllerLog = .stderr,
+                             group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Controller {
+        let store = try AgentLogStore(directory: configuration.dataDirectory)
+        let hub = StreamHub()
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        let services = ControllerServices(store: store, hub: hub, diskPool: pool, log: log,
+                                          serverId: configuration.serverId, maxPayload: configuration.maxPayload,
+                                          heartbeatIntervalMs: configuration.heartbeatIntervalMs,
+                                          helloTimeout: configuration.helloTimeout)
+        let tls = configuration.tls
+        let heartbeat = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
+        let tracker = ChildTracker()
+        let channel: Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { child in
+                    tracker.add(child)
+                    return child.eventLoop.makeCompletedFuture {
+                        let sync = child.pipeline.syncOperations
+                        try sync.addHandler(TLSHandler(context: tls))
+                        try sync.addHandler(FrameHandler())
+                        try sync.addHandler(IdleStateHandler(readTimeout: heartbeat * 3, writeTimeout: heartbeat))
+                        try sync.addHandler(ControllerSessionHandler(services: services))
+                    }
+                }
+                .bind(host: configuration.host, port: configuration.port).get()
+        } catch {
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+        let controller = Controller(store: store, hub: hub, services: services, serverChannel: channel,
+                                    tracker: tracker, diskPool: pool)
+        log.info("listening on \(channel.localAddress.map { "\($0)" } ?? configuration.host), data in \(configuration.dataDirectory)")
+        return controller
+    }
+
+    /// Stops listening and drops every connection at once (no goodbye), as a crash would.
+    public func stop() async {
+        try? await serverChannel.close()
+        for child in tracker.all() { try? await child.close() }
+        try? await diskPool.shutdownGracefully()
+    }
+
+    /// Until the listening socket closes.
+    public func wait() async throws { try await serverChannel.closeFuture.get() }
+}
+
+/// The accepted connections still open.
+final class ChildTracker: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: Channel]>([:])
+
+    func add(_ channel: Channel) {
+        let id = ObjectIdentifier(channel)
+        channels.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { _ in _ = self.channels.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    func all() -> [Channel] { channels.withLock { Array($0.values) } }
+}

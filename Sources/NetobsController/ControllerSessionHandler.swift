@@ -1,0 +1,226 @@
+import NIOCore
+import NIOPosix
+import NetobsTLS
+import NetobsWire
+import NetobsWireNIO
+
+/// One client connection, above `FrameHandler`: Hello/HelloAccept, then per role: FlowBatch →
+/// durable log → Ack (agents), Subscribe → StreamBatches (consumers), Heartbeats both ways.
+/// A message-level error gets an Error reply and the connection carries on; a frame-level error,
+/// a protocol violation or a refused role gets a fatal Error and a close.
+final class ControllerSessionHandler: ChannelInboundHandler {
+    typealias InboundIn = Frame
+    typealias OutboundOut = Frame
+
+    private enum State { case awaitingTLS, awaitingHello, active(Role), closed }
+
+    private let services: ControllerServices
+    private var state: State = .awaitingTLS
+    private var peer: PeerIdentity?
+    private var peerDescription = "?"
+    private var helloDeadline: Scheduled<Void>?
+    private var subscription: StreamHub.SubscriberID?
+    private var agentName: String?
+    /// FlowBatches are stored one after the other, in arrival order.
+    private var storeChain: EventLoopFuture<Void>?
+
+    init(services: ControllerServices) { self.services = services }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        peerDescription = context.channel.remoteAddress.map { "\($0)" } ?? "?"
+        let timeout = services.helloTimeout
+        helloDeadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            guard case .active = self.state else {
+                self.services.log.warning("\(self.peerDescription): no Hello within \(timeout); closing")
+                self.fatal(context, .protocolViolation, "no Hello within \(timeout)")
+                return
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        helloDeadline?.cancel()
+        if let subscription { services.hub.remove(subscription) }
+        state = .closed
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .handshakeCompleted(let identity)? = event as? TLSUserEvent {
+            peer = identity
+            peerDescription += " (\(identity))"
+            state = .awaitingHello
+        } else if let idle = event as? IdleStateHandler.IdleStateEvent, case .active = state {
+            switch idle {
+            case .write:
+                let beat = Heartbeat(timestampNs: WallClock.nowNs(), counters: [])
+                send(context, .heartbeat(beat))
+            case .read:
+                services.log.warning("\(peerDescription): silent for three heartbeat intervals; closing")
+                fatal(context, .heartbeatTimeout, "no frame for three heartbeat intervals")
+            case .all: break
+            }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let wire = error as? WireError {
+            services.log.warning("\(peerDescription): \(wire); closing")
+            fatal(context, wire.errorCode, wire.description)
+        } else if let tls = error as? TLSError {
+            if tls.kind != .uncleanShutdown { services.log.warning("\(peerDescription): \(tls)") }
+        } else {
+            services.log.warning("\(peerDescription): \(error)")
+            context.close(promise: nil)
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        let message: Message
+        do {
+            message = try frame.message()
+        } catch {
+            services.log.warning("\(peerDescription): frame type \(frame.type): \(error)")
+            if case .awaitingHello = state {
+                fatal(context, .protocolViolation, "expected Hello: \(error)")
+            } else {
+                reply(context, to: frame, .error(ErrorMessage(error, failedCorrelationId: frame.correlationId)))
+            }
+            return
+        }
+        switch state {
+        case .awaitingTLS, .closed:
+            return
+        case .awaitingHello:
+            guard case .hello(let hello) = message else {
+                fatal(context, .protocolViolation, "the first frame must be Hello, got \(frame.type)")
+                return
+            }
+            handshake(context, hello, frame)
+        case .active(let role):
+            guard SessionRules.allowed(frame.type, from: role) else {
+                fatal(context, .protocolViolation, "message \(frame.type) is not allowed for role \(role)")
+                return
+            }
+            handle(context, message, frame, role: role)
+        }
+    }
+
+    private func handshake(_ context: ChannelHandlerContext, _ hello: Hello, _ frame: Frame) {
+        guard let certRole = peer?.role, let role = SessionRules.wireRole(certRole) else {
+            fatal(context, .unauthorized, "client certificate carries no client role")
+            return
+        }
+        guard hello.role == role else {
+            fatal(context, .unauthorized, "Hello says role \(hello.role) but the certificate says \(certRole.rawValue)")
+            return
+        }
+        let answer = Handshake.respond(to: hello, capabilities: SessionRules.capabilities,
+                                       serverId: services.serverId, maxPayloadSize: services.maxPayload,
+                                       heartbeatIntervalMs: services.heartbeatIntervalMs)
+        guard case .helloAccept = answer else {
+            reply(context, to: frame, answer)
+            context.close(promise: nil)
+            return
+        }
+        helloDeadline?.cancel()
+        reply(context, to: frame, answer)
+        context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(services.maxPayload), promise: nil)
+        state = .active(role)
+        agentName = hello.agent?.nodeName
+        services.log.info("\(peerDescription): \(role) session\(agentName.map { " from node \($0)" } ?? "")")
+    }
+
+    private func handle(_ context: ChannelHandlerContext, _ message: Message, _ frame: Frame, role: Role) {
+        switch message {
+        case .heartbeat:
+            break
+        case .error(let e):
+            services.log.warning("\(peerDescription): peer reports error \(e.code): \(e.message)")
+            if e.code.isFatal { context.close(promise: nil) }
+        case .flowBatch(let batch):
+            store(context, batch, frame)
+        case .subscribe(let filter):
+            if subscription == nil {
+                subscription = services.hub.add(channel: context.channel, correlationId: frame.correlationId,
+                                                filter: filter)
+            } else {
+                reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "one subscription per connection")))
+            }
+        default:
+            // RuleSet/ProgramBundle from operators, RuleSetAck/ProgramStatus from agents: later.
+            reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "\(frame.type) is not implemented by this controller yet")))
+        }
+    }
+
+    private func store(_ context: ChannelHandlerContext, _ batch: FlowBatch, _ frame: Frame) {
+        guard batch.format == .jsonLines || batch.format == .binaryV1 else {
+            reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "unknown record format \(batch.format.rawValue)")))
+            return
+        }
+        let services = self.services
+        let loop = context.eventLoop
+        let previous = storeChain ?? loop.makeSucceededVoidFuture()
+        let stored = previous.flatMap {
+            services.diskPool.runIfActive(eventLoop: loop) {
+                try services.store.append(agentId: batch.agentId, sequence: batch.sequence, format: batch.format,
+                                          records: batch.records)
+            }
+        }
+        let context = NIOLoopBound(context, eventLoop: loop)
+        storeChain = stored.assumeIsolated().map { outcome in
+            if outcome == .stored {
+                services.hub.publish(format: batch.format, records: batch.records)
+                services.counters.stored(records: batch.records.count)
+            } else {
+                services.counters.duplicate()
+            }
+            self.reply(context.value, to: frame, .ack(Ack(sequence: batch.sequence, cumulative: true)))
+        }.recover { error in
+            services.log.error("cannot store batch \(batch.sequence) of agent \(batch.agentId): \(error)")
+            self.reply(context.value, to: frame, .error(ErrorMessage(code: .internal, message: "cannot store the batch")))
+        }.nonisolated()
+    }
+
+    // MARK: Sending
+
+    private func send(_ context: ChannelHandlerContext, _ message: Message, correlationId: UInt64 = 0,
+                      flags: FrameFlags = []) {
+        guard context.channel.isActive else { return }
+        do {
+            let frame = try Frame(message, correlationId: correlationId, flags: flags)
+            context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+        } catch {
+            services.log.error("cannot encode \(message.type): \(error)")
+        }
+    }
+
+    private func reply(_ context: ChannelHandlerContext, to frame: Frame, _ message: Message) {
+        if frame.correlationId != 0 && !frame.flags.contains(.reply) {
+            send(context, message, correlationId: frame.correlationId, flags: .reply)
+        } else {
+            send(context, message)
+        }
+    }
+
+    /// Sends a fatal Error (id 0) and closes once it is written.
+    private func fatal(_ context: ChannelHandlerContext, _ code: ErrorCode, _ text: String) {
+        if case .closed = state { return }
+        state = .closed
+        helloDeadline?.cancel()
+        guard context.channel.isActive,
+              let frame = try? Frame(.error(ErrorMessage(code: code, message: Limits.clip(text, toUTF8Bytes: Limits.text))))
+        else {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(frame)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
+    }
+}
+
+@available(*, unavailable)
+extension ControllerSessionHandler: Sendable {}

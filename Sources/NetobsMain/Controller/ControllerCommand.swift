@@ -1,0 +1,56 @@
+import ArgumentParser
+import NetobsAgentLink
+import NetobsController
+import NetobsTLS
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `netobs controller`: accepts agents, consumers and operators over mutual TLS.
+struct ControllerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "controller",
+        abstract: "Run the controller: receive agents' records durably, stream them to consumers.",
+        discussion: """
+            Each agent's FlowBatches are appended to DATA/agents/<agent>/batches.log and fsynced \
+            before they are acknowledged; a batch whose sequence number is already stored is \
+            acknowledged again but not stored twice, so every record is kept exactly once across \
+            restarts of either side. Consumers (`netobs tail`) get the records as they arrive.
+            """)
+
+    @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
+    var listen: String = "127.0.0.1:7443"
+
+    @Option(help: ArgumentHelp("Directory for the durable per-agent logs (created if missing).", valueName: "dir"))
+    var data: String
+
+    @OptionGroup var tls: TLSFiles
+
+    @Option(help: "Heartbeat interval announced to clients, in milliseconds.")
+    var heartbeatMs: UInt32 = 5_000
+
+    func validate() throws {
+        guard ControllerEndpoint.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
+        guard (100...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 100...3600000") }
+    }
+
+    func run() async throws {
+        let (host, port) = ControllerEndpoint.parse(listen)!
+        let context: TLSContext
+        do {
+            context = try tls.serverContext()
+        } catch let error as TLSError {
+            throw CommandFailure(error.message)
+        }
+        var config = Controller.Configuration(host: host, port: port, dataDirectory: data, tls: context)
+        config.heartbeatIntervalMs = heartbeatMs
+        signal(SIGPIPE, SIG_IGN)
+        let controller: Controller
+        do {
+            controller = try await Controller.start(config)
+        } catch {
+            throw CommandFailure("cannot start the controller on \(listen): \(error)")
+        }
+        try await controller.wait()
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+import NetobsAgentLink
+import NetobsController
+import NetobsTLS
+import NetobsWire
+
+/// The real `netobs controller`, run as a child process and SIGKILLed mid-stream.
+final class ControllerProcess: @unchecked Sendable {
+    let process = Process()
+    private let err = Pipe()
+    private let lock = NSLock()
+    private var stderrText = ""
+
+    static var binary: String {
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while dir.path != "/" {
+            let candidate = dir.appendingPathComponent("netobs")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            dir = dir.deletingLastPathComponent()
+        }
+        return ".build/debug/netobs"
+    }
+
+    init(port: Int, data: String, certs: String) throws {
+        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.arguments = ["controller", "--listen", "127.0.0.1:\(port)", "--data", data, "--certs", certs]
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        err.fileHandleForReading.readabilityHandler = { [weak self] h in
+            let text = String(decoding: h.availableData, as: UTF8.self)
+            self?.lock.withLock { self?.stderrText += text }
+        }
+        try process.run()
+    }
+
+    var stderr: String { lock.withLock { stderrText } }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+}
+
+@Suite("controller process killed with SIGKILL", .serialized)
+struct ProcessRestartTests {
+    @Test("SIGKILL twice mid-stream, restart on the same data dir: every batch stored exactly once")
+    func sigkill() async throws {
+        let certs = temporaryDirectory("certs")
+        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true)
+        let data = temporaryDirectory("data")
+        let port = Int.random(in: 20_000...40_000)
+        var controller = try ControllerProcess(port: port, data: data, certs: certs)
+        #expect(await eventually { controller.stderr.contains("listening") })
+        let tls = try TLSContext(configuration: .client(trustRoots: .file(certs + "/ca.pem"),
+                                                        certificateChain: .file(certs + "/agent.pem"),
+                                                        privateKey: .file(certs + "/agent-key.pem")))
+        let log = LogLines()
+        let agent = AgentUplink(endpoint: ControllerEndpoint(host: "127.0.0.1", port: port, tls: tls),
+                                spool: try Spool(directory: temporaryDirectory("spool"), agentId: "node-k"),
+                                node: AgentIdentity(nodeName: "node-k", agentVersion: "t", kernelRelease: "t"),
+                                backoff: Backoff(baseMs: 20, capMs: 200, floorMs: 10), log: log.sink)
+        agent.start()
+        var kills = 0
+        for i in 1...300 {
+            try agent.submit(records: records(batch: i, count: 8))
+            if i % 100 == 0 && i < 300 {
+                // Mid-flight: the agent has a session and batches are unacknowledged; no warning.
+                #expect(await eventually { agent.stats.sessions == kills + 1 })
+                controller.kill()
+                kills += 1
+                controller = try ControllerProcess(port: port, data: data, certs: certs)
+                #expect(await eventually { controller.stderr.contains("listening") })
+            }
+        }
+        #expect(await agent.drain(timeoutMs: 30_000))
+        controller.kill()
+        let entries = try AgentLogStore(directory: data).entries(agentId: "node-k")
+        #expect(entries.map(\.sequence) == (1...300).map { UInt64($0) })
+        #expect(entries.reduce(0) { $0 + $1.records.count } == 2_400)
+        #expect(kills == 2)
+        #expect(agent.stats.sessions >= 3)
+        print("sigkill test: batches 300, records 2400, kills \(kills), agent stats \(agent.stats)")
+        await agent.stop()
+    }
+}
