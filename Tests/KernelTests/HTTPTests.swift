@@ -89,7 +89,7 @@ struct HTTPTests {
             let script = try L7Peers.wrkScript(count: 2000)
             defer { try? FileManager.default.removeItem(at: script) }
             let agent = try AgentRun()
-            let run = try client.check(["wrk", "-t1", "-c1", "-d4s", "-s", script.path,
+            let run = try client.check(["wrk", "-t1", "-c1", "-d4s", "--latency", "-s", script.path,
                                         L7Peers.url(ip: server.ipv4, path: "/ok")], timeout: .seconds(30))
             Thread.sleep(forTimeInterval: 0.4)
             let records = try agent.stop()
@@ -103,6 +103,14 @@ struct HTTPTests {
             #expect(serverSide.count == sent)
             #expect(clientSide.allSatisfy { $0.int("http_status_code") == 200 && $0.string("http_request_uri") == "/ok" })
             #expect(records.lossTotal("l7_ringbuf_full") == 0)
+
+            // Our http_duration against wrk's own latency distribution: within 20% or 100 µs.
+            let ours = clientSide.map { Double($0.uint("http_duration")) }.sorted()
+            for (percent, theirs) in L7Peers.wrkLatencyPercentiles(run.stdout) where percent <= 90 {
+                let mine = ours[min(ours.count - 1, Int(Double(ours.count) * percent / 100))]
+                print("p\(Int(percent)): wrk \(Int(theirs / 1000)) us, netobs \(Int(mine / 1000)) us")
+                #expect(abs(mine - theirs) <= max(0.2 * theirs, 100_000), "p\(percent): wrk \(theirs) ns, ours \(mine) ns")
+            }
         }
     }
 
@@ -128,4 +136,47 @@ struct HTTPTests {
             #expect(records.l7("http", netns: client.netnsInode).map { $0.string("http_request_uri") } == ["/ok"])
         }
     }
+
+    @Test func aSplitRequestLineAndA64KiBURIAreCutNotFatal() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let nginx = try L7Peers.Nginx(ip: server.ipv4)
+            defer { nginx.remove() }
+            let srv = try server.spawn(nginx.argv)
+            defer { _ = srv.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let agent = try AgentRun()
+            // Two requests as nginx sees them: the line split over two segments, then a 64 KiB URI.
+            let answers = try client.check(["/usr/bin/python3", "-c", """
+                import socket, sys, time
+                def ask(parts):
+                    c = socket.create_connection((sys.argv[1], 80))
+                    c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                    for p in parts:
+                        c.sendall(p); time.sleep(0.05)
+                    status = c.recv(64).split(b' ')[1].decode(); c.close(); return status
+                print(ask([b'GET /split-req', b'uest HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n']))
+                print(ask([b'GET /' + b'u' * 65536 + b' HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n']))
+                """, server.ipv4]).stdout.split(separator: "\n").map(String.init)
+            try client.check(L7Peers.curl([L7Peers.url(ip: server.ipv4, path: "/ok")]))
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            #expect(answers.count == 2)
+            let clientSide = records.l7("http", netns: client.netnsInode)
+            // Each request is recorded once with what nginx answered, its URI cut and flagged.
+            #expect(clientSide.count == 3, "\(clientSide)")
+            let split = clientSide.first { $0.string("http_request_uri").hasPrefix("/split-req") }
+            #expect(split?.bool("http_request_uri_truncated") == true)
+            #expect(split.map { String($0.int("http_status_code")) } == answers.first)
+            let long = clientSide.first { $0.string("http_request_uri").hasPrefix("/uuuu") }
+            #expect(long?.bool("http_request_uri_truncated") == true)
+            #expect((long?.string("http_request_uri").utf8.count ?? 0) <= 128)
+            #expect(long.map { String($0.int("http_status_code")) } == answers.last)
+            // What follows is parsed as ever.
+            #expect(clientSide.last?.string("http_request_uri") == "/ok")
+            #expect(clientSide.last?.int("http_status_code") == 200)
+        }
+    }
 }
+

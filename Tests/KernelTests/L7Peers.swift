@@ -89,6 +89,19 @@ enum L7Peers {
     }
 
     /// dnsmasq answering svc.lab names from its own config, nothing else (no upstream).
+    /// wrk --latency's "Latency Distribution" lines ("     50%  123.45us") as percent -> ns.
+    static func wrkLatencyPercentiles(_ output: String) -> [(Double, Double)] {
+        let scale: [(String, Double)] = [("us", 1e3), ("ms", 1e6), ("s", 1e9)]
+        return output.split(separator: "\n").compactMap { line in
+            let fields = line.split(separator: " ")
+            guard fields.count == 2, fields[0].hasSuffix("%"), let percent = Double(fields[0].dropLast()) else { return nil }
+            for (unit, factor) in scale where fields[1].hasSuffix(unit) {
+                if let value = Double(fields[1].dropLast(unit.count)) { return (percent, value * factor) }
+            }
+            return nil
+        }
+    }
+
     static func dnsmasq(ip: String) -> [String] {
         ["/usr/sbin/dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--listen-address=\(ip)",
          "--bind-interfaces", "--port=53", "--user=root", "--pid-file",
