@@ -45,7 +45,7 @@ server_pid=$(cat bench/tmp/iperf3.pid)
 sleep 0.5
 
 start_agent() {
-    "$agent" --standalone --interval 1s >/dev/null 2>bench/tmp/agent.err &
+    "$agent" --standalone --interval 1s "$@" >/dev/null 2>bench/tmp/agent.err &
     agent_pid=$!
     for _ in $(seq 100); do grep -q "collecting" bench/tmp/agent.err && return; sleep 0.1; done
     echo "bench: agent did not start: $(cat bench/tmp/agent.err)" >&2; exit 1
@@ -77,13 +77,15 @@ stop_agent
 kill "$baseline_pid"; baseline_pid=
 sysctl -qw kernel.bpf_stats_enabled=0
 
-echo "bench: iperf3 agent off vs on, $pairs interleaved pairs of ${secs}s"
+echo "bench: iperf3 agent off / on with L4 only (--no-l7) / on with everything, $pairs interleaved rounds of ${secs}s"
 : > bench/tmp/iperf.txt
 for i in $(seq "$pairs"); do
     off=$(iperf)
+    start_agent --no-l7; l4=$(iperf); stop_agent
     start_agent; on=$(iperf); stop_agent
-    echo "$off $on" >> bench/tmp/iperf.txt
-    awk -v i="$i" -v a="$off" -v b="$on" 'BEGIN { printf "  pair %d: off %.2f Gbit/s, on %.2f Gbit/s\n", i, a/1e9, b/1e9 }'
+    echo "$off $l4 $on" >> bench/tmp/iperf.txt
+    awk -v i="$i" -v a="$off" -v b="$l4" -v c="$on" \
+        'BEGIN { printf "  round %d: off %.2f, L4 only %.2f, all %.2f Gbit/s\n", i, a/1e9, b/1e9, c/1e9 }'
 done
 
 python3 - "$out" <<'PY'
@@ -105,9 +107,13 @@ for p in all_progs:
 total_cnt = sum(h["invocations"] for h in hooks); total_ns = sum(h["total_ns"] for h in hooks)
 measured = [h for h in hooks if h["net_ns"] is not None]
 net_weighted = sum(h["net_ns"] * h["invocations"] for h in measured) / max(1, sum(h["invocations"] for h in measured))
-pairs = [tuple(map(float, l.split())) for l in open("bench/tmp/iperf.txt") if l.strip()]
-off = [p[0] for p in pairs]; on = [p[1] for p in pairs]
-ratios = [b / a for a, b in pairs]
+rounds = [tuple(map(float, l.split())) for l in open("bench/tmp/iperf.txt") if l.strip()]
+def impact(column):
+    ratios = [r[column] / r[0] for r in rounds]
+    return {"on_bps": [r[column] for r in rounds], "median_on_bps": statistics.median(r[column] for r in rounds),
+            "median_ratio_on_off": statistics.median(ratios),
+            "overhead_percent_of_medians": round(100 * (1 - statistics.median(r[column] for r in rounds)
+                                                        / statistics.median(r[0] for r in rounds)), 2)}
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "kernel": platform.release(),
@@ -116,11 +122,9 @@ result = {
                     "net_ns_per_invocation_weighted": round(net_weighted, 1),
                     "events_per_second_per_core": round(1e9 * total_cnt / total_ns) if total_ns else None,
                     "goal_ns": 100},
-    "iperf3": {"pairs": len(pairs), "off_bps": off, "on_bps": on,
-               "median_off_bps": statistics.median(off), "median_on_bps": statistics.median(on),
-               "median_ratio_on_off": statistics.median(ratios),
-               "overhead_percent_of_medians": round(100 * (1 - statistics.median(on) / statistics.median(off)), 2),
-               "goal_percent": 1.0},
+    "iperf3": {"rounds": len(rounds), "off_bps": [r[0] for r in rounds],
+               "median_off_bps": statistics.median(r[0] for r in rounds),
+               "l4_only": impact(1), "all": impact(2), "goal_percent": 1.0},
 }
 json.dump(result, open(f"{out}/results.json", "w"), indent=2)
 k, t = result["kernel_cost"], result["iperf3"]
@@ -134,9 +138,12 @@ lines += ["", f"Weighted average: **{k['ns_per_invocation_weighted']} ns** per i
           f"above an empty program on the same hooks; goal ≤ {k['goal_ns']} ns.",
           "bpf_stats includes dispatch and any interrupt that lands while a program runs; the empty programs show that floor.", "",
           "## iperf3 between two network namespaces, agent off vs on", "",
-          f"{t['pairs']} interleaved pairs. Median off {t['median_off_bps']/1e9:.2f} Gbit/s, "
-          f"median on {t['median_on_bps']/1e9:.2f} Gbit/s, median of per-pair ratios {t['median_ratio_on_off']:.4f}; "
-          f"overhead {t['overhead_percent_of_medians']}% (goal ≤ {t['goal_percent']}%)."]
+          f"{t['rounds']} interleaved rounds (off, agent with L4 only, agent with L4 + HTTP/DNS). "
+          f"Median off {t['median_off_bps']/1e9:.2f} Gbit/s.", "",
+          "| agent | median Gbit/s | median of per-round ratios | overhead (medians) |", "|---|---:|---:|---:|"]
+lines += [f"| {name} | {t[key]['median_on_bps']/1e9:.2f} | {t[key]['median_ratio_on_off']:.4f} | "
+          f"{t[key]['overhead_percent_of_medians']}% |" for name, key in [("L4 only (--no-l7)", "l4_only"), ("L4 + HTTP/DNS", "all")]]
+lines += ["", f"Goal ≤ {t['goal_percent']}%."]
 open(f"{out}/results.md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

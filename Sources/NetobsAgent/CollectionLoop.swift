@@ -14,6 +14,9 @@ public enum CollectionLoop {
         public var l7RecordCap: Int
         public var l7MaxURIs: Int
         public var intervalNs: UInt64
+        /// Whether to load the HTTP/DNS programs (they run on every packet: an operator may
+        /// trade them for a lower cost).
+        public var l7Enabled = true
 
         public init(l4: L4Collector.Options, l7RecordCap: Int, l7MaxURIs: Int, intervalNs: UInt64) {
             self.l4 = l4
@@ -56,6 +59,10 @@ public enum CollectionLoop {
     }
 
     private static func startL7(_ settings: Settings, context: RecordContext) -> L7Collector? {
+        guard settings.l7Enabled else {
+            AgentLog.info("http and dns records are off (--no-l7)")
+            return nil
+        }
         guard let root = settings.l4.cgroupRoot else {
             AgentLog.warning("no cgroup v2 mount: off: http and dns records")
             return nil

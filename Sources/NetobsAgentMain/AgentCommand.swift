@@ -63,6 +63,9 @@ struct AgentCommand: ParsableCommand {
             help: "Do not hook this tracepoint (repeatable); the metrics it feeds are off.")
     var disabledTracepoints: [String] = []
 
+    @Flag(name: .customLong("no-l7"), help: "Do not load the HTTP/DNS programs (they run on every packet).")
+    var noL7 = false
+
     @Option(help: "Per-exchange http/dns records per interval; past it, exchanges are aggregated (counted).")
     var l7RecordCap = 10_000
 
@@ -105,8 +108,9 @@ struct AgentCommand: ParsableCommand {
                                               udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,
                                               maxTCPFlows: maxTcpFlows, maxUDPFlows: maxUdpFlows)
             options.disabledTracepoints = Set(disabledTracepoints)
-            let loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
+            var loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
                                                intervalNs: interval.nanoseconds)
+            loop.l7Enabled = !noL7
             if let controller, let certs, let spool {
                 let (host, port) = ControllerEndpoint.parse(controller)!
                 let dir = certs.hasSuffix("/") ? certs : certs + "/"
