@@ -17,11 +17,8 @@ struct HTTPTests {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
             let ip = server.address(ipv6: ipv6)
-            let nginx = try L7Peers.Nginx(ip: ip)
-            defer { nginx.remove() }
-            let srv = try server.spawn(nginx.argv)
-            defer { _ = srv.terminate() }
-            try L7Peers.waitForListener(in: client, ip: ip, port: 80)
+            let nginx = try L7Peers.runNginx(in: server, ip: ip, reachableFrom: client)
+            defer { nginx.stop() }
             let agent = try AgentRun()
 
             let longQuery = "/ok?pad=" + String(repeating: "x", count: 200)
@@ -63,7 +60,7 @@ struct HTTPTests {
                 #expect(r.string("role") == "server")
                 #expect(r.string("src_ip") == ip && r.int("src_port") == 80)
                 #expect(r.uint("cgroup_id") == server.cgroupID)
-                #expect(r.int("pid") == Int(srv.pid))
+                #expect(r.int("pid") == Int(nginx.process.pid))
                 #expect(r.string("comm") == "nginx")
                 #expect(r.uint("http_duration") > 0)
             }
@@ -81,11 +78,8 @@ struct HTTPTests {
     @Test func wrkRequestCountIsExact() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let nginx = try L7Peers.Nginx(ip: server.ipv4)
-            defer { nginx.remove() }
-            let srv = try server.spawn(nginx.argv)
-            defer { _ = srv.terminate() }
-            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
+            defer { nginx.stop() }
             let script = try L7Peers.wrkScript(count: 2000)
             defer { try? FileManager.default.removeItem(at: script) }
             let agent = try AgentRun()
@@ -117,11 +111,8 @@ struct HTTPTests {
     @Test func garbageOnPort80IsCountedNotRecorded() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let nginx = try L7Peers.Nginx(ip: server.ipv4)
-            defer { nginx.remove() }
-            let srv = try server.spawn(nginx.argv)
-            defer { _ = srv.terminate() }
-            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
+            defer { nginx.stop() }
             let agent = try AgentRun()
             try client.check(L7Peers.garbage(ip: server.ipv4, port: 80, udp: false, count: 20))
             // The agent still parses what follows.
@@ -140,11 +131,8 @@ struct HTTPTests {
     @Test func aSplitRequestLineAndA64KiBURIAreCutNotFatal() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let nginx = try L7Peers.Nginx(ip: server.ipv4)
-            defer { nginx.remove() }
-            let srv = try server.spawn(nginx.argv)
-            defer { _ = srv.terminate() }
-            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
+            defer { nginx.stop() }
             let agent = try AgentRun()
             // Two requests as nginx sees them: the line split over two segments, then a 64 KiB URI.
             let answers = try client.check(["/usr/bin/python3", "-c", """

@@ -45,6 +45,35 @@ enum L7Peers {
         func remove() { try? FileManager.default.removeItem(at: dir) }
     }
 
+    /// nginx started in `server` on `ip` and accepting connections from `client`.
+    struct RunningNginx {
+        let config: Nginx
+        let process: LabProcess
+
+        func stop() {
+            _ = process.terminate()
+            config.remove()
+        }
+    }
+
+    static func runNginx(in server: Pod, ip: String, reachableFrom client: Pod) throws -> RunningNginx {
+        let config = try Nginx(ip: ip)
+        do {
+            let process = try server.spawn(config.argv)
+            let running = RunningNginx(config: config, process: process)
+            do {
+                try waitForListener(in: client, ip: ip, port: 80)
+            } catch {
+                running.stop()
+                throw error
+            }
+            return running
+        } catch {
+            config.remove()
+            throw error
+        }
+    }
+
     /// Waits until something accepts TCP connections on ip:port from `pod`.
     static func waitForListener(in pod: Pod, ip: String, port: Int) throws {
         try pod.check([Peers.python, "-c", """

@@ -13,11 +13,8 @@ struct L7RecordCapKernelTests {
     @Test func pastTheCapNothingIsLost() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let nginx = try L7Peers.Nginx(ip: server.ipv4)
-            defer { nginx.remove() }
-            let srv = try server.spawn(nginx.argv)
-            defer { _ = srv.terminate() }
-            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: 80)
+            let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
+            defer { nginx.stop() }
             let root = try #require(CgroupMount.v2Root())
             var options = L7Collector.Options(node: "lab", cgroupRoot: root)
             options.recordCap = 5
