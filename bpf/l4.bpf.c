@@ -275,8 +275,11 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
         set_owner_from_current(&f->owner);
         f->owner_set = 1;
     }
+    /* Addresses are final once connected. connect() picks the local port only after the
+     * switch to SYN_SENT, and CLOSE is traced after the port is released: a connection that
+     * fails learns its port from the reset or the SYN retransmission (see below). */
     if (newstate == TCP_ESTABLISHED || newstate == TCP_SYN_SENT)
-        read_endpoints(sk, &f->ep); /* addresses are final once connected */
+        read_endpoints(sk, &f->ep);
 
     __u32 idx = f->transition_count & (NETOBS_TRANSITIONS - 1);
     struct netobs_transition *t = &f->transitions[idx];
@@ -290,6 +293,18 @@ int BPF_PROG(netobs_tcp_state, const struct sock *sk, const int oldstate, const 
 
     if (newstate == TCP_CLOSE)
         tcp_flow_close(f, sk, now);
+    return 0;
+}
+
+/* A reset received: a refused connect() still holds its local port here. */
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(netobs_tcp_reset, struct sock *sk)
+{
+    if (!active())
+        return 0;
+    struct netobs_tcp_flow *f = tcp_flow(sk);
+    if (f && !f->ep.local_port)
+        read_endpoints(sk, &f->ep);
     return 0;
 }
 
@@ -513,6 +528,8 @@ int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff 
     struct netobs_tcp_flow *f = tcp_flow(sk);
     if (!f)
         return 0;
+    if (!f->ep.local_port)
+        read_endpoints(sk, &f->ep); /* a SYN retransmitted: the port connect() picked */
     struct tcp_skb_cb *cb = (struct tcp_skb_cb *)skb->cb;
     __u16 segs = BPF_CORE_READ(cb, tcp_gso_segs);
     __sync_fetch_and_add(&f->retransmits, segs ? segs : 1);

@@ -9,6 +9,7 @@ enum L4Programs {
         "sock_recv_length": ["tcp_rx_bytes", "udp_rx_bytes", "udp_duration"],
         "tcp_retransmit_skb": ["tcp_retransmit", "tcp_tlp"],
         "kfree_skb": ["tcp_drop"],
+        "tcp_receive_reset": ["src_port of refused connections"],
         "tcp_destroy_sock": ["close records of sockets freed without a CLOSE transition"],
     ]
 

@@ -94,6 +94,7 @@ struct TCPFlowTests {
             #expect(records.transitions == ["CLOSE>SYN_SENT", "SYN_SENT>CLOSE"])
             #expect(records.last?.bool("tcp_connect_failed") == true)
             #expect(records.last?.string("tcp_error") == "ECONNREFUSED")
+            #expect(records.last.map { $0.int("src_port") > 0 } == true, "the port connect() picked")
         }
     }
 }
