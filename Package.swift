@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent", "NetobsAgentLink",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
@@ -42,24 +42,25 @@ let package = Package(
 
         // TLS on OpenSSL's libssl: an engine over memory BIOs and a SwiftNIO handler driving it.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
-        .target(name: "NetobsTLS", dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "NetobsTLS", dependencies: ["COpenSSL", "NetobsWire", .product(name: "NIOCore", package: "swift-nio")]),
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS", "NetobsController", "NetobsAgentLink",
+                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
         .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),
         .testTarget(name: "NetobsTLSTests",
-                    dependencies: ["NetobsTLS", "NetobsMain",
+                    dependencies: ["NetobsTLS", "NetobsMain", "NetobsWire",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio")]),
         .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",
-                    dependencies: ["NetobsKernel", "NetobsAgent", "NodeLab", "NetobsAgentMain"],
+                    dependencies: ["NetobsKernel", "NetobsAgent", "NodeLab", "NetobsAgentMain",
+                                   "NetobsPrograms", "NetobsTLS", "NetobsWire"],
                     exclude: ["Fixtures"]),
 
         // Frames over NIO (after TLSHandler), shared by the controller and its clients.

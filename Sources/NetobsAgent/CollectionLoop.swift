@@ -17,6 +17,9 @@ public enum CollectionLoop {
         /// Whether to load the HTTP/DNS programs (they run on every packet: an operator may
         /// trade them for a lower cost).
         public var l7Enabled = true
+        /// The object SIGHUP loads (called at each reload; a throw keeps the running programs and
+        /// is logged with its reason). nil: the object embedded in this binary.
+        public var programSource: (@Sendable () throws -> [UInt8])?
 
         public init(l4: L4Collector.Options, l7RecordCap: Int, l7MaxURIs: Int, intervalNs: UInt64) {
             self.l4 = l4
@@ -43,7 +46,7 @@ public enum CollectionLoop {
 
         var nextFlush = Clock.monotonicNs() + settings.intervalNs
         while !stopRequested.load(ordering: .relaxed) {
-            if reloadRequested.exchange(false, ordering: .relaxed) { reload(collector) }
+            if reloadRequested.exchange(false, ordering: .relaxed) { reload(collector, source: settings.programSource) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
                 try deliver(collector.flush() + (l7?.flush() ?? []))
@@ -73,9 +76,13 @@ public enum CollectionLoop {
         return L7Collector.start(options: options, context: context)
     }
 
-    private static func reload(_ collector: L4Collector) {
+    private static func reload(_ collector: L4Collector, source: (@Sendable () throws -> [UInt8])?) {
         do {
-            try collector.swapPrograms()
+            if let source {
+                try collector.swapPrograms(bytes: try source())
+            } else {
+                try collector.swapPrograms()
+            }
             AgentLog.info("kernel programs swapped: generation \(collector.generation) is active, flows kept")
         } catch {
             AgentLog.error("reloading the kernel programs failed; the running ones stay: \(error)")

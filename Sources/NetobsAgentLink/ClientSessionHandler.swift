@@ -19,7 +19,7 @@ final class ClientSessionHandler: ChannelInboundHandler {
     typealias OutboundOut = Frame
 
     private let hello: Hello
-    private unowned let events: any ClientSessionEvents
+    private weak var events: (any ClientSessionEvents)?
     private var accepted = false
     private var heartbeatTask: RepeatedTask?
     private var lastReadNs: UInt64 = 0
@@ -39,7 +39,7 @@ final class ClientSessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         heartbeatTask?.cancel()
-        events.sessionClosed(channel: context.channel)
+        events?.sessionClosed(channel: context.channel)
         context.fireChannelInactive()
     }
 
@@ -47,7 +47,7 @@ final class ClientSessionHandler: ChannelInboundHandler {
         if let tls = error as? TLSError, tls.kind == .uncleanShutdown {
             // The controller went away; the close that follows is what matters.
         } else {
-            events.sessionFailed("\(error)")
+            events?.sessionFailed("\(error)")
         }
         context.close(promise: nil)
     }
@@ -59,7 +59,7 @@ final class ClientSessionHandler: ChannelInboundHandler {
         do {
             message = try frame.message()
         } catch {
-            events.sessionFailed("undecodable frame \(frame.type) from the controller: \(error)")
+            events?.sessionFailed("undecodable frame \(frame.type) from the controller: \(error)")
             return
         }
         if !accepted {
@@ -68,12 +68,12 @@ final class ClientSessionHandler: ChannelInboundHandler {
                 accepted = true
                 context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(accept.maxPayloadSize), promise: nil)
                 startHeartbeats(context, intervalMs: accept.heartbeatIntervalMs)
-                events.sessionAccepted(accept, channel: context.channel)
+                events?.sessionAccepted(accept, channel: context.channel)
             case .error(let e):
-                events.sessionFailed("controller refused the session: \(e.code) \(e.message)")
+                events?.sessionFailed("controller refused the session: \(e.code) \(e.message)")
                 context.close(promise: nil)
             default:
-                events.sessionFailed("controller sent \(frame.type) before HelloAccept")
+                events?.sessionFailed("controller sent \(frame.type) before HelloAccept")
                 context.close(promise: nil)
             }
             return
@@ -82,10 +82,10 @@ final class ClientSessionHandler: ChannelInboundHandler {
         case .heartbeat:
             break
         case .error(let e) where e.code.isFatal:
-            events.sessionFailed("controller closed the session: \(e.code) \(e.message)")
+            events?.sessionFailed("controller closed the session: \(e.code) \(e.message)")
             context.close(promise: nil)
         default:
-            events.sessionReceived(message, frame: frame, channel: context.channel)
+            events?.sessionReceived(message, frame: frame, channel: context.channel)
         }
     }
 
@@ -98,7 +98,7 @@ final class ClientSessionHandler: ChannelInboundHandler {
             let context = loopContext.value
             let now = MonotonicClock.nowNs()
             if now - lastReadNs > 3 * UInt64(intervalMs) * 1_000_000 {
-                events.sessionFailed("controller silent for three heartbeat intervals")
+                events?.sessionFailed("controller silent for three heartbeat intervals")
                 context.close(promise: nil)
                 return
             }

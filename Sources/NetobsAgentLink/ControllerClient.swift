@@ -48,7 +48,8 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     private let endpoint: ControllerEndpoint
     private let hello: Hello
     private let log: @Sendable (String) -> Void
-    private unowned let behaviour: any SessionBehaviour
+    /// Weak: the owner (uplink or consumer stream) may go away while a reconnect is pending.
+    private weak var behaviour: (any SessionBehaviour)?
     private var backoff: Backoff
     private var stopped = false
     private var channel: Channel?
@@ -82,7 +83,7 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
         let hello = self.hello
         ClientBootstrap(group: eventLoop)
             .connectTimeout(.seconds(5))
-            .channelInitializer { [unowned self] channel in
+            .channelInitializer { channel in
                 self.channel = channel
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
@@ -122,11 +123,11 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
         backoff.reset()
         lastFailure = nil
         log("connected to controller \(accept.serverId) at \(endpoint.host):\(endpoint.port)")
-        behaviour.accepted(accept, channel: channel)
+        behaviour?.accepted(accept, channel: channel)
     }
 
     func sessionReceived(_ message: Message, frame: Frame, channel: Channel) {
-        behaviour.received(message, frame: frame, channel: channel)
+        behaviour?.received(message, frame: frame, channel: channel)
     }
 
     func sessionFailed(_ reason: String) { note(reason) }
@@ -134,7 +135,7 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     func sessionClosed(channel: Channel) {
         guard self.channel === channel else { return }
         self.channel = nil
-        behaviour.disconnected()
+        behaviour?.disconnected()
         scheduleReconnect()
     }
 }

@@ -19,7 +19,9 @@ struct AgentCommand: ParsableCommand {
             With --standalone, records are printed as JSON lines on stdout at each --interval; \
             messages go to stderr. With --controller HOST:PORT (and --certs, --spool) they are sent \
             to the controller instead, kept in the spool directory until it acknowledges them. SIGHUP \
-            swaps the kernel programs with no gap in the data. Needs root (or CAP_BPF, CAP_PERFMON, \
+            swaps the kernel programs with no gap in the data; with --operator-key and --program-bundle \
+            it swaps in the signed bundle's object instead, only once its digest and Ed25519 signature \
+            verify. Needs root (or CAP_BPF, CAP_PERFMON, \
             CAP_NET_ADMIN, CAP_SYS_RESOURCE) and a kernel with BTF.
             """)
 
@@ -72,7 +74,18 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Distinct URIs (or DNS names) in an interval's aggregates; past it, \"<other>\" (counted).")
     var l7MaxUris = 1_000
 
+    @Option(help: ArgumentHelp("The operator's Ed25519 public key (`netobs programs keygen`); program bundles must be signed with it.",
+                               valueName: "pub.pem"))
+    var operatorKey: String?
+
+    @Option(help: ArgumentHelp("Signed program bundle (`netobs programs sign`) loaded at each SIGHUP instead of the embedded l4 programs; verified first, a refused bundle leaves the running programs.",
+                               valueName: "file"))
+    var programBundle: String?
+
     func validate() throws {
+        if programBundle != nil && operatorKey == nil {
+            throw ValidationError("--program-bundle needs --operator-key PUB.pem to verify it")
+        }
         guard l7RecordCap >= 0, l7MaxUris >= 1 else {
             throw ValidationError("--l7-record-cap must be >= 0 and --l7-max-uris >= 1")
         }
@@ -111,6 +124,9 @@ struct AgentCommand: ParsableCommand {
             var loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
+            if let programBundle, let operatorKey {
+                loop.programSource = try Self.bundleSource(path: programBundle, key: VerifyingKey(file: operatorKey))
+            }
             if let controller, let certs, let spool {
                 let (host, port) = ControllerEndpoint.parse(controller)!
                 let dir = certs.hasSuffix("/") ? certs : certs + "/"
@@ -130,6 +146,33 @@ struct AgentCommand: ParsableCommand {
             AgentLog.error("\(error)")
             throw ExitCode(1)
         }
+    }
+
+    /// Reads and verifies the bundle file at each reload: only a verified object reaches the kernel.
+    static func bundleSource(path: String, key: VerifyingKey) -> @Sendable () throws -> [UInt8] {
+        AgentLog.info("SIGHUP loads program bundle \(path), trusting operator key \(key.keyId)")
+        return {
+            let bytes: [UInt8]
+            do {
+                bytes = try BundleSignature.readFile(path, what: "program bundle")
+            } catch let error as TLSError {
+                throw BundleRefused(path: path, reason: error.message)
+            }
+            do throws(BundleRejection) {
+                let bundle = try BundleSignature.verify(bytes, trusting: key, expectedName: "l4")
+                AgentLog.info("program bundle \(path) verified: \(bundle.name) version \(bundle.version), "
+                    + "sha256 \(Digest.hex(bundle.sha256)), signer \(bundle.signerKeyId)")
+                return bundle.object
+            } catch {
+                throw BundleRefused(path: path, reason: "\(error)")
+            }
+        }
+    }
+
+    struct BundleRefused: Error, CustomStringConvertible {
+        let path: String
+        let reason: String
+        var description: String { "program bundle \(path) refused: \(reason)" }
     }
 
     static func hostName() -> String {

@@ -27,7 +27,8 @@ public enum PEMSource: Sendable, Hashable, CustomStringConvertible {
 
 /// Small POSIX file reading, so the library needs no Foundation.
 enum FileBytes {
-    static func read(_ path: String, what: String) throws -> [UInt8] {
+    /// `limit`: a file longer than this is refused without reading it all.
+    static func read(_ path: String, what: String, limit: Int = .max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw TLSError(.configuration, "cannot read \(what) \(path): \(String(cString: strerror(errno)))")
@@ -43,6 +44,7 @@ enum FileBytes {
             }
             if n == 0 { break }
             result.append(contentsOf: chunk[0..<n])
+            if result.count > limit { throw TLSError(.configuration, "\(what) \(path) is larger than \(limit) bytes") }
         }
         return result
     }

@@ -52,11 +52,23 @@ final class LogLines: @unchecked Sendable {
     var sink: @Sendable (String) -> Void { { [self] in add($0) } }
 }
 
+/// Starts a controller on `port`, or on a free port below the ephemeral range when 0: tests
+/// restart it on the same port while clients reconnect, and a reconnecting client must not
+/// be handed that port as its own source port (a loopback self-connect would hold it).
 func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt32 = 5_000,
                      log: LogLines = LogLines()) async throws -> Controller {
-    var config = Controller.Configuration(host: "127.0.0.1", port: port, dataDirectory: data, tls: try pki.serverContext())
-    config.heartbeatIntervalMs = heartbeatMs
-    return try await Controller.start(config, log: ControllerLog(log.sink))
+    var lastError: (any Error)?
+    for candidate in port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : [port] {
+        var config = Controller.Configuration(host: "127.0.0.1", port: candidate, dataDirectory: data,
+                                              tls: try pki.serverContext())
+        config.heartbeatIntervalMs = heartbeatMs
+        do {
+            return try await Controller.start(config, log: ControllerLog(log.sink))
+        } catch {
+            lastError = error
+        }
+    }
+    throw lastError!
 }
 
 func records(batch: Int, count: Int) -> [[UInt8]] {
