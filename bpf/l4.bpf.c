@@ -81,6 +81,30 @@ struct {
     __type(value, struct netobs_config);
 } netobs_config SEC(".maps");
 
+/* Rules (see struct netobs_rules): read only where a flow is created. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_rules);
+} netobs_rules SEC(".maps");
+
+/* Port set of the rules (host byte order); the value is unused. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u16);
+    __type(value, __u8);
+} netobs_rule_ports SEC(".maps");
+
+/* cgroup v2 id set of the rules (pods or containers); the value is unused. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64);
+    __type(value, __u8);
+} netobs_rule_cgroups SEC(".maps");
+
 /* Set before load: the generation of this copy of the programs. Only the copy whose
  * generation the agent marked active in netobs_config works, so a hot swap (load the new copy
  * beside the old one on the same maps, flip the mark, detach the old) has no gap and counts
@@ -143,6 +167,41 @@ static __always_inline void set_owner_from_current(struct netobs_owner *owner)
     bpf_get_current_comm(owner->comm, sizeof(owner->comm));
 }
 
+/* Whether the rules let a new flow be collected. Called only at flow creation. */
+static __always_inline bool rules_admit(const struct sock *sk, __u8 protocol, __u16 local_port,
+                                        __u16 remote_port)
+{
+    __u32 zero = 0;
+    struct netobs_rules *r = bpf_map_lookup_elem(&netobs_rules, &zero);
+    if (!r)
+        return true;
+    if ((protocol == IPPROTO_TCP && (r->protocols_off & NETOBS_RULES_NO_TCP)) ||
+        (protocol == IPPROTO_UDP && (r->protocols_off & NETOBS_RULES_NO_UDP)))
+        return false;
+    if (r->port_mode != NETOBS_FILTER_OFF) {
+        bool hit = (local_port && bpf_map_lookup_elem(&netobs_rule_ports, &local_port)) ||
+                   (remote_port && bpf_map_lookup_elem(&netobs_rule_ports, &remote_port));
+        if (hit != (r->port_mode == NETOBS_FILTER_INCLUDE))
+            return false;
+    }
+    if (r->cgroup_mode != NETOBS_FILTER_OFF) {
+        __u64 cg = socket_cgroup_id(sk);
+        bool hit = bpf_map_lookup_elem(&netobs_rule_cgroups, &cg) != NULL;
+        if (hit != (r->cgroup_mode == NETOBS_FILTER_INCLUDE))
+            return false;
+    }
+    if (r->sample_every > 1) {
+        /* Fibonacci hash of the socket address: the same socket is always in or out. The
+         * verifier forbids shifts of a pointer: copy its value out as a plain number first. */
+        __u64 addr = 0;
+        bpf_probe_read_kernel(&addr, sizeof(addr), &sk);
+        __u64 h = (addr >> 4) * 0x9E3779B97F4A7C15ULL;
+        if ((__u32)(h >> 32) % r->sample_every)
+            return false;
+    }
+    return true;
+}
+
 /* ---------------------------------------------------------------- TCP flows */
 
 static __always_inline struct netobs_tcp_flow *tcp_flow(const struct sock *sk)
@@ -167,6 +226,8 @@ static __always_inline struct netobs_tcp_flow *tcp_flow_create(const struct sock
     struct netobs_config *cfg = bpf_map_lookup_elem(&netobs_config, &zero);
     if (!live || !cfg)
         return NULL;
+    if (!rules_admit(sk, IPPROTO_TCP, sk->__sk_common.skc_num, bpf_ntohs(sk->__sk_common.skc_dport)))
+        return NULL; /* kept out by a rule: not collected, not a loss */
     if (cfg->max_tcp_flows && *live >= cfg->max_tcp_flows) {
         count_loss(NETOBS_LOSS_TCP_FLOW_MAP_FULL);
         return NULL;
@@ -394,6 +455,8 @@ static __always_inline void udp_data(struct sock *sk, int bytes, bool sent)
     __u64 now = bpf_ktime_get_ns();
     struct netobs_udp_flow *f = bpf_map_lookup_elem(&netobs_udp_flows, &key);
     if (!f) {
+        if (!rules_admit(sk, IPPROTO_UDP, sk->__sk_common.skc_num, key.remote_port))
+            return; /* kept out by a rule: not collected, not a loss */
         struct netobs_udp_flow n = {};
         read_endpoints(sk, &n.ep);
         __builtin_memcpy(n.ep.remote_addr, key.remote_addr, 16);

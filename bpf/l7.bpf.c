@@ -67,6 +67,21 @@ struct {
     __type(value, struct netobs_l7_config);
 } netobs_l7_config SEC(".maps");
 
+/* The rules (struct netobs_rules): the L7 programs read only l7_off, in their own copy. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_rules);
+} netobs_rules SEC(".maps");
+
+static __always_inline bool l7_off(void)
+{
+    __u32 zero = 0;
+    struct netobs_rules *r = bpf_map_lookup_elem(&netobs_rules, &zero);
+    return r && r->l7_off;
+}
+
 /* Per-CPU scratch: the BPF stack (512 bytes) cannot hold a payload window and an event. */
 struct scratch {
     __u8 payload[PAYLOAD_MAX];
@@ -596,6 +611,8 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
 SEC("cgroup_skb/egress")
 int netobs_l7_egress(struct __sk_buff *ctx)
 {
+    if (l7_off())
+        return 1;
     on_packet(ctx, true);
     return 1; /* observe only: always pass */
 }
@@ -603,6 +620,8 @@ int netobs_l7_egress(struct __sk_buff *ctx)
 SEC("cgroup_skb/ingress")
 int netobs_l7_ingress(struct __sk_buff *ctx)
 {
+    if (l7_off())
+        return 1;
     on_packet(ctx, false);
     return 1;
 }

@@ -16,3 +16,4 @@ _Static_assert(sizeof(struct netobs_http_conn) == 24 + 4 * 248, "netobs_http_con
 _Static_assert(sizeof(struct netobs_dns_key) == 48, "netobs_dns_key layout");
 _Static_assert(sizeof(struct netobs_l7_config) == 8, "netobs_l7_config layout");
 _Static_assert(sizeof(struct netobs_tcp_turns) == 280, "netobs_tcp_turns layout");
+_Static_assert(sizeof(struct netobs_rules) == 8, "netobs_rules layout");

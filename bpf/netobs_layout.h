@@ -274,3 +274,28 @@ struct netobs_tcp_turns {
     __u8 closed;               /* FIN or RST seen: the agent reports and deletes */
     __u8 _pad[5];
 };
+
+/* ---------------------------------------------------------------- rules (filter maps) */
+
+/* How a filter set (netobs_rule_ports, netobs_rule_cgroups) is applied. */
+enum netobs_filter_mode {
+    NETOBS_FILTER_OFF = 0,     /* the set is ignored: every flow passes */
+    NETOBS_FILTER_INCLUDE = 1, /* only flows that match the set are collected */
+    NETOBS_FILTER_EXCLUDE = 2, /* flows that match the set are not collected */
+};
+
+#define NETOBS_RULES_NO_TCP 1 /* protocols_off bits */
+#define NETOBS_RULES_NO_UDP 2
+
+/* Rules the agent writes at run time (netobs_rules, key 0), with no program reload. The L4
+ * programs check them only where a flow is created: a flow a rule keeps out is not collected
+ * (not a loss), and a flow already collected stays. A flow matches the port set when its local
+ * or its remote port is in it; the cgroup set by the socket's cgroup v2 id. All zero: collect
+ * everything. The L7 programs read only l7_off, from their own copy of the map. */
+struct netobs_rules {
+    __u8 port_mode;      /* enum netobs_filter_mode of netobs_rule_ports */
+    __u8 cgroup_mode;    /* enum netobs_filter_mode of netobs_rule_cgroups */
+    __u8 protocols_off;  /* NETOBS_RULES_NO_* bits */
+    __u8 l7_off;         /* 1: the L7 programs return at once */
+    __u32 sample_every;  /* keep 1 flow in N by a hash of the socket address (0, 1: all) */
+};

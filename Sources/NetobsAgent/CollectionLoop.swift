@@ -20,6 +20,9 @@ public enum CollectionLoop {
         /// The object SIGHUP loads (called at each reload; a throw keeps the running programs and
         /// is logged with its reason). nil: the object embedded in this binary.
         public var programSource: (@Sendable () throws -> [UInt8])?
+        /// The rules file (`--rules`): applied at start, re-read at each SIGHUP before the program
+        /// swap, through the filter maps (no reload needed). A bad file at SIGHUP keeps the rules.
+        public var rulesFile: String?
 
         public init(l4: L4Collector.Options, l7RecordCap: Int, l7MaxURIs: Int, intervalNs: UInt64) {
             self.l4 = l4
@@ -41,12 +44,18 @@ public enum CollectionLoop {
         for line in collector.disabled { AgentLog.warning(line) }
         let l7 = startL7(settings, context: collector.context)
         defer { l7?.close() }
+        if let file = settings.rulesFile {
+            try apply(try CollectionRules.load(path: file), file: file, collector, l7)
+        }
         AgentLog.info("collecting on node \(settings.l4.node), \(destination) every \(settings.intervalNs / 1_000_000) ms")
         installSignalHandlers()
 
         var nextFlush = Clock.monotonicNs() + settings.intervalNs
         while !stopRequested.load(ordering: .relaxed) {
-            if reloadRequested.exchange(false, ordering: .relaxed) { reload(collector, source: settings.programSource) }
+            if reloadRequested.exchange(false, ordering: .relaxed) {
+                if let file = settings.rulesFile { reapply(file: file, collector, l7) }
+                reload(collector, source: settings.programSource)
+            }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
                 try deliver(collector.flush() + (l7?.flush() ?? []))
@@ -74,6 +83,21 @@ public enum CollectionLoop {
         options.recordCap = settings.l7RecordCap
         options.maxAggregateURIs = settings.l7MaxURIs
         return L7Collector.start(options: options, context: context)
+    }
+
+    private static func apply(_ rules: CollectionRules, file: String, _ collector: L4Collector, _ l7: L7Collector?) throws {
+        try collector.apply(rules)
+        try l7?.apply(rules)
+        AgentLog.info("rules applied from \(file): \(rules.summary)")
+    }
+
+    /// SIGHUP: a file that does not parse, or maps that refuse it, leave the previous rules.
+    private static func reapply(file: String, _ collector: L4Collector, _ l7: L7Collector?) {
+        do {
+            try apply(try CollectionRules.load(path: file), file: file, collector, l7)
+        } catch {
+            AgentLog.error("rules not applied, the previous ones stay: \(error)")
+        }
     }
 
     private static func reload(_ collector: L4Collector, source: (@Sendable () throws -> [UInt8])?) {

@@ -153,6 +153,15 @@ public final class L4Collector {
         return totals
     }
 
+    /// Applies `rules` through the kernel's filter maps, with no program reload: flows created
+    /// from here on follow them (the maps survive a program swap). The sets are written before
+    /// the modes that use them.
+    public func apply(_ rules: CollectionRules) throws {
+        try RuleMaps.sync(loaded.rulePorts, to: Set((rules.ports?.values ?? []).map { RuleMaps.bytes(of: $0) }))
+        try RuleMaps.sync(loaded.ruleCgroups, to: Set((rules.cgroups?.values ?? []).map { RuleMaps.bytes(of: $0) }))
+        try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
+    }
+
     private func writeConfig() throws {
         var value = netobs_config()
         value.rtt_epoch = epoch

@@ -23,5 +23,8 @@ enum L4Programs {
         static let tcpClosed = "netobs_tcp_closed"
         static let losses = "netobs_losses"
         static let config = "netobs_config"
+        static let rules = "netobs_rules"
+        static let rulePorts = "netobs_rule_ports"
+        static let ruleCgroups = "netobs_rule_cgroups"
     }
 }

@@ -38,6 +38,7 @@ public final class L7Collector {
         static let counters = "netobs_l7_counters"
         static let tcpTurns = "netobs_tcp_turns"
         static let config = "netobs_l7_config"
+        static let rules = "netobs_rules"
     }
 
     private let object: BPFObject
@@ -46,6 +47,7 @@ public final class L7Collector {
     private let counters: BPFMap
     private let tcpTurns: BPFMap
     private let config: BPFMap
+    private let rules: BPFMap
     private var epoch: UInt32 = 0
     private var latency = TCPLatencyTracker()
     private var ring: RingBuffer?
@@ -70,6 +72,7 @@ public final class L7Collector {
         counters = try object.map(named: Maps.counters)
         tcpTurns = try object.map(named: Maps.tcpTurns)
         config = try object.map(named: Maps.config)
+        rules = try object.map(named: Maps.rules)
         ring = try RingBuffer(map: try object.map(named: Maps.events)) { [unowned self] raw in
             if let event = L7Event(raw: raw) { self.completed.append(event) }
         }
@@ -145,6 +148,11 @@ public final class L7Collector {
         let records = latency.flush(entries, endedEpoch: ended, nowMonotonicNs: now, context: context)
         tcpTurns.delete(keys: gone)
         return records
+    }
+
+    /// Applies the L7 switch of `rules` (the programs stay attached and return at once when off).
+    public func apply(_ rules: CollectionRules) throws {
+        try self.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
     }
 
     public func close() {

@@ -12,6 +12,9 @@ final class LoadedL4 {
     let losses: BPFMap
     let config: BPFMap
     let closedRing: BPFMap
+    let rules: BPFMap
+    let rulePorts: BPFMap
+    let ruleCgroups: BPFMap
     /// Metrics that are off on this kernel, with the reason.
     private(set) var disabled: [String] = []
 
@@ -58,6 +61,9 @@ final class LoadedL4 {
         losses = try object.map(named: L4Programs.Maps.losses)
         config = try object.map(named: L4Programs.Maps.config)
         closedRing = try object.map(named: L4Programs.Maps.tcpClosed)
+        rules = try object.map(named: L4Programs.Maps.rules)
+        rulePorts = try object.map(named: L4Programs.Maps.rulePorts)
+        ruleCgroups = try object.map(named: L4Programs.Maps.ruleCgroups)
     }
 
     func close() { object.close() }

@@ -3,6 +3,7 @@ import NetobsAgent
 import NetobsKernel
 import NetobsAgentLink
 import NetobsTLS
+import NetobsRecords
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -82,6 +83,10 @@ struct AgentCommand: ParsableCommand {
                                valueName: "file"))
     var programBundle: String?
 
+    @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
+                               valueName: "file"))
+    var rules: String?
+
     func validate() throws {
         if programBundle != nil && operatorKey == nil {
             throw ValidationError("--program-bundle needs --operator-key PUB.pem to verify it")
@@ -124,6 +129,10 @@ struct AgentCommand: ParsableCommand {
             var loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
+            if let rules {
+                _ = try CollectionRules.load(path: rules) // a bad file stops the agent before it loads anything
+                loop.rulesFile = rules
+            }
             if let programBundle, let operatorKey {
                 loop.programSource = try Self.bundleSource(path: programBundle, key: VerifyingKey(file: operatorKey))
             }

@@ -1,0 +1,156 @@
+import Foundation
+
+/// What the agent collects, applied through the kernel's filter maps with no program reload
+/// (`netobs-agent --rules FILE`, re-read at SIGHUP). Rules act where a flow is created: a flow
+/// a rule keeps out is not collected (not counted as lost); a flow already collected stays.
+///
+/// File format (JSON, every key optional; `{}` collects everything):
+///
+///     {
+///       "ports":   { "mode": "exclude", "values": [8080, 9090] },  // local or remote port
+///       "cgroups": { "mode": "include", "values": [12345] },       // cgroup v2 ids (pods)
+///       "protocols": ["tcp", "udp"],                               // collected L4 protocols
+///       "sample_every": 10,                                        // keep 1 flow in 10
+///       "l7": true                                                 // http/dns/latency programs
+///     }
+///
+/// `mode` is "include" (only matching flows) or "exclude" (all but matching flows).
+public struct CollectionRules: Equatable, Sendable {
+    public enum Mode: String, Sendable { case include, exclude }
+    public struct Filter<Value: Hashable & Sendable>: Equatable, Sendable {
+        public var mode: Mode
+        public var values: Set<Value>
+        public init(mode: Mode, values: Set<Value>) {
+            self.mode = mode
+            self.values = values
+        }
+    }
+
+    public var ports: Filter<UInt16>?
+    public var cgroups: Filter<UInt64>?
+    public var tcp = true
+    public var udp = true
+    /// Keep 1 flow in N (1: all).
+    public var sampleEvery: UInt32 = 1
+    public var l7 = true
+
+    /// Capacities of the kernel's sets (bpf/l4.bpf.c netobs_rule_ports / netobs_rule_cgroups).
+    public static let maxPorts = 1024
+    public static let maxCgroups = 4096
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible, Equatable {
+        public let message: String
+        public init(_ message: String) { self.message = message }
+        public var description: String { message }
+    }
+
+    public static func load(path: String) throws(Invalid) -> CollectionRules {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Invalid("rules file \(path): cannot be read")
+        }
+        do throws(Invalid) {
+            return try parse(data)
+        } catch {
+            throw Invalid("rules file \(path): \(error.message)")
+        }
+    }
+
+    public static func parse(_ text: String) throws(Invalid) -> CollectionRules { try parse(Data(text.utf8)) }
+
+    public static func parse(_ data: Data) throws(Invalid) -> CollectionRules {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            throw Invalid("not valid JSON")
+        }
+        guard let top = object as? [String: Any] else { throw Invalid("the top level must be a JSON object") }
+        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7"]
+        if let unknown = top.keys.sorted().first(where: { !known.contains($0) }) {
+            throw Invalid("unknown key \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
+        }
+        var rules = CollectionRules()
+        if let p = top["ports"] {
+            rules.ports = try filter(p, key: "ports", max: maxPorts) { n throws(Invalid) in
+                guard let v = UInt16(exactly: n), v > 0 else { throw Invalid("ports: \(n) is not a port (1-65535)") }
+                return v
+            }
+        }
+        if let c = top["cgroups"] {
+            rules.cgroups = try filter(c, key: "cgroups", max: maxCgroups) { n throws(Invalid) in
+                guard let v = UInt64(exactly: n), v > 0 else { throw Invalid("cgroups: \(n) is not a cgroup id") }
+                return v
+            }
+        }
+        if let p = top["protocols"] {
+            guard let list = p as? [String] else { throw Invalid("protocols: must be a list of \"tcp\", \"udp\"") }
+            rules.tcp = false
+            rules.udp = false
+            for name in list {
+                switch name.lowercased() {
+                case "tcp": rules.tcp = true
+                case "udp": rules.udp = true
+                default: throw Invalid("protocols: unknown protocol \"\(name)\" (tcp, udp)")
+                }
+            }
+        }
+        if let s = top["sample_every"] {
+            guard let n = number(s), let v = UInt32(exactly: n), v >= 1 else {
+                throw Invalid("sample_every: must be a whole number >= 1")
+            }
+            rules.sampleEvery = v
+        }
+        if let l = top["l7"] {
+            guard isBool(l), let n = l as? NSNumber else {
+                throw Invalid("l7: must be true or false")
+            }
+            rules.l7 = n.boolValue
+        }
+        return rules
+    }
+
+    /// A JSON true/false (Foundation hands those out as a boolean NSNumber, objCType "c").
+    private static func isBool(_ value: Any) -> Bool {
+        guard let n = value as? NSNumber else { return false }
+        return String(cString: n.objCType) == "c"
+    }
+
+    private static func number(_ value: Any) -> Double? {
+        guard !isBool(value), let n = value as? NSNumber else { return nil }
+        return n.doubleValue
+    }
+
+    private static func filter<V>(_ value: Any, key: String, max: Int,
+                                  convert: (Double) throws(Invalid) -> V) throws(Invalid) -> Filter<V> {
+        guard let object = value as? [String: Any] else {
+            throw Invalid("\(key): must be an object {\"mode\": \"include\"|\"exclude\", \"values\": [...]}")
+        }
+        if let unknown = object.keys.sorted().first(where: { $0 != "mode" && $0 != "values" }) {
+            throw Invalid("\(key): unknown key \"\(unknown)\" (mode, values)")
+        }
+        guard let modeName = object["mode"] as? String, let mode = Mode(rawValue: modeName) else {
+            throw Invalid("\(key): mode must be \"include\" or \"exclude\"")
+        }
+        guard let list = object["values"] as? [Any] else { throw Invalid("\(key): values must be a list") }
+        var values = Set<V>()
+        for item in list {
+            guard let n = number(item) else { throw Invalid("\(key): \(item) is not a number") }
+            values.insert(try convert(n))
+        }
+        guard values.count <= max else { throw Invalid("\(key): \(values.count) values, at most \(max)") }
+        return Filter(mode: mode, values: values)
+    }
+
+    /// One line for the log.
+    public var summary: String {
+        var parts: [String] = []
+        if let ports { parts.append("ports \(ports.mode.rawValue) \(ports.values.sorted().map(String.init).joined(separator: ","))") }
+        if let cgroups { parts.append("cgroups \(cgroups.mode.rawValue) \(cgroups.values.count)") }
+        if !(tcp && udp) { parts.append("protocols \([tcp ? "tcp" : nil, udp ? "udp" : nil].compactMap { $0 }.joined(separator: ","))") }
+        if sampleEvery > 1 { parts.append("1 flow in \(sampleEvery)") }
+        if !l7 { parts.append("l7 off") }
+        return parts.isEmpty ? "collect everything" : parts.joined(separator: "; ")
+    }
+}
