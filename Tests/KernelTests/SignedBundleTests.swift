@@ -27,12 +27,8 @@ struct SignedBundleTests {
 
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let port = freshPort(), chunks = 120, chunkSize = 40_000
             let agent = try AgentRun(extraArguments: ["--operator-key", pubPath, "--program-bundle", bundlePath])
-            let srv = try server.spawn(Peers.tcpServer(ip: server.ipv4, port: port, expect: chunks * chunkSize, reply: 1))
-            try srv.waitForOutput("ready")
-            let cli = try client.spawn(Peers.tcpPacedClient(ip: server.ipv4, port: port, chunks: chunks,
-                                                            chunkSize: chunkSize, pause: 0.025))
+            let transfer = try PacedTransfer(from: client, to: server, chunks: 120)
             Thread.sleep(forTimeInterval: 0.4)
             agent.send(SIGHUP)
             try agent.waitForStderr("generation 1 is active", timeout: 10)
@@ -54,18 +50,8 @@ struct SignedBundleTests {
             agent.send(SIGHUP)
             try agent.waitForStderr("generation 2 is active", timeout: 10)
 
-            #expect(cli.isRunning, "the transfer must span the swaps")
-            try cli.waitUntilExit(timeout: .seconds(30))
-            try srv.waitUntilExit(timeout: .seconds(10))
-            Thread.sleep(forTimeInterval: 0.3)
-            let records = try agent.stop()
-
-            let clientSide = records.toward(kind: "tcp", netns: client.netnsInode, port: port)
-            let serverSide = records.local(kind: "tcp", netns: server.netnsInode, port: port)
-            #expect(clientSide.sum("tcp_tx_bytes") == UInt64(chunks * chunkSize))
-            #expect(serverSide.sum("tcp_rx_bytes") == UInt64(chunks * chunkSize))
-            #expect(clientSide.transitions.filter { $0 == "CLOSE>SYN_SENT" }.count == 1)
-            #expect(clientSide.transitions.filter { $0.hasSuffix(">CLOSE") }.count == 1)
+            #expect(transfer.isRunning, "the transfer must span the swaps")
+            try transfer.finishAndCheck(agent)
         }
     }
 
