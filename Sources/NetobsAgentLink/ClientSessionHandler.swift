@@ -94,16 +94,18 @@ final class ClientSessionHandler: ChannelInboundHandler {
         let interval = TimeAmount.milliseconds(Int64(intervalMs))
         lastReadNs = MonotonicClock.nowNs()
         let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
-        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { [self] _ in
+        let loopSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        heartbeatTask = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let context = loopContext.value
+            let handler = loopSelf.value
             let now = MonotonicClock.nowNs()
-            if now - lastReadNs > 3 * UInt64(intervalMs) * 1_000_000 {
-                events?.sessionFailed("controller silent for three heartbeat intervals")
+            if now - handler.lastReadNs > 3 * UInt64(intervalMs) * 1_000_000 {
+                handler.events?.sessionFailed("controller silent for three heartbeat intervals")
                 context.close(promise: nil)
                 return
             }
             if let frame = try? Frame(.heartbeat(Heartbeat(timestampNs: WallClockNs.now()))) {
-                context.writeAndFlush(wrapOutboundOut(frame), promise: nil)
+                context.writeAndFlush(handler.wrapOutboundOut(frame), promise: nil)
             }
         }
     }

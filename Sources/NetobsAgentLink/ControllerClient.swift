@@ -71,8 +71,9 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
         eventLoop.submit {
             self.stopped = true
             return self.channel
-        }.flatMap { channel in
-            channel?.close().recover { _ in } ?? self.eventLoop.makeSucceededVoidFuture()
+        }.flatMap { channel -> EventLoopFuture<Void> in
+            guard let channel else { return self.eventLoop.makeSucceededVoidFuture() }
+            return channel.close().flatMapErrorThrowing { _ in } // already closed is fine
         }
     }
 

@@ -22,7 +22,7 @@ struct TsharkCrossCheckTests {
 
             let capture = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-\(UUID().uuidString).pcapng")
             defer { try? FileManager.default.removeItem(at: capture) }
-            FileManager.default.createFile(atPath: capture.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: capture.path, contents: nil)
             let tshark = try client.spawn(["/usr/bin/tshark", "-n", "-i", "eth0", "-f", "port 80 or port 53", "-w", capture.path])
             defer { _ = tshark.terminate() }
             try tshark.waitForOutput("Capturing on", inStderr: true, timeout: .seconds(20))

@@ -58,7 +58,8 @@ final class LogLines: @unchecked Sendable {
 func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt32 = 5_000,
                      log: LogLines = LogLines()) async throws -> Controller {
     var lastError: (any Error)?
-    for candidate in port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : [port] {
+    let candidates = port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : [port]
+    for candidate in candidates {
         var config = Controller.Configuration(host: "127.0.0.1", port: candidate, dataDirectory: data,
                                               tls: try pki.serverContext())
         config.heartbeatIntervalMs = heartbeatMs
