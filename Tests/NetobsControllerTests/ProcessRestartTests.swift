@@ -44,6 +44,22 @@ final class ControllerProcess: @unchecked Sendable {
 
 @Suite("controller process killed with SIGKILL", .serialized)
 struct ProcessRestartTests {
+    @Test("SIGINT and SIGTERM stop the controller cleanly")
+    func stopsOnSignals() async throws {
+        let certs = temporaryDirectory("certs")
+        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true)
+        for sig in [SIGINT, SIGTERM] {
+            let controller = try ControllerProcess(port: Int.random(in: 20_000...32_000), data: temporaryDirectory("data"),
+                                                   certs: certs)
+            #expect(await eventually { controller.stderr.contains("listening") })
+            Foundation.kill(controller.process.processIdentifier, sig)
+            #expect(await eventually(10) { !controller.process.isRunning }, "signal \(sig)")
+            if controller.process.isRunning { controller.kill() }
+            #expect(controller.process.terminationStatus == 0)
+            #expect(controller.stderr.contains("stopping (signal \(sig))"))
+        }
+    }
+
     @Test("SIGKILL twice mid-stream, restart on the same data dir: every batch stored exactly once")
     func sigkill() async throws {
         let certs = temporaryDirectory("certs")

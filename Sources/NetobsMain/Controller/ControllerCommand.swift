@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import NetobsAgentLink
 import NetobsController
@@ -51,6 +52,29 @@ struct ControllerCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot start the controller on \(listen): \(error)")
         }
+        let stopping = StopSignals { await controller.stop() }
         try await controller.wait()
+        stopping.cancel()
     }
+}
+
+/// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk
+/// writes finished), even when the shell started it with SIGINT ignored.
+final class StopSignals {
+    private let sources: [any DispatchSourceSignal]
+
+    init(_ stop: @escaping @Sendable () async -> Void) {
+        sources = [SIGINT, SIGTERM].map { sig in
+            signal(sig, SIG_IGN) // delivered to the dispatch source instead
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("netobs controller: info: stopping (signal \(sig))\n".utf8))
+                Task { await stop() }
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func cancel() { sources.forEach { $0.cancel() } }
 }
