@@ -20,6 +20,7 @@ char LICENSE[] SEC("license") = "GPL";
 #define ETH_P_IPV6 0x86DD
 #define MSG_PEEK 2
 #define EEXIST 17
+#define EBUSY 16
 #define ICSK_TIME_LOSS_PROBE 5 /* include/net/inet_connection_sock.h */
 
 /* TCP flows live in socket-local storage: no hashing on the hot paths, and the kernel frees
@@ -586,8 +587,10 @@ int BPF_PROG(netobs_tcp_retransmit, const struct sock *sk, const struct sk_buff 
 {
     if (!active())
         return 0;
-    if (err)
-        return 0; /* the segment did not leave */
+    /* Counted as the kernel's TcpRetransSegs counts: every attempt except one skipped because
+     * the original is still in the host queue (-EBUSY, before the kernel counts it). */
+    if (err == -EBUSY)
+        return 0;
     struct netobs_tcp_flow *f = tcp_flow(sk);
     if (!f)
         return 0;
