@@ -63,7 +63,7 @@ public struct StateTransition: Sendable, Equatable {
     }
 }
 
-public struct TCPFlowSample: Sendable, Equatable {
+public struct TCPFlowSample: Sendable {
     public var sock: UInt64
     public var endpoints: Endpoints
     public var owner: Owner
@@ -126,11 +126,6 @@ public struct TCPFlowSample: Sendable, Equatable {
             let word = bit < 64 ? low : high
             return word & (1 << UInt64(bit & 63)) != 0 ? UInt32(bit) : nil
         }
-    }
-
-    public static func == (a: TCPFlowSample, b: TCPFlowSample) -> Bool {
-        a.sock == b.sock && a.startNs == b.startNs && a.transitionCount == b.transitionCount
-            && a.txBytes == b.txBytes && a.rxBytes == b.rxBytes && a.closedNs == b.closedNs
     }
 }
 

@@ -10,9 +10,8 @@ struct DNSTests {
     @Test func queriesAndAnswersMatchDig() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let srv = try server.spawn(L7Peers.dnsmasq(ip: server.ipv4))
+            let srv = try L7Peers.runDnsmasq(in: server, ip: server.ipv4)
             defer { _ = srv.terminate() }
-            try srv.waitForOutput("started", inStderr: true)
             let agent = try AgentRun()
 
             let questions = [("a.svc.lab", "A", "NOERROR"), ("v6.svc.lab", "AAAA", "NOERROR"),
@@ -57,9 +56,8 @@ struct DNSTests {
     @Test func queriesOverTCPMatchDig() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let srv = try server.spawn(L7Peers.dnsmasq(ip: server.ipv4))
+            let srv = try L7Peers.runDnsmasq(in: server, ip: server.ipv4)
             defer { _ = srv.terminate() }
-            try srv.waitForOutput("started", inStderr: true)
             let agent = try AgentRun()
             var asked: [(id: Int, name: String, type: String, status: String)] = []
             for (name, type) in [("a.svc.lab", "A"), ("v6.svc.lab", "AAAA"), ("nothing.svc.lab", "A")] {
@@ -121,9 +119,8 @@ struct DNSTests {
     @Test func garbageOnPort53IsCountedNotRecorded() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let srv = try server.spawn(L7Peers.dnsmasq(ip: server.ipv4))
+            let srv = try L7Peers.runDnsmasq(in: server, ip: server.ipv4)
             defer { _ = srv.terminate() }
-            try srv.waitForOutput("started", inStderr: true)
             let agent = try AgentRun()
             try client.check(L7Peers.garbage(ip: server.ipv4, port: 53, udp: true, count: 20))
             let out = try client.check(L7Peers.dig(server: server.ipv4, name: "a.svc.lab", type: "A")).stdout

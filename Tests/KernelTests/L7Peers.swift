@@ -131,6 +131,18 @@ enum L7Peers {
         }
     }
 
+    /// dnsmasq started in `pod` on `ip`, once it says it is up; stop it with `terminate()`.
+    static func runDnsmasq(in pod: Pod, ip: String) throws -> LabProcess {
+        let process = try pod.spawn(dnsmasq(ip: ip))
+        do {
+            try process.waitForOutput("started", inStderr: true)
+        } catch {
+            _ = process.terminate()
+            throw error
+        }
+        return process
+    }
+
     static func dnsmasq(ip: String) -> [String] {
         ["/usr/sbin/dnsmasq", "--no-daemon", "--no-resolv", "--no-hosts", "--listen-address=\(ip)",
          "--bind-interfaces", "--port=53", "--user=root", "--pid-file",
