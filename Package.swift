@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // System libraries and the record layout shared with the kernel programs.
@@ -47,6 +49,7 @@ let package = Package(
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
                           dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
+                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
@@ -67,7 +70,7 @@ let package = Package(
         .target(name: "NetobsWireNIO", dependencies: ["NetobsWire", .product(name: "NIOCore", package: "swift-nio")]),
         // The controller: sessions, durable per-agent logs, stream fan-out.
         .target(name: "NetobsController",
-                dependencies: ["NetobsWire", "NetobsWireNIO", "NetobsTLS",
+                dependencies: ["NetobsWire", "NetobsWireNIO", "NetobsTLS", "NetobsTopology", "NetobsRecords",
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio")]),
         // Clients of the controller: the agent's uplink with its spool, and the consumer stream.
@@ -80,6 +83,35 @@ let package = Package(
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio")]),
+
+        // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
+        .target(name: "NetobsTopology",
+                dependencies: ["NetobsTLS", "Yams",
+                               .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "NetobsTopologyTests",
+                    dependencies: ["NetobsTopology", "NetobsController", "NetobsTLS",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "NIOPosix", package: "swift-nio"),
+                                   .product(name: "NIOHTTP1", package: "swift-nio")]),
+
+        // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
+        .target(name: "NetobsHTTP",
+                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords",
+                               .product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "NetobsHTTPTests",
+                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+
+        // Analysis: time series, detectors, localization, classifier, evaluation (pure).
+        .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords"]),
+        .testTarget(name: "NetobsAnalysisTests", dependencies: ["NetobsAnalysis"]),
+
+        // The demo: scenario files, the microservice cluster on lab pods, fault injection, labels.
+        .target(name: "NetobsDemo", dependencies: ["NodeLab", "Yams"]),
+        .testTarget(name: "NetobsDemoTests", dependencies: ["NetobsDemo", "NodeLab"]),
     ],
     swiftLanguageModes: [.v6]
 )

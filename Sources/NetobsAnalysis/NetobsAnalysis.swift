@@ -1,0 +1,1 @@
+// NetobsAnalysis: see Package.swift for this module's job.

@@ -1,0 +1,1 @@
+// NetobsDemo: see Package.swift for this module's job.

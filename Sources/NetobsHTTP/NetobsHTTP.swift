@@ -1,0 +1,1 @@
+// NetobsHTTP: see Package.swift for this module's job.

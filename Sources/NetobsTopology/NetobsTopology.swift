@@ -1,0 +1,1 @@
+// NetobsTopology: see Package.swift for this module's job.
