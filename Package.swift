@@ -49,7 +49,7 @@ let package = Package(
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
                           dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
-                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords",
+                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
@@ -102,6 +102,14 @@ let package = Package(
                                .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "NetobsHTTPTests",
                     dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS",
+                                   .product(name: "Hummingbird", package: "hummingbird"),
+                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+
+        // The web dashboard: service map, per-pod charts, anomalies, rendered as HTML + SVG.
+        .target(name: "NetobsDashboard",
+                dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+        .testTarget(name: "NetobsDashboardTests",
+                    dependencies: ["NetobsDashboard",
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
 

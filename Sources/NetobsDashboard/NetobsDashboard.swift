@@ -1,0 +1,1 @@
+// NetobsDashboard: see Package.swift for this module's job.
