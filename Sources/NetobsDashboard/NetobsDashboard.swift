@@ -1,1 +1,0 @@
-// NetobsDashboard: see Package.swift for this module's job.
