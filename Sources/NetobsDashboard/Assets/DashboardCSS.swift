@@ -49,7 +49,8 @@ enum DashboardCSS {
     svg.service-map { max-width: 100%; height: auto; }
     .service-map .edge path { fill: none; stroke-width: 2.2; }
     .service-map .edge.failing path { stroke-width: 3.2; }
-    .edge-label { font-size: 11px; text-anchor: middle; fill: #2d3748; paint-order: stroke; stroke: #fff; stroke-width: 4px; }
+    .edge-label { font-size: 11px; text-anchor: middle; fill: #2d3748; }
+    .edge-label-box { fill: #fff; fill-opacity: .88; }
     .service-map .node rect { fill: #fff; stroke-width: 2; }
     .service-map .node.anomalous rect { fill: #fff5f5; stroke-width: 3.5; }
     .service-map .node:hover rect { fill: #ebf8ff; }

@@ -10,8 +10,12 @@ enum PodPage {
 
     static func render(_ data: PodTimeSeries, refreshSeconds: Int?) -> String {
         let charts = data.series.map { s in
-            let chart = LineChart(title: s.metric.title, unit: s.metric.unit.symbol, grid: data.grid,
-                                  lines: [.init(name: s.metric.rawValue, values: s.values)], bands: bands(data.anomalies))
+            let isCount = s.metric.unit == .count
+            var chart = LineChart(title: s.metric.title,
+                                  unit: isCount ? "per " + Format.duration(ns: data.grid.bucketNs) : s.metric.unit.symbol,
+                                  grid: data.grid, lines: [.init(name: s.metric.rawValue, values: s.values)],
+                                  bands: bands(data.anomalies))
+            chart.integerTicks = isCount
             return "<figure class=\"chart-box\" data-metric=\"\(s.metric.rawValue)\">\(chart.svg())</figure>"
         }.joined(separator: "\n")
         return PageShell.render(title: "Pod \(data.pod)", active: "", refreshSeconds: refreshSeconds, body: """

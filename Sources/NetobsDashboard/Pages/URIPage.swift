@@ -5,9 +5,10 @@ enum URIPage {
 
     static func render(_ data: PodURILatency, refreshSeconds: Int?) -> String {
         let charted = Array(data.uris.prefix(chartedURIs))
-        let chart = LineChart(title: "HTTP latency p99 per URI", unit: "ms", grid: data.grid,
+        var chart = LineChart(title: "HTTP latency p99 per URI", unit: "ms", grid: data.grid,
                               lines: charted.map { .init(name: $0.uri, values: $0.p99Ms) },
                               bands: PodPage.bands(data.anomalies))
+        (chart.width, chart.height) = (960, 300)
         let flagged = Set(data.anomalies.compactMap(\.uri))
         let rows = data.uris.enumerated().map { i, u in
             let swatch = i < chartedURIs

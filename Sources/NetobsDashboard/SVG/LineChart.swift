@@ -34,7 +34,9 @@ public struct LineChart: Sendable {
     public var bands: [Band]
     public var width = 560.0
     public var height = 210.0
-    let margin = (top: 30.0, right: 14.0, bottom: 26.0, left: 50.0)
+    /// Counts: no ticks between whole numbers.
+    public var integerTicks = false
+    let margin = (top: 30.0, right: 30.0, bottom: 26.0, left: 50.0)
 
     public init(title: String, unit: String, grid: SeriesGrid, lines: [Line], bands: [Band] = []) {
         self.title = title
@@ -51,7 +53,7 @@ public struct LineChart: Sendable {
 
     var yScale: LinearScale {
         let top = lines.flatMap { $0.values.compactMap { $0 } }.max() ?? 0
-        return LinearScale(domain: LinearScale.zeroBasedDomain(max: top),
+        return LinearScale(domain: LinearScale.zeroBasedDomain(max: integerTicks ? max(top, 1) : top),
                            range: margin.top...(height - margin.bottom), inverted: true)
     }
 
@@ -102,7 +104,7 @@ public struct LineChart: Sendable {
 
             """
         }
-        for tick in yScale.ticks() {
+        for tick in yScale.ticks() where !integerTicks || tick == tick.rounded() {
             let y = yScale(tick)
             s += """
             <line class="gridline" x1="\(Self.n(x0))" y1="\(Self.n(y))" x2="\(Self.n(x1))" y2="\(Self.n(y))"/>\

@@ -18,13 +18,13 @@ public struct LinearScale: Sendable, Equatable {
         return inverted ? range.upperBound - t * span : range.lowerBound + t * span
     }
 
-    /// A step of the form {1, 2, 5} x 10^k giving about `target` steps over `span`.
+    /// The step of the form {1, 2, 5} x 10^k nearest to span / target.
     public static func niceStep(span: Double, target: Int) -> Double {
         guard span > 0, span.isFinite, target > 0 else { return 1 }
         let raw = span / Double(target)
         let magnitude = pow10(floorLog10(raw))
         let fraction = raw / magnitude
-        let nice: Double = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10
+        let nice: Double = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10
         return nice * magnitude
     }
 
@@ -38,8 +38,9 @@ public struct LinearScale: Sendable, Equatable {
     /// Multiples of the nice step inside the domain.
     public func ticks(target: Int = 4) -> [Double] {
         let step = Self.niceStep(span: domain.upperBound - domain.lowerBound, target: target)
-        let first = (domain.lowerBound / step).rounded(.up)
-        let last = (domain.upperBound / step).rounded(.down)
+        // The slack keeps 0.3 / 0.1 = 2.9999999999999996 from losing the tick at 0.3.
+        let first = (domain.lowerBound / step - 1e-9).rounded(.up)
+        let last = (domain.upperBound / step + 1e-9).rounded(.down)
         guard first <= last else { return [] }
         // Multiplying (not adding) keeps 0.1 * 3 from drifting to 0.30000000000000004 labels.
         return stride(from: first, through: last, by: 1).map { ($0 * step * 1e9).rounded() / 1e9 }
