@@ -22,6 +22,19 @@ import Testing
         #expect(counts.lastRejection == "anomaly record without fault")
     }
 
+    @Test func readsAnomaliesJSONLOfTheContract() async throws {
+        let data = StaticDashboardData()
+        await data.ingest(anomaliesJSONL: """
+            {"start_ns":5,"end_ns":9,"pod":"front-end","namespace":"sock-shop","kind":"delay","score":2.5,"uri":"/detail/808a2de1","evidence":"p99 150 ms vs 9 ms"}
+            {"start_ns":5,"pod":"x","kind":"dns"}
+            """)
+        let a = try #require(await data.anomalies().first)
+        #expect(a == Anomaly(pod: frontEnd, startNs: 5, endNs: 9, kind: "delay", score: 2.5, uri: "/detail/808a2de1",
+                             evidence: ["p99 150 ms vs 9 ms"]))
+        #expect(await data.counts.rejected == 1)
+        #expect(await data.counts.lastRejection == "anomaly record without end_ns")
+    }
+
     @Test func edgesCountEachExchangeOnceAndColourByHealth() async throws {
         let edges = await SyntheticCluster.data().serviceEdges()
         #expect(edges.count == 7)

@@ -22,7 +22,7 @@ enum DashboardCSS {
     table { border-collapse: collapse; width: 100%; }
     th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--line); vertical-align: top; }
     th { font-size: 12px; color: var(--muted); font-weight: 600; }
-    td.num { text-align: right; font-variant-numeric: tabular-nums; }
+    td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
     td.alert, tr.alert td { color: var(--red); font-weight: 600; }
     td.uri { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }
     td.mark { font-weight: bold; color: var(--red); }

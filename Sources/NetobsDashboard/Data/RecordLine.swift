@@ -36,27 +36,13 @@ struct RecordLine: Decodable {
     var fault: String?
     var score: Double?
     var uri: String?
-    var evidence: EvidenceValue?
+    /// Evidence as the analysis writes it: a string, a list or an object.
+    var evidence: JSONFragment?
 
     static func decode(_ line: some StringProtocol) throws -> RecordLine {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(RecordLine.self, from: Data(line.utf8))
-    }
-}
-
-/// Evidence as the analysis writes it — a string, a list, or an object — flattened to lines.
-enum EvidenceValue: Decodable {
-    case lines([String])
-
-    var lines: [String] {
-        switch self {
-        case .lines(let l): l
-        }
-    }
-
-    init(from decoder: any Decoder) throws {
-        self = .lines(try JSONFragment(from: decoder).lines(prefix: ""))
     }
 }
 

@@ -65,6 +65,20 @@ public actor StaticDashboardData: DashboardDataSource {
         }
     }
 
+    /// Feeds the lines of an anomalies.jsonl (DESIGN.md: `kind` there is the fault's kind).
+    public func ingest(anomaliesJSONL text: String) {
+        for line in text.split(whereSeparator: \.isNewline) where !line.allSatisfy(\.isWhitespace) {
+            do {
+                var r = try RecordLine.decode(line)
+                (r.fault, r.kind) = (r.kind, "anomaly")
+                add(try Self.anomaly(r))
+            } catch {
+                counts.rejected += 1
+                counts.lastRejection = "\(error)"
+            }
+        }
+    }
+
     public func add(_ anomaly: Anomaly) {
         anomalyList.append(anomaly)
         counts.anomalies += 1
@@ -99,7 +113,7 @@ public actor StaticDashboardData: DashboardDataSource {
         guard let pod = r.pod, !pod.isEmpty else { throw IngestError.incompleteAnomaly(missing: "pod") }
         guard let fault = r.fault, !fault.isEmpty else { throw IngestError.incompleteAnomaly(missing: "fault") }
         return Anomaly(pod: PodID(namespace: r.namespace ?? "", name: pod), startNs: start, endNs: max(start, end),
-                       kind: fault, score: r.score ?? 0, uri: r.uri, evidence: r.evidence?.lines ?? [])
+                       kind: fault, score: r.score ?? 0, uri: r.uri, evidence: r.evidence?.lines(prefix: "") ?? [])
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -27,7 +27,7 @@ enum AnomalyTable {
         }
         return """
         <table class="anomalies"><thead><tr>\(lettered ? "<th></th>" : "")<th>When (UTC)</th><th>Pod</th>\
-        <th>Kind</th><th>Score</th><th>URI</th><th>Evidence</th></tr></thead>
+        <th>Kind</th><th class="num">Score</th><th>URI</th><th>Evidence</th></tr></thead>
         <tbody>
         \(rows)</tbody></table>
         """

@@ -28,8 +28,9 @@ enum OverviewPage {
             """
         }.joined(separator: "\n")
         return """
-        <table class="pods"><thead><tr><th>Pod</th><th>Namespace</th><th>Requests served</th><th>HTTP 5xx</th>\
-        <th>Retransmits</th><th>Drops</th><th>Anomalies</th><th></th></tr></thead>
+        <table class="pods"><thead><tr><th>Pod</th><th>Namespace</th><th class="num">Requests served</th>\
+        <th class="num">HTTP 5xx</th><th class="num">Retransmits</th><th class="num">Drops</th><th class="num">Anomalies</th>\
+        <th></th></tr></thead>
         <tbody>
         \(rows)
         </tbody></table>

@@ -21,7 +21,8 @@ enum URIPage {
             """
         }.joined(separator: "\n")
         let table = data.uris.isEmpty ? "<p class=\"empty\">No HTTP requests served by this pod.</p>" : """
-            <table class="uris"><thead><tr><th>URI</th><th>Requests</th><th>5xx</th><th>p50</th><th>p99</th><th>max</th>\
+            <table class="uris"><thead><tr><th>URI</th><th class="num">Requests</th><th class="num">5xx</th>\
+            <th class="num">p50</th><th class="num">p99</th><th class="num">max</th>\
             </tr></thead><tbody>
             \(rows)
             </tbody></table>
