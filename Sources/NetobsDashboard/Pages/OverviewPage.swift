@@ -1,5 +1,8 @@
 /// `/`: the service map, the anomalies with their evidence, and the pods.
 enum OverviewPage {
+    /// The overview lists the newest anomalies only; each pod page lists all of its own.
+    static let listedAnomalies = 100
+
     static func render(edges: [ServiceEdge], pods: [PodSummary], anomalies: [Anomaly], refreshSeconds: Int?) -> String {
         let map = ServiceMapView(pods: pods.map(\.pod), edges: edges, anomalousPods: Set(anomalies.map(\.pod)))
         let legend = [Health.healthy, .degraded, .failing].map {
@@ -7,10 +10,11 @@ enum OverviewPage {
         }.joined(separator: " ")
         return PageShell.render(title: "Overview", active: DashboardPaths.overview, refreshSeconds: refreshSeconds, body: """
         <section class="card"><h2>Service map</h2>
-        <p class="muted">Calls of the last minute, caller → callee. \(legend) · a red outline marks a pod named by an anomaly.</p>
+        <p class="muted">Recent calls, caller → callee. \(legend) · a red outline marks a pod named by an anomaly.</p>
         <div class="scroll">\(map.svg())</div></section>
         <section class="card"><h2>Anomalies <span class="count">\(anomalies.count)</span></h2>
-        \(AnomalyTable.render(anomalies, lettered: false))</section>
+        \(AnomalyTable.render(Array(anomalies.prefix(listedAnomalies)), lettered: false))\
+        \(anomalies.count > listedAnomalies ? "<p class=\"muted\">The \(listedAnomalies) newest are listed.</p>" : "")</section>
         <section class="card"><h2>Pods <span class="count">\(pods.count)</span></h2>
         \(podTable(pods))</section>
         """)
