@@ -10,6 +10,8 @@ packages=(
     iproute2 iptables procps iputils-ping util-linux
     # real peers the tests and benchmarks use as ground truth
     nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd redis-server redis-tools
+    # benchmark peers and plots (scripts/bench.sh)
+    bpftrace tcpdump gnuplot-nox
 )
 
 if [ "$(id -u)" -ne 0 ]; then
