@@ -149,8 +149,11 @@ zero_uncounted = all(l["uncounted_loss"] == 0 for l in load) if load else None
 footprint = []
 for f in read_lines("footprint.tsv"):
     n, ticks, hz, s, rss, hwm = int(f[0]), int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5])
+    losses = [json.loads(l) for l in open(os.path.join(tmp, f"footprint-{n}-loss.out"))] \
+        if os.path.exists(os.path.join(tmp, f"footprint-{n}-loss.out")) else []
     footprint.append({"flows": n, "cpu_percent_of_one_core": round(100 * ticks / hz / s, 2),
-                      "rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(hwm / 1024, 1)})
+                      "rss_mib": round(rss / 1024, 1), "peak_rss_mib": round(hwm / 1024, 1),
+                      "counted_loss": sum(r.get("count", 0) for r in losses)})
 
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -272,8 +275,9 @@ md += ["## Capacity and loss against load", "",
 md += [f"| {l['kind']} | {l['target_rate']} | {l['offered']:,} | {l['offered_rate']:,} | {l['recorded']:,} | {l['counted_loss']} | {l['uncounted_loss']} |" for l in load]
 md += ["", f"Zero uncounted loss: {met(zero_uncounted) if zero_uncounted is not None else '–'} "
        "(udp: datagrams sent vs the agent's udp_tx_packets; tcp: connections vs distinct client flows recorded).", ""]
-md += ["## Agent footprint holding idle TCP connections", "", "| connections | CPU % of one core | RSS MiB | peak RSS MiB |", "|---:|---:|---:|---:|"]
-md += [f"| {f['flows']:,} | {f['cpu_percent_of_one_core']} | {f['rss_mib']} | {f['peak_rss_mib']} |" for f in footprint]
+md += ["## Agent footprint holding idle TCP connections", "",
+       "| connections | CPU % of one core | RSS MiB | peak RSS MiB | counted loss |", "|---:|---:|---:|---:|---:|"]
+md += [f"| {f['flows']:,} | {f['cpu_percent_of_one_core']} | {f['rss_mib']} | {f['peak_rss_mib']} | {f['counted_loss']} |" for f in footprint]
 md += ["", "Each connection counts twice on this node (both ends are local sockets).", "",
        "## Not measured here", ""] + [f"- {x}" for x in result["not_measured"]] + [""]
 md += [f"![{p}]({p})" for p in pngs if p]

@@ -217,7 +217,7 @@ cp "$tmp/agent.out" "$tmp/load-agent.out"
 echo "bench: agent CPU and RSS holding idle TCP connections: $flows"
 : > "$tmp/footprint.tsv"
 for n in $flows; do
-    start_observer netobs
+    start_observer netobs --max-tcp-flows $((2 * n + 4096))   # both ends are local sockets
     workers=$(( (n + 15999) / 16000 ))   # one process per 16k sockets: the open-file limit
     ip netns exec "$b" /usr/bin/python3 bench/hold_flows.py server $B 20000 "$workers" & server=$!
     sleep 1
@@ -234,6 +234,7 @@ for n in $flows; do
     echo "  $n connections: agent CPU $(( (t1 - t0) )) ticks in ${secs}s, RSS ${rss} KiB"
     kill "$client" "$server"; wait "$client" "$server" 2>/dev/null || true
     stop_observer
+    grep '"kind":"loss"' "$tmp/agent.out" > "$tmp/footprint-$n-loss.out" || true
 done
 
 /usr/bin/python3 bench/report.py "$tmp" "$out" "$pairs" "$secs" "$quick"
