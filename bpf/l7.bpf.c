@@ -8,6 +8,10 @@
  * A request (or query) waits in a map, keyed by the socket's tuple; its response completes
  * it and leaves through a ring buffer as one event. Unanswered DNS queries are aged out by
  * the agent (reported as timeouts).
+ *
+ * Every packet of every pod passes here, so the common case is made cheap: a bare ACK returns
+ * after the header read, and a connection that carries bulk data and is neither HTTP nor DNS
+ * returns after one socket-storage lookup (struct l7_sock) while its turn does not change.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -95,6 +99,61 @@ struct {
     __type(value, struct scratch);
 } netobs_l7_scratch SEC(".maps");
 
+/* What the programs learned of a TCP connection, in its socket's storage (freed with the
+ * socket): later packets of a bulk flow that is neither HTTP nor DNS, and that does not
+ * change whose turn it is, return after this one lookup instead of hash lookups and payload
+ * loads. The storage is made once a connection has carried BULK_SEGMENTS data segments:
+ * short connections never pay for it. */
+enum http_verdict {
+    HTTP_UNDECIDED = 0,
+    HTTP_YES = 1, /* a request or status line was seen: every segment is parsed */
+    HTTP_NO = 2,  /* HTTP_PROBE_SEGMENTS data segments, none a message start, no HTTP port */
+};
+
+/* Data segments (either way) after which a connection gets its socket storage. */
+#define BULK_SEGMENTS 8
+/* Data segments looked at before a connection on a non-HTTP port is judged not HTTP: a
+ * connection first seen mid-life may start inside a body. */
+#define HTTP_PROBE_SEGMENTS 8
+/* The tcp_turns entry of a connection sending in one direction is touched this often (its
+ * last_ns, that the agent sweeps idle entries by, stays fresh). */
+#define TURN_REFRESH_NS 1000000000ULL
+
+enum turn_cache {
+    TURN_CACHE_NONE = 0,
+    TURN_CACHE_INGRESS = 1, /* the last data segment recorded in tcp_turns came in */
+    TURN_CACHE_EGRESS = 2,  /* ... went out */
+};
+
+struct l7_sock {
+    __u64 turn_touch_ns; /* coarse clock at the last tcp_turns update */
+    __u8 http;           /* enum http_verdict */
+    __u8 probes;         /* data segments seen while HTTP_UNDECIDED */
+    __u8 turn_side;      /* enum turn_cache */
+    __u8 owner_known;    /* the tcp_turns entry has its process */
+    __u32 _pad;
+};
+
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct l7_sock);
+} netobs_l7_socks SEC(".maps");
+
+/* The state of the packet's full socket, made when create is set; NULL for request and
+ * time-wait sockets, or a packet with none: those take the full path. */
+static __always_inline struct l7_sock *sock_state(struct __sk_buff *ctx, bool create)
+{
+    struct bpf_sock *sk = ctx->sk;
+    if (!sk)
+        return NULL;
+    sk = bpf_sk_fullsock(sk);
+    if (!sk)
+        return NULL;
+    return bpf_sk_storage_get(&netobs_l7_socks, sk, 0, create ? BPF_SK_STORAGE_GET_F_CREATE : 0);
+}
+
 static __always_inline void count(__u32 which)
 {
     __u64 *n = bpf_map_lookup_elem(&netobs_l7_counters, &which);
@@ -120,13 +179,26 @@ struct packet {
 #define TCP_RST 0x04
 #define TCP_ACK 0x10
 
+/* Header bytes at off: read in place when they are in the linear part (the usual case),
+ * else copied by the helper. */
+static __always_inline int load_header(struct __sk_buff *ctx, __u32 off, void *to, __u32 len)
+{
+    void *data = (void *)(long)ctx->data, *end = (void *)(long)ctx->data_end;
+    __u32 in_place = off & 0xff; /* headers start within 256 bytes; the bound is for the verifier */
+    if (in_place == off && data + in_place + len <= end) {
+        __builtin_memcpy(to, data + in_place, len);
+        return 0;
+    }
+    return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
 static __always_inline bool parse_packet(struct __sk_buff *ctx, bool egress, struct packet *p)
 {
     __u32 len = ctx->len;
     __u8 *local = p->tuple.local_addr, *remote = p->tuple.remote_addr;
     if (ctx->protocol == bpf_htons(ETH_P_IP)) {
         struct iphdr ip;
-        if (bpf_skb_load_bytes(ctx, 0, &ip, sizeof(ip)))
+        if (load_header(ctx, 0, &ip, sizeof(ip)))
             return false;
         if (ip.frag_off & bpf_htons(0x1fff))
             return false; /* a later fragment: no L4 header */
@@ -137,7 +209,7 @@ static __always_inline bool parse_packet(struct __sk_buff *ctx, bool egress, str
         __builtin_memcpy(egress ? remote : local, &ip.daddr, 4);
     } else if (ctx->protocol == bpf_htons(ETH_P_IPV6)) {
         struct ipv6hdr ip6;
-        if (bpf_skb_load_bytes(ctx, 0, &ip6, sizeof(ip6)))
+        if (load_header(ctx, 0, &ip6, sizeof(ip6)))
             return false;
         p->ip_version = 6;
         p->protocol = ip6.nexthdr; /* extension headers are not followed */
@@ -148,23 +220,25 @@ static __always_inline bool parse_packet(struct __sk_buff *ctx, bool egress, str
         return false;
     }
     __be16 ports[2];
-    if (bpf_skb_load_bytes(ctx, p->l4_off, ports, sizeof(ports)))
-        return false;
-    p->tuple.local_port = bpf_ntohs(egress ? ports[0] : ports[1]);
-    p->tuple.remote_port = bpf_ntohs(egress ? ports[1] : ports[0]);
-    p->egress = egress;
     if (p->protocol == IPPROTO_TCP) {
-        struct tcphdr th;
-        if (bpf_skb_load_bytes(ctx, p->l4_off, &th, sizeof(th)))
+        struct tcphdr th; /* one load: the ports lead the header */
+        if (load_header(ctx, p->l4_off, &th, sizeof(th)))
             return false;
+        ports[0] = th.source;
+        ports[1] = th.dest;
         p->payload_off = p->l4_off + th.doff * 4;
         p->seq = bpf_ntohl(th.seq);
         p->tcp_flags = ((__u8 *)&th)[13];
     } else if (p->protocol == IPPROTO_UDP) {
+        if (bpf_skb_load_bytes(ctx, p->l4_off, ports, sizeof(ports)))
+            return false;
         p->payload_off = p->l4_off + sizeof(struct udphdr);
     } else {
         return false;
     }
+    p->tuple.local_port = bpf_ntohs(egress ? ports[0] : ports[1]);
+    p->tuple.remote_port = bpf_ntohs(egress ? ports[1] : ports[0]);
+    p->egress = egress;
     if (p->payload_off > len)
         return false;
     p->payload_len = len - p->payload_off;
@@ -367,19 +441,23 @@ static __always_inline void http_response(struct __sk_buff *ctx, const struct pa
     emit(e);
 }
 
-static __always_inline void http_segment(struct __sk_buff *ctx, struct packet *p)
+/* Parses a segment; true when it starts an HTTP message (request or status line). */
+static __always_inline bool http_segment(struct __sk_buff *ctx, struct packet *p)
 {
+    bool start = false;
     if (p->payload_len >= 12) {
         __u8 head[12];
         if (bpf_skb_load_bytes(ctx, p->payload_off, head, sizeof(head)))
-            return;
+            return false;
         __u32 method_len = 0;
         __u8 method = http_method(head, &method_len);
         if (method) {
+            start = true;
             struct scratch *s = get_scratch();
             if (s)
                 http_request(ctx, p, method, method_len, s);
         } else if (http_version(head)) {
+            start = true;
             http_response(ctx, p, head);
         } else if (is_http_port(p->tuple.local_port) || is_http_port(p->tuple.remote_port)) {
             /* Not a message start: a body continues, or it is not HTTP at all. */
@@ -396,6 +474,22 @@ static __always_inline void http_segment(struct __sk_buff *ctx, struct packet *p
         struct netobs_http_conn *c = bpf_map_lookup_elem(&netobs_http_conns, &p->tuple);
         if (c && ((p->tcp_flags & TCP_RST) || c->head == c->tail))
             bpf_map_delete_elem(&netobs_http_conns, &p->tuple);
+    }
+    return start;
+}
+
+/* Judges a connection by its first data segments: HTTP once a message starts; not HTTP after
+ * HTTP_PROBE_SEGMENTS without one, unless a port says HTTP (there, every segment is parsed and
+ * what is not HTTP is counted). */
+static __always_inline void http_classify(struct l7_sock *st, const struct packet *p, bool start)
+{
+    if (!st || st->http != HTTP_UNDECIDED || !p->payload_len)
+        return;
+    if (start) {
+        st->http = HTTP_YES;
+    } else if (++st->probes >= HTTP_PROBE_SEGMENTS &&
+               !is_http_port(p->tuple.local_port) && !is_http_port(p->tuple.remote_port)) {
+        st->http = HTTP_NO;
     }
 }
 
@@ -416,20 +510,23 @@ static __always_inline __u32 log2_u64(__u64 v)
 /* Turns of any TCP conversation: the requester's data after the responder's turn starts a
  * request; the responder's first data after it ends it, a latency sample. No parser: Redis,
  * PostgreSQL or an unknown protocol gets a request rate and a latency. */
-static __always_inline void tcp_turn(struct __sk_buff *ctx, const struct packet *p)
+static __always_inline struct netobs_tcp_turns *tcp_turn(struct __sk_buff *ctx, const struct packet *p,
+                                                         struct l7_sock *st)
 {
     bool syn = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN;
     bool end = p->tcp_flags & (TCP_FIN | TCP_RST);
     if (!p->payload_len && !syn && !end)
-        return;
+        return NULL;
+    if (st)
+        st->turn_side = TURN_CACHE_NONE; /* set again below once this packet is recorded */
     __u64 now = bpf_ktime_get_ns();
     struct netobs_tcp_turns *t = bpf_map_lookup_elem(&netobs_tcp_turns, &p->tuple);
     if (!t) {
         if (!p->payload_len && !syn)
-            return; /* a close of a connection never seen carrying data */
+            return NULL; /* a close of a connection never seen carrying data */
         struct scratch *s = get_scratch();
         if (!s)
-            return;
+            return NULL;
         /* The scratch's connection FIFO is free here: the HTTP path runs after. */
         struct netobs_tcp_turns *fresh = (struct netobs_tcp_turns *)&s->conn;
         __builtin_memset(fresh, 0, sizeof(*fresh));
@@ -445,17 +542,19 @@ static __always_inline void tcp_turn(struct __sk_buff *ctx, const struct packet 
         long err = bpf_map_update_elem(&netobs_tcp_turns, &p->tuple, fresh, BPF_NOEXIST);
         if (err && err != -EEXIST) {
             count(NETOBS_L7_TCP_TURNS_MAP_FULL);
-            return;
+            return NULL;
         }
         t = bpf_map_lookup_elem(&netobs_tcp_turns, &p->tuple);
         if (!t)
-            return;
+            return NULL;
     }
     t->last_ns = now;
     if (end)
         t->closed = 1;
     if (!p->payload_len)
-        return;
+        return t;
+    if (t->data_segments < 255)
+        t->data_segments += 1;
     if (!t->owner.pid && p->egress) {
         struct netobs_l7_event here = {};
         fill_socket(ctx, p, &here, t->ep.role);
@@ -464,18 +563,24 @@ static __always_inline void tcp_turn(struct __sk_buff *ctx, const struct packet 
             __builtin_memcpy(t->owner.comm, here.owner.comm, sizeof(t->owner.comm));
         }
     }
+    if (st && !end) {
+        /* Until the other side sends, more data this way changes nothing but last_ns. */
+        st->turn_side = p->egress ? TURN_CACHE_EGRESS : TURN_CACHE_INGRESS;
+        st->turn_touch_ns = bpf_ktime_get_coarse_ns();
+        st->owner_known = t->owner.pid != 0;
+    }
     bool request = p->egress == (bool)t->requester_local;
     if (request) {
         if (t->last_turn != NETOBS_TURN_REQUEST) {
             t->request_start_ns = now;
             t->last_turn = NETOBS_TURN_REQUEST;
         }
-        return;
+        return t;
     }
     __u64 start = t->request_start_ns;
     t->last_turn = NETOBS_TURN_RESPONSE;
     if (!start || now < start)
-        return;
+        return t;
     t->request_start_ns = 0;
     __u64 latency = now - start;
     __sync_fetch_and_add(&t->requests, 1);
@@ -494,6 +599,7 @@ static __always_inline void tcp_turn(struct __sk_buff *ctx, const struct packet 
     }
     if (latency > t->max_ns[slot])
         t->max_ns[slot] = latency;
+    return t;
 }
 
 /* ---------------------------------------------------------------- DNS */
@@ -584,15 +690,58 @@ static __always_inline void dns_datagram(struct __sk_buff *ctx, struct packet *p
 
 /* ---------------------------------------------------------------- entry points */
 
+/* A data segment of a connection judged not HTTP, in the direction tcp_turns last recorded,
+ * recently enough, and with nothing new to learn of the process: nothing to parse, nothing
+ * to record. */
+static __always_inline bool nothing_new(struct __sk_buff *ctx, const struct l7_sock *st, const struct packet *p)
+{
+    if ((p->tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)) || st->http != HTTP_NO)
+        return false;
+    if (st->turn_side != (p->egress ? TURN_CACHE_EGRESS : TURN_CACHE_INGRESS))
+        return false;
+    if (bpf_ktime_get_coarse_ns() - st->turn_touch_ns >= TURN_REFRESH_NS)
+        return false;
+    if (p->egress && !st->owner_known) {
+        /* The process is learnt from a send that holds the socket lock (see fill_socket). */
+        struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+        struct sock *sk = skb->sk;
+        return !sk || !sk->sk_lock.owned;
+    }
+    return true;
+}
+
+/* A connection that has carried BULK_SEGMENTS data segments gets its socket state; one that
+ * already started HTTP exchanges (not on an HTTP port) is judged HTTP from the start. */
+static __always_inline struct l7_sock *bulk_state(struct __sk_buff *ctx, const struct packet *p,
+                                                  const struct netobs_tcp_turns *t)
+{
+    if (!t || t->data_segments < BULK_SEGMENTS)
+        return NULL;
+    if (is_http_port(p->tuple.local_port) || is_http_port(p->tuple.remote_port))
+        return NULL; /* never judged not HTTP: the state would not pay */
+    struct l7_sock *st = sock_state(ctx, true);
+    if (st && st->http == HTTP_UNDECIDED && bpf_map_lookup_elem(&netobs_http_conns, &p->tuple))
+        st->http = HTTP_YES;
+    return st;
+}
+
 static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
 {
     struct packet p = {};
     if (!parse_packet(ctx, egress, &p))
         return;
-    p.tuple.netns = socket_netns(ctx);
     if (p.protocol == IPPROTO_TCP) {
-        tcp_turn(ctx, &p);
-        if (p.tuple.local_port == DNS_PORT || p.tuple.remote_port == DNS_PORT) {
+        if (!p.payload_len && !(p.tcp_flags & (TCP_SYN | TCP_FIN | TCP_RST)))
+            return; /* a bare ACK: no turn, no message */
+        bool dns = p.tuple.local_port == DNS_PORT || p.tuple.remote_port == DNS_PORT;
+        struct l7_sock *st = dns ? NULL : sock_state(ctx, false);
+        if (st && nothing_new(ctx, st, &p))
+            return;
+        p.tuple.netns = socket_netns(ctx);
+        struct netobs_tcp_turns *t = tcp_turn(ctx, &p, st);
+        if (!st && !dns)
+            st = bulk_state(ctx, &p, t);
+        if (dns) {
             /* DNS over TCP: each message behind a 2-byte length (RFC 1035 4.2.2); the first
              * message of a segment is parsed. */
             if (p.payload_len > 2) {
@@ -600,10 +749,11 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
                 p.payload_len -= 2;
                 dns_datagram(ctx, &p);
             }
-        } else if (p.payload_len || (p.tcp_flags & (TCP_FIN | TCP_RST))) {
-            http_segment(ctx, &p);
+        } else if ((p.tcp_flags & (TCP_FIN | TCP_RST)) || (p.payload_len && !(st && st->http == HTTP_NO))) {
+            http_classify(st, &p, http_segment(ctx, &p));
         }
     } else if (p.tuple.local_port == DNS_PORT || p.tuple.remote_port == DNS_PORT) {
+        p.tuple.netns = socket_netns(ctx);
         dns_datagram(ctx, &p);
     }
 }

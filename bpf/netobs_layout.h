@@ -272,7 +272,8 @@ struct netobs_tcp_turns {
     __u8 last_turn;            /* enum netobs_turn_side */
     __u8 requester_local;      /* 1: this socket sends the requests */
     __u8 closed;               /* FIN or RST seen: the agent reports and deletes */
-    __u8 _pad[5];
+    __u8 data_segments;        /* data segments seen, up to 255 (when the L7 fast path starts) */
+    __u8 _pad[4];
 };
 
 /* ---------------------------------------------------------------- rules (filter maps) */

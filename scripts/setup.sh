@@ -12,6 +12,8 @@ packages=(
     nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd redis-server redis-tools
     # the dashboard's browser test: headless Chromium, and a font for its screenshots
     chromium fonts-dejavu-core
+    # benchmark peers and plots (scripts/bench.sh)
+    bpftrace tcpdump gnuplot-nox
 )
 
 if [ "$(id -u)" -ne 0 ]; then
