@@ -99,9 +99,11 @@ let package = Package(
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
                 dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords",
-                               .product(name: "Hummingbird", package: "hummingbird")]),
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
-                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS",
+                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords",
+                                   .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HummingbirdTesting", package: "hummingbird")]),
 
