@@ -104,8 +104,7 @@ let package = Package(
         .testTarget(name: "NetobsHTTPTests",
                     dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords",
                                    .product(name: "NIOCore", package: "swift-nio"),
-                                   .product(name: "Hummingbird", package: "hummingbird"),
-                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                                   .product(name: "Hummingbird", package: "hummingbird")]),
 
         // Analysis: time series, detectors, localization, classifier, evaluation (pure).
         .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords"]),

@@ -10,6 +10,8 @@ packages=(
     iproute2 iptables procps iputils-ping util-linux
     # real peers the tests and benchmarks use as ground truth
     nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd redis-server redis-tools
+    # /metrics checked by promtool and scraped by a real Prometheus; manifests validated in a venv
+    prometheus python3-venv
 )
 
 if [ "$(id -u)" -ne 0 ]; then

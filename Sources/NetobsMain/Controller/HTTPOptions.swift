@@ -13,10 +13,10 @@ struct HTTPOptions: ParsableArguments {
     @Flag(help: "Serve the HTTP endpoint without TLS; allowed only on 127.0.0.1 or ::1 (a local Prometheus, the demo).")
     var httpPlaintextLoopback = false
 
-    @Option(help: "Pods with their own /metrics series; further pods are folded into pod=\\"other\\".")
+    @Option(help: "Pods with their own /metrics series; further pods are folded into pod=\"other\".")
     var metricsMaxPods = 1_000
 
-    @Option(help: "Client→server edges with their own /metrics series; further edges are folded into \\"other\\".")
+    @Option(help: "Client→server edges with their own /metrics series; further edges are folded into \"other\".")
     var metricsMaxEdges = 5_000
 
     func validate() throws {
