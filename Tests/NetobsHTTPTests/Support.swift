@@ -115,8 +115,9 @@ final class Child: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// SIGKILL: the test process may have SIGTERM ignored, and children inherit that.
     func stop() {
-        if process.isRunning { process.terminate() }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
     }
 

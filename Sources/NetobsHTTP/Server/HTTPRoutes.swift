@@ -12,11 +12,11 @@ struct HTTPRoutes: Sendable {
     let log: @Sendable (String) -> Void
     let openStreams = OpenStreams()
 
-    func router() -> Router<BasicRequestContext> {
-        let router = Router()
+    func router() -> Router<ConnectionContext> {
+        let router = Router(context: ConnectionContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in metricsResponse() }
-        router.get("/v1/records") { request, _ in recordsResponse(request) }
+        router.get("/v1/records") { request, context in recordsResponse(request, connection: context.channel) }
         return router
     }
 
@@ -38,7 +38,7 @@ struct HTTPRoutes: Sendable {
                         body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    private func recordsResponse(_ request: Request) -> Response {
+    private func recordsResponse(_ request: Request, connection: any Channel) -> Response {
         let query = request.uri.queryParameters.map { (String($0.key), String($0.value)) }
         let wanted: StreamRequest
         do {
@@ -48,6 +48,8 @@ struct HTTPRoutes: Sendable {
                             body: .init(byteBuffer: ByteBuffer(string: "\(error)\n")))
         }
         let stream = RecordStream(hub: controller.hub, filter: wanted.filter)
+        // A client that goes away leaves the hub at once, not at the next write that fails.
+        connection.closeFuture.whenComplete { _ in stream.finish() }
         let framing = wanted.framing
         let keepalive = self.keepalive
         let openStreams = self.openStreams
@@ -78,6 +80,17 @@ struct HTTPRoutes: Sendable {
             }
             try await writer.finish(nil)
         })
+    }
+}
+
+/// Hummingbird's basic context plus the connection, whose closing ends a record stream.
+struct ConnectionContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
     }
 }
 

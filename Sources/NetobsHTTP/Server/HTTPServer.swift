@@ -41,14 +41,9 @@ public final class HTTPServer: Sendable {
         if case .plaintextLoopback = configuration.security { try HTTPSecurity.checkPlaintext(host: configuration.host) }
         let metrics = MetricsStore(limits: configuration.metricsLimits)
         let routes = HTTPRoutes(controller: controller, metrics: metrics, keepalive: configuration.keepalive, log: log)
-        let server: HTTPServerBuilder
-        switch configuration.security {
-        case .plaintextLoopback:
-            server = .http1()
-        case .mutualTLS(let context):
-            server = HTTPServerBuilder { responder in
-                OwnTLSChannel(base: HTTP1Channel(responder: responder), context: context, log: log)
-            }
+        let tls: TLSContext? = if case .mutualTLS(let context) = configuration.security { context } else { nil }
+        let server = HTTPServerBuilder { responder in
+            EndpointChildChannel(base: HTTP1Channel(responder: responder), tls: tls, log: log)
         }
         let started = StartSignal()
         var logger = Logger(label: "netobs.http")
