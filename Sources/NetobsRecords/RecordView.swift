@@ -47,9 +47,14 @@ public struct RecordView: Sendable, Equatable {
         guard scanner.begin() else { return nil }
         do {
             while let key = try scanner.nextKey() {
+                // Fields no consumer reads are skipped without making strings of their values.
+                guard let field = Field.lookup(line, key) else {
+                    try scanner.skipValue()
+                    continue
+                }
                 switch try scanner.value() {
-                case .string(let s): setString(key, s)
-                case .number(let n): setNumber(key, n)
+                case .string(let s): setString(field, s)
+                case .number(let n): setNumber(field, n)
                 case .other: break
                 }
             }
@@ -58,48 +63,83 @@ public struct RecordView: Sendable, Equatable {
         }
     }
 
-    private mutating func setString(_ key: String, _ value: String) {
-        switch key {
-        case "kind": kind = value
-        case "node": node = value
-        case "comm": comm = value
-        case "role": role = value
-        case "src_ip": srcIP = value
-        case "dst_ip": dstIP = value
-        case "src_ns": srcNamespace = value
-        case "src_pod": srcPod = value
-        case "dst_ns": dstNamespace = value
-        case "dst_pod": dstPod = value
-        case "dst_service": dstService = value
-        case "tcp_new_state": tcpNewState = value
-        case "http_request_method": httpMethod = value
-        case "http_request_uri": httpURI = value
-        case "dns_query_domain": dnsQueryDomain = value
-        case "dns_query_type": dnsQueryType = value
-        case "dns_response_code": dnsResponseCode = value
-        case "namespace": namespace = value
-        case "pod": pod = value
+    private enum Field: String, CaseIterable {
+        case kind, node, comm, role, namespace, pod
+        case tsNs = "ts_ns", srcIP = "src_ip", srcPort = "src_port", dstIP = "dst_ip", dstPort = "dst_port"
+        case srcNs = "src_ns", srcPod = "src_pod", dstNs = "dst_ns", dstPod = "dst_pod", dstService = "dst_service"
+        case tcpTx = "tcp_tx_bytes", tcpRx = "tcp_rx_bytes", tcpRetransmit = "tcp_retransmit", tcpDrop = "tcp_drop"
+        case tcpTLP = "tcp_tlp", tcpRTT = "tcp_rtt", tcpNewState = "tcp_new_state"
+        case udpTx = "udp_tx_bytes", udpRx = "udp_rx_bytes"
+        case httpMethod = "http_request_method", httpURI = "http_request_uri", httpStatus = "http_status_code"
+        case httpDuration = "http_duration"
+        case dnsDomain = "dns_query_domain", dnsType = "dns_query_type", dnsRcode = "dns_response_code"
+        case dnsDuration = "dns_duration"
+
+        /// Fields by key length, with their key bytes: a key is compared only with the few of
+        /// its length, without making a string of it or hashing it.
+        private static let byLength: [[(key: [UInt8], field: Field)]] = {
+            var table = [[(key: [UInt8], field: Field)]](repeating: [], count: 32)
+            for f in allCases { table[f.rawValue.utf8.count].append((Array(f.rawValue.utf8), f)) }
+            return table
+        }()
+
+        static func lookup(_ line: [UInt8], _ key: Range<Int>) -> Field? {
+            guard key.count < byLength.count else { return nil }
+            candidates: for (bytes, field) in byLength[key.count] {
+                var j = key.lowerBound
+                for b in bytes {
+                    if line[j] != b { continue candidates }
+                    j += 1
+                }
+                return field
+            }
+            return nil
+        }
+    }
+
+    private mutating func setString(_ field: Field, _ value: String) {
+        switch field {
+        case .kind: kind = value
+        case .node: node = value
+        case .comm: comm = value
+        case .role: role = value
+        case .namespace: namespace = value
+        case .pod: pod = value
+        case .srcIP: srcIP = value
+        case .dstIP: dstIP = value
+        case .srcNs: srcNamespace = value
+        case .srcPod: srcPod = value
+        case .dstNs: dstNamespace = value
+        case .dstPod: dstPod = value
+        case .dstService: dstService = value
+        case .tcpNewState: tcpNewState = value
+        case .httpMethod: httpMethod = value
+        case .httpURI: httpURI = value
+        case .dnsDomain: dnsQueryDomain = value
+        case .dnsType: dnsQueryType = value
+        case .dnsRcode: dnsResponseCode = value
         default: break
         }
     }
 
-    private mutating func setNumber(_ key: String, _ text: String) {
-        let value = UInt64(text) ?? 0  // negative or fractional counters are not ours: 0
-        switch key {
-        case "ts_ns": tsNs = value
-        case "src_port": srcPort = value
-        case "dst_port": dstPort = value
-        case "tcp_tx_bytes": tcpTxBytes = value
-        case "tcp_rx_bytes": tcpRxBytes = value
-        case "tcp_retransmit": tcpRetransmit = value
-        case "tcp_drop": tcpDrop = value
-        case "tcp_tlp": tcpTLP = value
-        case "tcp_rtt": tcpRTT = value
-        case "udp_tx_bytes": udpTxBytes = value
-        case "udp_rx_bytes": udpRxBytes = value
-        case "http_status_code": httpStatusCode = value
-        case "http_duration": httpDuration = value
-        case "dns_duration": dnsDuration = value
+    /// Negative or fractional values are not counters of ours: nil, read as 0.
+    private mutating func setNumber(_ field: Field, _ number: UInt64?) {
+        let value = number ?? 0
+        switch field {
+        case .tsNs: tsNs = value
+        case .srcPort: srcPort = value
+        case .dstPort: dstPort = value
+        case .tcpTx: tcpTxBytes = value
+        case .tcpRx: tcpRxBytes = value
+        case .tcpRetransmit: tcpRetransmit = value
+        case .tcpDrop: tcpDrop = value
+        case .tcpTLP: tcpTLP = value
+        case .tcpRTT: tcpRTT = value
+        case .udpTx: udpTxBytes = value
+        case .udpRx: udpRxBytes = value
+        case .httpStatus: httpStatusCode = number
+        case .httpDuration: httpDuration = number
+        case .dnsDuration: dnsDuration = number
         default: break
         }
     }
@@ -125,7 +165,7 @@ public struct RecordView: Sendable, Equatable {
 /// A forward-only reader of one flat JSON object. Strings are unescaped; numbers are kept as
 /// their text; nested arrays and objects are skipped with their contents.
 struct FlatJSONScanner {
-    enum Value { case string(String), number(String), other }
+    enum Value { case string(String), number(UInt64?), other }
     struct Malformed: Error {}
 
     private let bytes: [UInt8]
@@ -141,8 +181,9 @@ struct FlatJSONScanner {
         return true
     }
 
-    /// The next key, or nil at the closing brace.
-    mutating func nextKey() throws -> String? {
+    /// The byte range of the next key (between its quotes), or nil at the closing brace. Keys
+    /// with escapes match no field of ours and are given as an empty range.
+    mutating func nextKey() throws -> Range<Int>? {
         skipSpace()
         guard i < bytes.count else { throw Malformed() }
         if bytes[i] == UInt8(ascii: "}") { return nil }
@@ -152,7 +193,10 @@ struct FlatJSONScanner {
             skipSpace()
         }
         first = false
-        let key = try string()
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Malformed() }
+        let start = i + 1
+        try skipString()
+        let key = bytes[start..<(i - 1)].contains(UInt8(ascii: "\\")) ? start..<start : start..<(i - 1)
         skipSpace()
         guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw Malformed() }
         i += 1
@@ -166,9 +210,20 @@ struct FlatJSONScanner {
         case UInt8(ascii: "\""):
             return .string(try string())
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-            let start = i
-            while i < bytes.count, Self.isNumberByte(bytes[i]) { i += 1 }
-            return .number(String(decoding: bytes[start..<i], as: UTF8.self))
+            // Digits only make a UInt64; a sign, fraction, exponent or overflow make nil.
+            var value: UInt64? = 0
+            while i < bytes.count, Self.isNumberByte(bytes[i]) {
+                let b = bytes[i]
+                if let v = value, b >= UInt8(ascii: "0"), b <= UInt8(ascii: "9") {
+                    let (m, o1) = v.multipliedReportingOverflow(by: 10)
+                    let (sum, o2) = m.addingReportingOverflow(UInt64(b - UInt8(ascii: "0")))
+                    value = o1 || o2 ? nil : sum
+                } else {
+                    value = nil
+                }
+                i += 1
+            }
+            return .number(value)
         case UInt8(ascii: "["), UInt8(ascii: "{"):
             try skipNested()
             return .other
@@ -179,6 +234,29 @@ struct FlatJSONScanner {
             guard i > start else { throw Malformed() }
             return .other
         }
+    }
+
+    /// Skips a value whose field is not read: strings are stepped over, not built.
+    mutating func skipValue() throws {
+        skipSpace()
+        guard i < bytes.count else { throw Malformed() }
+        switch bytes[i] {
+        case UInt8(ascii: "\""): try skipString()
+        case UInt8(ascii: "["), UInt8(ascii: "{"): try skipNested()
+        default: _ = try value()
+        }
+    }
+
+    private mutating func skipString() throws {
+        i += 1
+        while i < bytes.count {
+            switch bytes[i] {
+            case UInt8(ascii: "\""): i += 1; return
+            case UInt8(ascii: "\\"): i += 2
+            default: i += 1
+            }
+        }
+        throw Malformed()
     }
 
     private static func isNumberByte(_ b: UInt8) -> Bool {
@@ -245,7 +323,7 @@ struct FlatJSONScanner {
                 depth -= 1
                 i += 1
                 if depth == 0 { return }
-            case UInt8(ascii: "\""): _ = try string()
+            case UInt8(ascii: "\""): try skipString()
             default: i += 1
             }
         }
