@@ -84,6 +84,10 @@ let package = Package(
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio")]),
 
+        // Benchmark: controller ingest with 0 vs 100 consumers (scripts/bench-consumers.sh, release build).
+        .executableTarget(name: "NetobsConsumerBench",
+                          dependencies: ["NetobsController", "NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
+
         // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
         .target(name: "NetobsTopology",
                 dependencies: ["NetobsTLS", "Yams",
