@@ -5,5 +5,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-swift build -c release --target NetobsConsumerBench >/dev/null
+swift build -c release --product NetobsConsumerBench >/dev/null
 .build/release/NetobsConsumerBench bench/results-consumers.json "${1:-5}" "${2:-100}"

@@ -37,13 +37,6 @@ public struct RecordFilter: Sendable, Equatable {
     /// True when every record passes: no need to read the records at all.
     public var selectsAll: Bool { self == RecordFilter() }
 
-    /// True when only the kind is asked for: the kind can be read without a full parse.
-    public var kindOnly: Bool {
-        var rest = self
-        rest.kind = ""
-        return rest.selectsAll
-    }
-
     public func matches(_ r: RecordView) -> Bool {
         if anomaliesOnly && r.kind != "anomaly" { return false }
         if !kind.isEmpty && r.kind != kind { return false }

@@ -162,8 +162,8 @@ public struct RecordView: Sendable, Equatable {
     }
 }
 
-/// A forward-only reader of one flat JSON object. Strings are unescaped; numbers are kept as
-/// their text; nested arrays and objects are skipped with their contents.
+/// A forward-only reader of one flat JSON object. Strings are unescaped; unsigned integers are
+/// read as UInt64 (other numbers as nil); nested arrays and objects are skipped with their contents.
 struct FlatJSONScanner {
     enum Value { case string(String), number(UInt64?), other }
     struct Malformed: Error {}

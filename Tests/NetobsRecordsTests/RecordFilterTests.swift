@@ -94,7 +94,6 @@ struct RecordFilterTests {
     @Test func kindAndProtocol() {
         #expect(RecordFilter(kind: "http").matches(view(Sample.http(200))))
         #expect(!RecordFilter(kind: "http").matches(view(Sample.tcp())))
-        #expect(RecordFilter(kind: "http").kindOnly)
         #expect(RecordFilter(protocol: "tcp").matches(view(Sample.http(200))))  // http rides on tcp
         #expect(RecordFilter(protocol: "tcp").matches(view(Sample.tcp())))
         #expect(!RecordFilter(protocol: "tcp").matches(view(Sample.dns("NOERROR"))))
@@ -124,7 +123,7 @@ struct RecordFilterTests {
         #expect(f.matches(view(Sample.http(500))))
         #expect(!f.matches(view(Sample.http(200))))
         #expect(!f.matches(view(Sample.http(500, srcNs: "a", dstNs: "b"))))
-        #expect(!f.kindOnly && !f.selectsAll)
+        #expect(!f.selectsAll)
     }
 }
 
