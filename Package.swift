@@ -84,6 +84,10 @@ let package = Package(
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio")]),
 
+        // Benchmark: controller ingest with 0 vs 100 consumers (scripts/bench-consumers.sh, release build).
+        .executableTarget(name: "NetobsConsumerBench",
+                          dependencies: ["NetobsController", "NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
+
         // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
         .target(name: "NetobsTopology",
                 dependencies: ["NetobsTLS", "Yams",
@@ -99,11 +103,12 @@ let package = Package(
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
                 dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords",
-                               .product(name: "Hummingbird", package: "hummingbird")]),
+                               .product(name: "Hummingbird", package: "hummingbird"),
+                               .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
-                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS",
-                                   .product(name: "Hummingbird", package: "hummingbird"),
-                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords",
+                                   .product(name: "NIOCore", package: "swift-nio"),
+                                   .product(name: "Hummingbird", package: "hummingbird")]),
 
         // The web dashboard: service map, per-pod charts, anomalies, rendered as HTML + SVG.
         .target(name: "NetobsDashboard",

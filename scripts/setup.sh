@@ -14,6 +14,8 @@ packages=(
     chromium fonts-dejavu-core
     # benchmark peers and plots (scripts/bench.sh)
     bpftrace tcpdump gnuplot-nox
+    # /metrics checked by promtool and scraped by a real Prometheus; manifests validated in a venv
+    prometheus python3-venv
 )
 
 if [ "$(id -u)" -ne 0 ]; then

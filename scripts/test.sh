@@ -11,6 +11,8 @@ scripts/lab-clean.sh >/dev/null 2>&1 || true   # leftovers of an interrupted ear
 # The wire codec's fuzzer, for a bounded time (NETOBS_FUZZ_SECONDS, default 60).
 fuzz/run-wire-fuzzer.sh "${NETOBS_FUZZ_SECONDS:-60}" 2>&1 | tail -n 5
 
+scripts/validate-manifests.sh 2>&1 | grep -v "^INFO"
+
 swift build --build-tests
 # Kernel tests share the kernel and the lab: run them one at a time.
 swift test --skip-build --no-parallel

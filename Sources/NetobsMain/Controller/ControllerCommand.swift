@@ -2,6 +2,7 @@ import Foundation
 import ArgumentParser
 import NetobsAgentLink
 import NetobsController
+import NetobsHTTP
 import NetobsTLS
 #if canImport(Glibc)
 import Glibc
@@ -30,6 +31,8 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Heartbeat interval announced to clients, in milliseconds.")
     var heartbeatMs: UInt32 = 5_000
 
+    @OptionGroup var http: HTTPOptions
+
     func validate() throws {
         guard ControllerEndpoint.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard (100...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 100...3600000") }
@@ -52,7 +55,17 @@ struct ControllerCommand: AsyncParsableCommand {
         } catch {
             throw CommandFailure("cannot start the controller on \(listen): \(error)")
         }
-        let stopping = StopSignals { await controller.stop() }
+        let httpServer: HTTPServer?
+        do {
+            httpServer = try await http.start(controller: controller, tls: tls)
+        } catch {
+            await controller.stop()
+            throw error
+        }
+        let stopping = StopSignals {
+            await httpServer?.stop()
+            await controller.stop()
+        }
         try await controller.wait()
         stopping.cancel()
     }

@@ -25,10 +25,10 @@ struct TLSFiles: ParsableArguments {
                 try pick(key, "\(role)-key.pem", "--key"))
     }
 
-    func serverContext() throws -> TLSContext {
+    func serverContext(acceptedClientRoles: Set<NetobsRole> = NetobsRole.clientRoles) throws -> TLSContext {
         let p = try paths(role: "controller")
         return try TLSContext(configuration: .server(trustRoots: .file(p.ca), certificateChain: .file(p.cert),
-                                                     privateKey: .file(p.key)))
+                                                     privateKey: .file(p.key), acceptedClientRoles: acceptedClientRoles))
     }
 
     func clientContext(role: String) throws -> TLSContext {

@@ -1,31 +1,64 @@
 import ArgumentParser
 import NetobsAgentLink
+import NetobsRecords
 import NetobsTLS
 import NetobsWire
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `netobs tail`: prints the controller's record stream.
+/// `netobs tail`: prints the controller's record stream, filtered by the controller.
 struct TailCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tail",
-        abstract: "Print the controller's record stream (consumer role).",
-        discussion: "Reconnects and re-subscribes on its own; records arriving while disconnected are not replayed.")
+        abstract: "Follow the controller's record stream (consumer role), filtered by the controller.",
+        discussion: """
+            Filters combine with AND; each is applied by the controller, so only matching records \
+            cross the network. Follows until interrupted; reconnects and re-subscribes on its own \
+            (records arriving while disconnected are not replayed). Table output is coloured when \
+            stdout is a terminal and NO_COLOR is unset.
+            """)
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
 
     @Option(help: ArgumentHelp("The controller.", valueName: "host:port"))
     var controller: String
 
     @OptionGroup var tls: TLSFiles
 
-    @Option(help: "Only records of this kind (tcp, udp, http, dns, loss, ...).")
+    @Option(help: "Records whose source or destination is in this namespace.")
+    var namespace: String = ""
+
+    @Option(help: ArgumentHelp("Records whose source or destination is this pod (NAME or NAMESPACE/NAME).", valueName: "pod"))
+    var pod: String = ""
+
+    @Option(help: ArgumentHelp("Records to this service (NAME or NAMESPACE/NAME).", valueName: "service"))
+    var service: String = ""
+
+    @Option(help: "Records of this kind (tcp, udp, http, dns, loss, anomaly, ...).")
     var kind: String = ""
 
-    @Flag(help: "Print records as JSON lines exactly as received.")
-    var json = false
+    @Option(name: .customLong("protocol"), help: "Records of this protocol: tcp (http included), udp (dns included), http, dns.")
+    var proto: String = ""
+
+    @Option(help: "HTTP status (503) or class (5xx), or DNS response code (NXDOMAIN).")
+    var status: String = ""
+
+    @Flag(help: "Anomaly records only.")
+    var anomalies = false
+
+    @Option(name: [.short, .customLong("output")], help: "table: one aligned line per record; json: records exactly as received.")
+    var output: OutputFormat = .table
 
     func validate() throws {
         guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
+        let known = ["", "tcp", "udp", "http", "dns"]
+        guard known.contains(proto) else { throw ValidationError("--protocol must be one of tcp, udp, http, dns") }
+    }
+
+    var filter: Subscribe {
+        Subscribe(namespace: namespace, pod: pod, service: service, kind: kind, protocol: proto, status: status,
+                  anomaliesOnly: anomalies)
     }
 
     func run() async throws {
@@ -37,23 +70,50 @@ struct TailCommand: AsyncParsableCommand {
             throw CommandFailure(error.message)
         }
         signal(SIGPIPE, SIG_IGN)
-        let json = self.json
+        let printer = TailPrinter(format: output,
+                                  colour: isatty(1) == 1 && getenv("NO_COLOR").map { $0.pointee == 0 } ?? true)
+        if let header = printer.header { Output.write(header + "\n", to: 1) }
         let stream = ConsumerStream(
             endpoint: ControllerEndpoint(host: host, port: port, tls: context),
-            filter: Subscribe(kind: kind),
+            filter: filter,
             log: { line in Output.write("netobs tail: \(line)\n", to: 2) },
             onBatch: { batch in
                 if batch.dropped > 0 { Output.write("netobs tail: \(batch.dropped) records dropped (reading too slowly)\n", to: 2) }
-                var text = ""
-                for record in batch.records {
-                    let line = String(decoding: record, as: UTF8.self)
-                    text += json ? line : TailFormat.summary(line)
-                    text += "\n"
-                }
-                if !Output.write(text, to: 1) { Glibc.exit(0) }
+                if !Output.write(printer.text(batch.records), to: 1) { Glibc.exit(0) }
             })
         stream.start()
         while true { try await Task.sleep(for: .seconds(3600)) }
+    }
+}
+
+/// Turns received records into output lines (pure, so tests can check it).
+struct TailPrinter: Sendable {
+    let format: TailCommand.OutputFormat
+    let table: RecordTable
+
+    init(format: TailCommand.OutputFormat, colour: Bool) {
+        self.format = format
+        table = RecordTable(colour: colour)
+    }
+
+    var header: String? { format == .table ? table.header : nil }
+
+    func text(_ records: [[UInt8]]) -> String {
+        var text = ""
+        for record in records {
+            switch format {
+            case .json:
+                text += String(decoding: record, as: UTF8.self)
+            case .table:
+                if let view = RecordView(json: record) {
+                    text += table.line(view)
+                } else {
+                    text += table.unparsed(String(decoding: record, as: UTF8.self))
+                }
+            }
+            text += "\n"
+        }
+        return text
     }
 }
 
@@ -71,25 +131,5 @@ enum Output {
             }
             return true
         }
-    }
-}
-
-/// A short human line per record: kind, node, endpoints, then the rest as given.
-/// TODO: a proper table once records are joined with pods; JSON is the faithful form (--json).
-enum TailFormat {
-    static func summary(_ json: String) -> String {
-        func field(_ name: String) -> String? {
-            guard let r = json.firstRange(of: "\"\(name)\":") else { return nil }
-            var value = json[r.upperBound...]
-            if value.hasPrefix("\"") {
-                value = value.dropFirst()
-                return String(value.prefix { $0 != "\"" })
-            }
-            return String(value.prefix { $0 != "," && $0 != "}" })
-        }
-        let kind = field("kind") ?? "?"
-        let src = "\(field("src_ip") ?? "?"):\(field("src_port") ?? "?")"
-        let dst = "\(field("dst_ip") ?? "?"):\(field("dst_port") ?? "?")"
-        return "\(kind) \(field("node") ?? "-") \(field("comm") ?? "-") \(src) -> \(dst)  \(json)"
     }
 }

@@ -1,0 +1,157 @@
+import Foundation
+import NetobsAgentLink
+import NetobsController
+import NetobsTLS
+import NetobsWire
+
+/// Controller ingest rate (records/s from the agent's first submit to its last ack, through TLS
+/// and the fsynced durable log) with no consumer, with 100 filtered consumers (each its own
+/// namespace of 100: together they take every record once), and with 100 unfiltered consumers
+/// (each takes every record). Arms interleaved per round, medians reported. Consumers are
+/// in-process TLS clients sharing the machine's cores with the controller.
+/// usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]
+@main
+struct ConsumerBench {
+    static let namespaces = 100
+    static let perBatch = 200
+
+    enum Arm: String, CaseIterable { case none, filtered100, unfiltered100 }
+
+    static func main() async throws {
+        let args = CommandLine.arguments
+        guard args.count >= 2 else {
+            FileHandle.standardError.write(Data("usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]\n".utf8))
+            exit(2)
+        }
+        let rounds = args.count > 2 ? Int(args[2]) ?? 5 : 5
+        let batches = args.count > 3 ? Int(args[3]) ?? 100 : 100
+        let pki = try BenchPKI()
+        var rates: [Arm: [Double]] = [:]
+        var delivered: [Arm: [Int]] = [:]
+        for round in 0..<rounds {
+            for k in Arm.allCases.indices {
+                let arm = Arm.allCases[(k + round) % Arm.allCases.count]
+                let (rate, got, dropped) = try await run(arm, batches: batches, pki: pki)
+                rates[arm, default: []].append(rate)
+                delivered[arm, default: []].append(got)
+                print("round \(round + 1) \(arm.rawValue): \(Int(rate)) records/s, \(got) delivered, \(dropped) dropped")
+            }
+        }
+        let base = median(rates[.none]!)
+        var arms: [String: Any] = [:]
+        for arm in Arm.allCases {
+            let m = median(rates[arm]!)
+            // Each round's rate over the same round's no-consumer rate: less noise from the machine's load.
+            let paired = median(zip(rates[arm]!, rates[.none]!).map { $0 / $1 })
+            arms[arm.rawValue] = ["records_per_s_median": Int(m), "records_per_s": rates[arm]!.map { Int($0) },
+                                  "ratio_of_medians": (m / base * 1000).rounded() / 1000,
+                                  "median_of_round_ratios": (paired * 1000).rounded() / 1000,
+                                  "records_delivered_per_run": delivered[arm]!]
+        }
+        let result: [String: Any] = [
+            "what": "controller ingest: agent uplink over TLS -> fsynced durable log -> publish -> ack; records/s, median of interleaved rounds",
+            "records_per_run": batches * perBatch, "records_per_batch": perBatch, "rounds": rounds,
+            "consumers": "in-process ConsumerStream clients over TLS, on the same 2 cores; filtered100: one namespace each of 100 (together every record once); unfiltered100: every record to each",
+            "build": "release",
+            "arms": arms,
+        ]
+        let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: args[1]))
+        print(String(decoding: data, as: UTF8.self))
+    }
+
+    static func median(_ v: [Double]) -> Double {
+        let s = v.sorted()
+        return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+    }
+
+    static func batch(_ b: Int) -> [[UInt8]] {
+        (0..<perBatch).map { i in
+            let ns = "ns-\((b * perBatch + i) % namespaces)"
+            return Array(#"{"kind":"http","ts_ns":\#(b * 1000 + i),"node":"n1","pid":7,"comm":"app","role":"client","src_ip":"10.0.0.2","src_port":40000,"dst_ip":"10.0.0.3","dst_port":80,"src_ns":"\#(ns)","src_pod":"front-\#(i % 7)","dst_ns":"\#(ns)","dst_pod":"carts-1","dst_service":"carts","http_request_method":"GET","http_request_uri":"/cart/\#(i)","http_request_version":"1.1","http_status_code":200,"http_duration":1500000}"#.utf8)
+        }
+    }
+
+    /// One run: a fresh controller and agent, the arm's consumers subscribed before the first batch.
+    static func run(_ arm: Arm, batches: Int, pki: BenchPKI) async throws -> (Double, Int, Int) {
+        let data = temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let controller = try await Controller.start(.init(host: "127.0.0.1", port: 0, dataDirectory: data + "/data",
+                                                          tls: try pki.context(.controller)), log: ControllerLog { _ in })
+        let received = Counter()
+        var consumers: [ConsumerStream] = []
+        if arm != .none {
+            for k in 0..<100 {
+                let filter = arm == .filtered100 ? Subscribe(namespace: "ns-\(k)") : Subscribe()
+                let c = ConsumerStream(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port, tls: try pki.context(.consumer)),
+                                       filter: filter, log: { _ in }, onBatch: { received.add($0.records.count) })
+                c.start()
+                consumers.append(c)
+            }
+            try await until(60) { controller.hub.count == 100 }
+        }
+        let uplink = AgentUplink(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port, tls: try pki.context(.agent)),
+                                 spool: try Spool(directory: data + "/spool", agentId: "bench"),
+                                 node: AgentIdentity(nodeName: "bench", agentVersion: "bench", kernelRelease: "bench"),
+                                 backoff: Backoff(baseMs: 20, capMs: 200, floorMs: 10), log: { _ in })
+        uplink.start()
+        let all = (0..<batches).map(batch)
+        let start = ContinuousClock.now
+        for b in all { _ = try uplink.submit(records: b) }
+        guard await uplink.drain(timeoutMs: 300_000) else { throw BenchError("the agent did not drain") }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let total = batches * perBatch
+        let expected = arm == .none ? 0 : arm == .filtered100 ? total : total * 100
+        // Each record reaches each consumer selecting it, or is counted as dropped (a slow reader).
+        try await until(300) { received.value + Int(controller.hub.stats.droppedRecords) >= expected }
+        let dropped = Int(controller.hub.stats.droppedRecords)
+        await uplink.stop()
+        for c in consumers { await c.stop() }
+        await controller.stop()
+        return (Double(total) / seconds, received.value, dropped)
+    }
+
+    static func until(_ seconds: Double, _ condition: () -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() {
+            guard Date() < deadline else { throw BenchError("timed out") }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    static func temporaryDirectory() -> String {
+        let path = NSTemporaryDirectory() + "netobs-bench-\(UUID().uuidString)"
+        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.withLock { n } }
+    func add(_ k: Int) { lock.withLock { n += k } }
+}
+
+/// A CA and one certificate per role, in memory.
+final class BenchPKI: @unchecked Sendable {
+    let ca: (certificate: Certificate, key: PrivateKey)
+    init() throws { ca = try CertificateFactory.selfSigned(CertificateRequest(commonName: "bench CA", usage: .certificateAuthority)) }
+
+    func context(_ role: NetobsRole) throws -> TLSContext {
+        let request = role == .controller
+            ? CertificateRequest(commonName: "netobs-controller", usage: .server, role: .controller, ipAddresses: ["127.0.0.1"])
+            : CertificateRequest(commonName: "bench-\(role)", usage: .client, role: role)
+        let pair: (certificate: Certificate, key: PrivateKey) = try CertificateFactory.issue(request, by: ca)
+        let config: TLSConfiguration = role == .controller
+            ? .server(trustRoots: .bytes(ca.certificate.pem), certificateChain: .bytes(pair.certificate.pem), privateKey: .bytes(pair.key.pkcs8PEM))
+            : .client(trustRoots: .bytes(ca.certificate.pem), certificateChain: .bytes(pair.certificate.pem), privateKey: .bytes(pair.key.pkcs8PEM))
+        return try TLSContext(configuration: config)
+    }
+}

@@ -1,0 +1,142 @@
+import NetobsRecords
+
+/// Per-pod and per-edge counters built from records; pure and bounded.
+///
+/// A record counts for the pod that owns the socket (the `src_*` side: the agent reports from
+/// the local end). An edge is client → server: as reported by the client (`reporter="client"`,
+/// source = the record's source) or by the server (`reporter="server"`, source = the record's
+/// destination); both ends of one exchange may report it, as in Istio's metrics.
+///
+/// Cardinality: at most `maxPods` pod keys and `maxEdges` edge keys; records of further keys are
+/// folded into one series with every label "other" and counted in `overflowRecords`. Label values
+/// from records are kept only from bounded sets (roles, status classes, DNS rcodes); anything
+/// else becomes "other". A missing name (a record not joined with topology) is "unknown".
+struct MetricsTables: Sendable {
+    struct Limits: Sendable, Equatable {
+        var maxPods = 1_000
+        var maxEdges = 5_000
+    }
+
+    struct PodKey: Hashable, Sendable, Comparable {
+        var namespace: String
+        var pod: String
+        static func < (a: PodKey, b: PodKey) -> Bool { (a.namespace, a.pod) < (b.namespace, b.pod) }
+    }
+
+    struct EdgeKey: Hashable, Sendable, Comparable {
+        var reporter: String
+        var srcNamespace: String
+        var srcPod: String
+        var dstNamespace: String
+        var dstPod: String
+        var dstService: String
+        var labels: [String] { [reporter, srcNamespace, srcPod, dstNamespace, dstPod, dstService] }
+        static func < (a: EdgeKey, b: EdgeKey) -> Bool { a.labels.lexicographicallyPrecedes(b.labels) }
+    }
+
+    /// (role, outcome), e.g. ("client", "5xx") or ("server", "NXDOMAIN").
+    struct Outcome: Hashable, Sendable, Comparable {
+        var role: String
+        var value: String
+        static func < (a: Outcome, b: Outcome) -> Bool { (a.role, a.value) < (b.role, b.value) }
+    }
+
+    struct PodSeries: Sendable, Equatable {
+        var tcpTxBytes: UInt64 = 0
+        var tcpRxBytes: UInt64 = 0
+        var tcpRetransmits: UInt64 = 0
+        var tcpDrops: UInt64 = 0
+        var tcpTLP: UInt64 = 0
+        var udpTxBytes: UInt64 = 0
+        var udpRxBytes: UInt64 = 0
+        var httpRequests: [Outcome: UInt64] = [:]
+        var httpDuration: [String: DurationHistogram] = [:]
+        var dnsRequests: [Outcome: UInt64] = [:]
+        var dnsDuration: [String: DurationHistogram] = [:]
+    }
+
+    struct EdgeSeries: Sendable, Equatable {
+        var requests: UInt64 = 0
+        var bytes: UInt64 = 0
+    }
+
+    static let other = "other"
+    static let unknown = "unknown"
+    static let roles: Set<String> = ["client", "server"]
+    static let rcodes: Set<String> = Set((0...15).map { L7Names.dnsResponseCode(UInt8($0)) } + [L7Records.dnsTimeoutCode])
+
+    let limits: Limits
+    private(set) var pods: [PodKey: PodSeries] = [:]
+    private(set) var edges: [EdgeKey: EdgeSeries] = [:]
+    private(set) var overflowRecords: (pods: UInt64, edges: UInt64) = (0, 0)
+    private(set) var records: UInt64 = 0
+
+    init(limits: Limits = Limits()) { self.limits = limits }
+
+    mutating func add(_ r: RecordView) {
+        records += 1
+        let role = Self.roles.contains(r.role) ? r.role : Self.unknown
+        let podKey = boundedPodKey(PodKey(namespace: Self.name(r.srcNamespace), pod: Self.name(r.srcPod)))
+        var pod = pods[podKey] ?? PodSeries()
+        var edgeBytes: UInt64 = 0
+        var isRequest = false
+        switch r.applicationProtocol {
+        case "tcp" where r.kind == "tcp":
+            pod.tcpTxBytes += r.tcpTxBytes
+            pod.tcpRxBytes += r.tcpRxBytes
+            pod.tcpRetransmits += r.tcpRetransmit
+            pod.tcpDrops += r.tcpDrop
+            pod.tcpTLP += r.tcpTLP
+            edgeBytes = r.tcpTxBytes + r.tcpRxBytes
+        case "udp" where r.kind == "udp":
+            pod.udpTxBytes += r.udpTxBytes
+            pod.udpRxBytes += r.udpRxBytes
+            edgeBytes = r.udpTxBytes + r.udpRxBytes
+        case "http" where r.kind == "http":
+            guard let code = r.httpStatusCode else { break }
+            isRequest = true
+            pod.httpRequests[Outcome(role: role, value: Self.statusClass(code)), default: 0] += 1
+            if let d = r.httpDuration { pod.httpDuration[role, default: DurationHistogram()].observe(ns: d) }
+        case "dns" where r.kind == "dns":
+            isRequest = true
+            let rcode = Self.rcodes.contains(r.dnsResponseCode) ? r.dnsResponseCode : Self.other
+            pod.dnsRequests[Outcome(role: role, value: rcode), default: 0] += 1
+            if let d = r.dnsDuration { pod.dnsDuration[role, default: DurationHistogram()].observe(ns: d) }
+        default:
+            return  // loss, latency, aggregates, anomalies: no per-pod or edge series
+        }
+        pods[podKey] = pod
+        guard isRequest || edgeBytes > 0 else { return }
+        let edgeKey = boundedEdgeKey(Self.edge(r, role: role))
+        edges[edgeKey, default: EdgeSeries()].requests += isRequest ? 1 : 0
+        edges[edgeKey, default: EdgeSeries()].bytes += edgeBytes
+    }
+
+    private static func edge(_ r: RecordView, role: String) -> EdgeKey {
+        let local = (name(r.srcNamespace), name(r.srcPod))
+        let remote = (name(r.dstNamespace), name(r.dstPod))
+        if role == "server" {
+            return EdgeKey(reporter: role, srcNamespace: remote.0, srcPod: remote.1, dstNamespace: local.0,
+                           dstPod: local.1, dstService: unknown)
+        }
+        return EdgeKey(reporter: role, srcNamespace: local.0, srcPod: local.1, dstNamespace: remote.0,
+                       dstPod: remote.1, dstService: name(r.dstService))
+    }
+
+    private mutating func boundedPodKey(_ key: PodKey) -> PodKey {
+        if pods[key] != nil || pods.count < limits.maxPods { return key }
+        overflowRecords.pods += 1
+        return PodKey(namespace: Self.other, pod: Self.other)
+    }
+
+    private mutating func boundedEdgeKey(_ key: EdgeKey) -> EdgeKey {
+        if edges[key] != nil || edges.count < limits.maxEdges { return key }
+        overflowRecords.edges += 1
+        let o = Self.other
+        return EdgeKey(reporter: o, srcNamespace: o, srcPod: o, dstNamespace: o, dstPod: o, dstService: o)
+    }
+
+    private static func name(_ s: String) -> String { s.isEmpty ? unknown : s }
+
+    static func statusClass(_ code: UInt64) -> String { (1...5).contains(code / 100) ? "\(code / 100)xx" : other }
+}

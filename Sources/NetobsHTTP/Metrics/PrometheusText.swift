@@ -1,0 +1,58 @@
+/// The Prometheus text exposition format (version 0.0.4): HELP and TYPE once per family, then
+/// its samples; label values escaped.
+struct PrometheusText {
+    static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    private(set) var text = ""
+
+    mutating func family(_ name: String, _ type: String, _ help: String) {
+        text += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+    }
+
+    mutating func sample(_ name: String, _ labels: KeyValuePairs<String, String> = [:], _ value: UInt64) {
+        sample(name, Array(labels), String(value))
+    }
+
+    mutating func sample(_ name: String, _ labels: [(String, String)], _ value: String) {
+        text += name
+        if !labels.isEmpty {
+            text += "{"
+            for (i, (key, v)) in labels.enumerated() {
+                if i > 0 { text += "," }
+                text += key + "=\"" + Self.escape(v) + "\""
+            }
+            text += "}"
+        }
+        text += " " + value + "\n"
+    }
+
+    /// `_bucket` (cumulative, with `le`), `_sum` in seconds and `_count` of one histogram.
+    mutating func histogram(_ name: String, _ labels: [(String, String)], _ h: DurationHistogram) {
+        var cumulative: UInt64 = 0
+        for (i, count) in h.buckets.enumerated() {
+            cumulative += count
+            let le = i < DurationHistogram.boundsSeconds.count ? Self.number(DurationHistogram.boundsSeconds[i]) : "+Inf"
+            sample(name + "_bucket", labels + [("le", le)], String(cumulative))
+        }
+        sample(name + "_sum", labels, Self.number(Double(h.sumNs) / 1e9))
+        sample(name + "_count", labels, String(h.count))
+    }
+
+    static func escape(_ value: String) -> String {
+        guard value.contains(where: { $0 == "\\" || $0 == "\"" || $0 == "\n" }) else { return value }
+        var out = ""
+        for c in value {
+            switch c {
+            case "\\": out += "\\\\"
+            case "\"": out += "\\\""
+            case "\n": out += "\\n"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+
+    static func number(_ v: Double) -> String {
+        v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+    }
+}

@@ -1,1 +1,0 @@
-// NetobsHTTP: see Package.swift for this module's job.

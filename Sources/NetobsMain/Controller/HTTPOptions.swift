@@ -1,0 +1,60 @@
+import ArgumentParser
+import NetobsAgentLink
+import NetobsController
+import NetobsHTTP
+import NetobsTLS
+
+/// `netobs controller`'s HTTP endpoint: record streams, /metrics, /healthz.
+struct HTTPOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Serve GET /v1/records (NDJSON or server-sent events), /metrics and /healthz here, with mutual TLS (consumer or operator certificates). Off when not given.",
+                               valueName: "host:port"))
+    var httpListen: String?
+
+    @Flag(help: "Serve the HTTP endpoint without TLS; allowed only on 127.0.0.1 or ::1 (a local Prometheus, the demo).")
+    var httpPlaintextLoopback = false
+
+    @Option(help: "Pods with their own /metrics series; further pods are folded into pod=\"other\".")
+    var metricsMaxPods = 1_000
+
+    @Option(help: "Client→server edges with their own /metrics series; further edges are folded into \"other\".")
+    var metricsMaxEdges = 5_000
+
+    func validate() throws {
+        guard metricsMaxPods > 0, metricsMaxEdges > 0 else { throw ValidationError("--metrics-max-pods and --metrics-max-edges must be positive") }
+        guard let httpListen else {
+            if httpPlaintextLoopback { throw ValidationError("--http-plaintext-loopback needs --http-listen") }
+            return
+        }
+        guard let (host, _) = ControllerEndpoint.parse(httpListen) else { throw ValidationError("--http-listen must be HOST:PORT") }
+        if httpPlaintextLoopback {
+            do {
+                try HTTPSecurity.checkPlaintext(host: host)
+            } catch {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    func start(controller: Controller, tls: TLSFiles) async throws -> HTTPServer? {
+        guard let httpListen, let (host, port) = ControllerEndpoint.parse(httpListen) else { return nil }
+        let security: HTTPSecurity
+        if httpPlaintextLoopback {
+            security = .plaintextLoopback
+        } else {
+            do {
+                security = .mutualTLS(try tls.serverContext(acceptedClientRoles: HTTPSecurity.clientRoles))
+            } catch let error as TLSError {
+                throw CommandFailure(error.message)
+            }
+        }
+        var config = HTTPServer.Configuration(host: host, port: port, security: security)
+        config.metricsLimits = MetricsStore.Limits(maxPods: metricsMaxPods, maxEdges: metricsMaxEdges)
+        do {
+            return try await HTTPServer.start(config, controller: controller) { line in
+                Output.write("netobs controller: info: \(line)\n", to: 2)
+            }
+        } catch {
+            throw CommandFailure("cannot start the HTTP endpoint on \(httpListen): \(error)")
+        }
+    }
+}

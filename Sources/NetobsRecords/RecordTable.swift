@@ -1,0 +1,130 @@
+/// `netobs tail`'s table: one line per record with aligned columns — time (UTC), kind,
+/// source → destination (pod when joined, else address), and the record's key metric.
+/// Columns are padded, never cut: a long name shifts the rest of its line rather than lose text.
+public struct RecordTable: Sendable {
+    public var colour: Bool
+
+    public init(colour: Bool) { self.colour = colour }
+
+    static let widths = (time: 12, kind: 8, endpoint: 34)
+
+    public var header: String {
+        let w = Self.widths
+        let line = pad("TIME", w.time) + " " + pad("KIND", w.kind) + " " + pad("SOURCE", w.endpoint) + "   "
+            + pad("DESTINATION", w.endpoint) + " SUMMARY"
+        return paint(line, .bold)
+    }
+
+    public func line(_ r: RecordView) -> String {
+        let w = Self.widths
+        return paint(pad(Self.time(r.tsNs), w.time), .dim) + " "
+            + paint(pad(r.kind.isEmpty ? "?" : r.kind, w.kind), Self.kindStyle(r.kind)) + " "
+            + pad(Self.source(r), w.endpoint) + " → " + pad(Self.destination(r), w.endpoint) + " "
+            + summary(r)
+    }
+
+    /// A line that is not a JSON object is shown as it came.
+    public func unparsed(_ line: String) -> String { paint("unparsed record: ", .red) + line }
+
+    // MARK: Columns
+
+    static func source(_ r: RecordView) -> String {
+        if r.kind == "anomaly" { return r.pod.isEmpty ? "-" : "\(r.namespace)/\(r.pod)" }
+        return endpoint(ns: r.srcNamespace, pod: r.srcPod, service: "", ip: r.srcIP, port: r.srcPort)
+    }
+
+    static func destination(_ r: RecordView) -> String {
+        if r.kind == "anomaly" { return "-" }
+        return endpoint(ns: r.dstNamespace, pod: r.dstPod, service: r.dstService, ip: r.dstIP, port: r.dstPort)
+    }
+
+    private static func endpoint(ns: String, pod: String, service: String, ip: String, port: UInt64) -> String {
+        let portText = port == 0 ? "" : ":\(port)"
+        if !pod.isEmpty { return (ns.isEmpty ? pod : "\(ns)/\(pod)") + portText }
+        if !service.isEmpty { return "svc " + (ns.isEmpty ? service : "\(ns)/\(service)") + portText }
+        if ip.isEmpty { return "-" }
+        return (ip.contains(":") ? "[\(ip)]" : ip) + portText
+    }
+
+    func summary(_ r: RecordView) -> String {
+        switch r.kind {
+        case "tcp":
+            var parts = ["tx \(Self.bytes(r.tcpTxBytes))", "rx \(Self.bytes(r.tcpRxBytes))"]
+            if r.tcpRetransmit > 0 { parts.append(paint("retrans \(r.tcpRetransmit)", .yellow)) }
+            if r.tcpDrop > 0 { parts.append(paint("drop \(r.tcpDrop)", .red)) }
+            if r.tcpRTT > 0 { parts.append("rtt \(Self.duration(r.tcpRTT))") }
+            if !r.tcpNewState.isEmpty { parts.append(r.tcpNewState) }
+            return parts.joined(separator: " ")
+        case "udp":
+            return "tx \(Self.bytes(r.udpTxBytes)) rx \(Self.bytes(r.udpRxBytes))"
+        case "http":
+            let status = r.httpStatusCode.map(String.init) ?? "-"
+            let style: Style = (r.httpStatusCode ?? 0) >= 500 ? .red : (r.httpStatusCode ?? 0) >= 400 ? .yellow : .green
+            return "\(r.httpMethod) \(r.httpURI) " + paint(status, style) + (r.httpDuration.map { " " + Self.duration($0) } ?? "")
+        case "dns":
+            let style: Style = r.dnsResponseCode == "NOERROR" ? .green : .red
+            return "\(r.dnsQueryType) \(r.dnsQueryDomain) " + paint(r.dnsResponseCode.isEmpty ? "-" : r.dnsResponseCode, style)
+                + (r.dnsDuration.map { " " + Self.duration($0) } ?? "")
+        default:
+            return r.node.isEmpty ? "" : "node \(r.node)"
+        }
+    }
+
+    // MARK: Units
+
+    /// hh:mm:ss.mmm in UTC.
+    static func time(_ ns: UInt64) -> String {
+        guard ns > 0 else { return "-" }
+        let ms = ns / 1_000_000
+        let s = ms / 1000
+        func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let milli = ms % 1000
+        let milliText = milli < 10 ? "00\(milli)" : milli < 100 ? "0\(milli)" : "\(milli)"
+        return "\(two(s / 3600 % 24)):\(two(s / 60 % 60)):\(two(s % 60)).\(milliText)"
+    }
+
+    static func bytes(_ n: UInt64) -> String {
+        if n < 1024 { return "\(n)B" }
+        let units = ["KiB", "MiB", "GiB", "TiB"]
+        var v = Double(n) / 1024
+        var i = 0
+        while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+        return oneDecimal(v) + units[i]
+    }
+
+    static func duration(_ ns: UInt64) -> String {
+        if ns < 1_000 { return "\(ns)ns" }
+        if ns < 1_000_000 { return oneDecimal(Double(ns) / 1e3) + "µs" }
+        if ns < 1_000_000_000 { return oneDecimal(Double(ns) / 1e6) + "ms" }
+        return oneDecimal(Double(ns) / 1e9) + "s"
+    }
+
+    private static func oneDecimal(_ v: Double) -> String {
+        let tenths = Int((v * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    // MARK: Colour
+
+    enum Style: String { case bold = "1", dim = "2", red = "31", green = "32", yellow = "33", blue = "34", magenta = "35", cyan = "36" }
+
+    static func kindStyle(_ kind: String) -> Style {
+        switch kind {
+        case "tcp": .cyan
+        case "udp": .blue
+        case "http": .green
+        case "dns": .magenta
+        case "loss", "anomaly", "dropped": .red
+        default: .yellow
+        }
+    }
+
+    func paint(_ text: String, _ style: Style) -> String {
+        colour ? "\u{1B}[\(style.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    private func pad(_ text: String, _ width: Int) -> String {
+        let n = text.count
+        return n >= width ? text : text + String(repeating: " ", count: width - n)
+    }
+}
