@@ -114,9 +114,7 @@ let package = Package(
         .target(name: "NetobsDashboard",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "NetobsDashboardTests",
-                    dependencies: ["NetobsDashboard",
-                                   .product(name: "Hummingbird", package: "hummingbird"),
-                                   .product(name: "HummingbirdTesting", package: "hummingbird")]),
+                    dependencies: ["NetobsDashboard", .product(name: "Hummingbird", package: "hummingbird")]),
 
         // Analysis: time series, detectors, localization, classifier, evaluation (pure).
         .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords"]),

@@ -16,17 +16,9 @@ import Testing
         return url
     }()
 
-    /// Runs the dashboard (plus `router`'s own routes) on 127.0.0.1, any free port, during `body`.
     func withServer(_ data: some DashboardDataSource, router: Router<BasicRequestContext> = Router(),
                     _ body: (Int) async throws -> Void) async throws {
-        let (ports, listening) = AsyncStream.makeStream(of: Int.self)
-        let app = DashboardServer.application(data: data, router: router) { port in listening.yield(port) }
-        let server = Task { try await app.runService(gracefulShutdownSignals: []) }
-        defer { server.cancel() }
-        var iterator = ports.makeAsyncIterator()
-        let port = try #require(await iterator.next())
-        #expect(port > 0)
-        try await body(port)
+        try await LocalServer.run(data, router: router, body)
     }
 
     static func count(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
