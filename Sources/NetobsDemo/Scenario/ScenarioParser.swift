@@ -94,7 +94,7 @@ public enum ScenarioParser {
     }
 }
 
-/// A mapping's keys, checked for duplicates and unknowns, with typed getters.
+/// A mapping's keys, checked for unknowns, with typed getters.
 private struct Fields {
     let mapping: Node.Mapping
     let mark: Mark?
@@ -102,12 +102,10 @@ private struct Fields {
     init(_ mapping: Node.Mapping, at mark: Mark?, allowed: Set<String>, problems: inout [String], context: String? = nil) {
         self.mapping = mapping
         self.mark = mark
-        var seen: Set<String> = []
+        // (Yams already refuses duplicate keys.)
         for (key, _) in mapping {
             let name = key.string ?? "?"
-            if !seen.insert(name).inserted {
-                problems.append(ScenarioParser.where_(key.mark) + "`\(name)` is given twice")
-            } else if !allowed.contains(name) {
+            if !allowed.contains(name) {
                 let suffix = context.map { " \($0)" } ?? ""
                 problems.append(ScenarioParser.where_(key.mark) + "unknown key `\(name)`\(suffix) (expected: \(allowed.sorted().joined(separator: ", ")))")
             }

@@ -75,6 +75,7 @@ struct DemoCommand: ParsableCommand {
         }
         print("scenario \(scenarioPath): \(DurationText.format(parsed.durationNs)), \(parsed.faults.count) faults")
         for fault in parsed.faults.sorted(by: { $0.atNs < $1.atNs }) { print("  \(fault)") }
+        fflush(nil)   // stdout, before the run's progress on stderr
         if checkOnly { return }
 
         let app = try appDir ?? RepositoryFiles.find("scripts/demo-app", what: "the demo application (give --app-dir)")
