@@ -19,6 +19,7 @@ import NodeLab
         var resolved: [String: String] = [:]   // short name -> address, from inside sock-shop
         var baselineMs: [Double] = []
         var delayedMs: [Double] = []
+        var cartsRules: [String: Int] = [:]   // fault kind started -> demo rules in carts' netns
         func with<T>(_ body: (Observed) throws -> T) rethrows -> T { try lock.withLock { try body(self) } }
     }
 
@@ -60,6 +61,9 @@ import NodeLab
             },
             faultStarted: { fault, cluster in
                 observed.with { $0.pids = Array(Set($0.pids + labPids(cluster.lab))) }
+                // carts' rules exist while its loss lasts and are gone once it ended (the delay comes later).
+                let cartsRules = try cluster.pod("carts").iptables(["-S"])
+                observed.with { $0.cartsRules[fault.kind.name] = cartsRules.components(separatedBy: IptablesRules.comment).count - 1 }
                 guard case .delay = fault.kind else { return }
                 let delayed = try cluster.probe((0..<5).map { _ in ("GET", "http://catalogue.sock-shop/catalogue/808a2de1") })
                 observed.with { $0.delayedMs = delayed.map(\.milliseconds) }
@@ -92,7 +96,9 @@ import NodeLab
         }
         let loss = labels[0], delay = labels[1]
 
-        // Loss: iptables dropped packets both ways, and the agent saw the retransmissions.
+        // Loss: its two rules were in carts' netns only while it lasted; iptables dropped
+        // packets both ways, and the agent saw the retransmissions.
+        #expect(seen.cartsRules == ["loss": 2, "delay": 0])
         #expect(loss.effect["dropped_packets_in", default: 0] > 0)
         #expect(loss.effect["dropped_packets_out", default: 0] > 0)
         let records = try readRecords(out + "/records.jsonl")

@@ -35,7 +35,8 @@ public struct NetobsTools: Sendable {
 
     /// True when `netobs <subcommand> --help` lists `flag`.
     public func has(flag: String, in subcommand: [String]) -> Bool {
-        helpText(subcommand).contains(flag + " ") || helpText(subcommand).contains(flag + "\n")
+        let help = helpText(subcommand)
+        return help.contains(flag + " ") || help.contains(flag + "\n")
     }
 
     private func helpText(_ subcommand: [String]) -> String {
