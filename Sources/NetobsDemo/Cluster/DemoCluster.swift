@@ -15,6 +15,7 @@ public final class DemoCluster: @unchecked Sendable {
     let appDirectory: String
     private let processes = Locked([String: LabProcess]())
     private let hidden = Locked(Set<String>())
+    private let stopping = Locked(false)
 
     public static let python = "/usr/bin/python3"
 
@@ -35,6 +36,7 @@ public final class DemoCluster: @unchecked Sendable {
             try cluster.startAll(say: say)
             return cluster
         } catch {
+            if lab.isTornDown { Interruption.awaitExit(say: say) }
             lab.teardown()
             for pod in lab.pods { NetnsEtc.remove(for: pod) }
             throw error
@@ -122,20 +124,19 @@ public final class DemoCluster: @unchecked Sendable {
         public let milliseconds: Double
     }
 
-    /// Runs scripts/demo-app/probe.py in `from` (default: the load generator's pod), retrying
-    /// each request until 2xx or `deadline` seconds; throws listing what did not answer.
+    /// Runs scripts/demo-app/probe.py in the load generator's pod, retrying each request until
+    /// 2xx or `deadline` seconds; throws listing what did not answer.
     @discardableResult
-    public func probe(_ requests: [(method: String, url: String)], from: Pod? = nil, deadline: Double = 20,
-                      requireSuccess: Bool = true) throws -> [ProbeResult] {
+    public func probe(_ requests: [(method: String, url: String)], deadline: Double = 20) throws -> [ProbeResult] {
         let argv = [Self.python, appDirectory + "/probe.py", "--deadline", String(deadline)]
             + requests.flatMap { [$0.method, $0.url] }
-        let result = try (from ?? loadPod).run(argv, timeout: .seconds(Int64(deadline) + 10 * Int64(requests.count)))
+        let result = try loadPod.run(argv, timeout: .seconds(Int64(deadline) + 10 * Int64(requests.count)))
         let parsed = result.stdout.split(separator: "\n").compactMap { line -> ProbeResult? in
             let f = line.split(separator: " ")
             guard f.count == 4, let status = Int(f[2]), let ms = Double(f[3]) else { return nil }
             return ProbeResult(method: String(f[0]), url: String(f[1]), status: status, milliseconds: ms)
         }
-        if requireSuccess && (result.status != 0 || parsed.count != requests.count) {
+        if result.status != 0 || parsed.count != requests.count {
             let failed = parsed.filter { !(200..<300).contains($0.status) }.map { "\($0.method) \($0.url) -> \($0.status)" }
             let logs = pods.filter { $0.component.role == .service }.map { LogFiles.tail(layout.log($0.name), lines: 3) }
             throw DemoError("the application did not answer: \(failed.joined(separator: ", "))\(result.stderr)\n"
@@ -168,6 +169,9 @@ public final class DemoCluster: @unchecked Sendable {
 
     // MARK: Health and teardown
 
+    /// The lab went away without `stop()`: NodeLab's signal handler tore it down.
+    var wasInterrupted: Bool { lab.isTornDown && !stopping.withLock { $0 } }
+
     /// Throws if a component's process ended (the application cannot have a pod die quietly).
     func checkAlive() throws {
         for (name, process) in processes.withLock({ $0 }) {
@@ -180,6 +184,7 @@ public final class DemoCluster: @unchecked Sendable {
     /// Stops every process, removes the pods (netns, veth, cgroups, their iptables rules with
     /// them) and the per-pod /etc/netns files. Idempotent.
     public func stop() {
+        stopping.withLock { $0 = true }
         for process in processes.withLock({ Array($0.values) }) { process.terminate(grace: .seconds(2)) }
         lab.teardown()
         for pod in labPods.values { NetnsEtc.remove(for: pod) }

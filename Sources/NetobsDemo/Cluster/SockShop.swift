@@ -24,7 +24,7 @@ public enum SockShop {
         public let role: Role
         /// The serving port (TCP; kube-dns serves UDP and TCP).
         public let port: Int
-        /// Short names of the components it calls.
+        /// Short names of the components it calls by DNS (what a DNS fault can break).
         public let calls: [String]
 
         /// Its service's DNS name.
@@ -71,8 +71,8 @@ public enum SockShop {
             return "kube-dns is reached over UDP; use loss"
         case (.reset, _):
             return nil
-        case (.dns, _) where component.name == "front-end":
-            return "only the load generator resolves front-end, once at its start, so a DNS fault would have no effect"
+        case (.dns, _) where callers(of: component.name).allSatisfy({ $0.role == .loadGenerator }):
+            return "only the load generator resolves \(component.name), once at its start, so a DNS fault would have no effect"
         case (.dns, .dns):
             return "kube-dns is the resolver itself; use loss"
         case (.dns, _):

@@ -86,6 +86,17 @@ public final class DemoRun: @unchecked Sendable {
             cluster.stop()
             ExitCleanup.unregister(cleanup)
         }
+        do {
+            try run(on: cluster, hooks: hooks, into: &result)
+        } catch {
+            if cluster.wasInterrupted { Interruption.awaitExit(say: progress.event) }
+            throw error
+        }
+        return result
+    }
+
+    private func run(on cluster: DemoCluster, hooks: Hooks, into result: inout Result) throws {
+        let layout = options.layout
         try hooks.serving?(cluster)
         try TopologyFile(node: options.node, nodeIPs: ["127.0.0.1"], pods: cluster.pods).json()
             .write(to: URL(fileURLWithPath: layout.topology))
@@ -131,7 +142,6 @@ public final class DemoRun: @unchecked Sendable {
         try writeSummary(result)
         for notice in result.notices { progress.event("notice: " + notice) }
         phase("done")
-        return result
     }
 
     /// Runs the timeline; returns the labels of every fault (written as each one ends).
