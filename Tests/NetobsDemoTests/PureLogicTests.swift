@@ -40,6 +40,7 @@ import Testing
         #expect(carts["ips"] as? [String] == ["10.244.7.4", "fd00:10:244:7::4"])
         #expect(carts["host_network"] as? Bool == false)
         #expect(carts["labels"] as? [String: String] == ["app": "carts"])
+        #expect(carts["workload"] as? String == "deployment/carts")
         let services = try #require(object["services"] as? [[String: Any]])
         #expect(services.count == 9)   // every component but the load generator
         let dns = try #require(services.first { $0["name"] as? String == "kube-dns" })

@@ -58,7 +58,7 @@ public struct TopologyFile: Codable, Sendable, Equatable {
         nodes = [Node(name: node, ips: nodeIPs)]
         pods = demoPods.map { pod in
             Pod(name: pod.name, namespace: pod.namespace, uid: pod.uid, ips: [pod.ipv4, pod.ipv6], node: node,
-                hostNetwork: false, labels: ["app": pod.name], workload: pod.name)
+                hostNetwork: false, labels: ["app": pod.name], workload: "deployment/" + pod.name)
         }
         services = demoPods.filter { $0.component.port > 0 }.map { pod in
             let protocols = pod.component.role == .dns ? ["UDP", "TCP"] : ["TCP"]

@@ -204,8 +204,11 @@ public final class DemoRun: @unchecked Sendable {
                 notices.append("this netobs has no `\(command)` command: \(URL(fileURLWithPath: output).lastPathComponent) not written")
                 continue
             }
-            progress.event("running netobs \(command) --data \(layout.out)")
-            let run = try? Shell.run([options.tools.netobs, command, "--data", layout.out], timeout: .seconds(600))
+            // eval scores the anomalies just detected when it can, rather than detecting again.
+            let reuse = command == "eval" && options.tools.has(flag: "--existing", in: ["eval"]) ? ["--existing"] : []
+            let argv = [options.tools.netobs, command, "--data", layout.out] + reuse
+            progress.event("running " + Shell.render(Array(argv.dropFirst())))
+            let run = try? Shell.run(argv, timeout: .seconds(600))
             try? ((run?.stdout ?? "") + (run?.stderr ?? "")).write(toFile: layout.log(command), atomically: true, encoding: .utf8)
             if run?.status != 0 {
                 notices.append("netobs \(command) failed (status \(run.map { String($0.status) } ?? "?")); see \(layout.log(command))")
