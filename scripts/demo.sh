@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
-# The local demo. Until the microservice demo exists, it runs the standalone agent on this
-# machine: every TCP and UDP flow of the host, as JSON lines, until Ctrl-C.
+# The one-command demo: installs what it needs, builds netobs, and runs `netobs demo` with
+# scenarios/default.yaml: a Sock-Shop-like shop on network-namespace pods under load, each
+# kind of fault injected once, netobs watching. About 4 minutes plus the build; Ctrl-C stops
+# it cleanly. Extra arguments go to `netobs demo` (e.g. --scenario FILE, --out DIR, --duration 2m).
+# CONFIG=release builds optimised binaries (slower to build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
+config=${CONFIG:-debug}
+
 scripts/setup.sh
-swift build -c release --product netobs-agent
-exec .build/release/netobs-agent --standalone --interval "${INTERVAL:-1s}" "$@"
+echo "demo.sh: building netobs ($config)"
+swift build -c "$config" --product netobs-agent
+swift build -c "$config" --product netobs
+exec ".build/$config/netobs" demo "$@"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Removes ALL NodeLab resources on this machine, whoever created them, live or dead:
 # processes in lab cgroups and namespaces, network namespaces, bridges and veths named
-# nlab<pid>-<index>..., the cgroup tree <cgroup2>/netobs-nodelab, and subnet leases.
+# nlab<pid>-<index>..., the cgroup tree <cgroup2>/netobs-nodelab, subnet leases, and the
+# per-pod /etc/netns/<netns> files (resolv.conf) of `netobs demo`.
 # For operators after crashed runs; tests clean up after themselves (and a new NodeLab
 # removes the leftovers of dead processes on its own).
 #
@@ -22,7 +23,7 @@ while (( $# )); do
       digits=0123456789abcdefghijklmnopqrstuvwxyz
       while :; do owner="${digits:n%36:1}$owner"; n=$((n / 36)); (( n > 0 )) || break; done
       shift ;;
-    -h|--help) sed -n '2,13p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "lab-clean: unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -92,6 +93,11 @@ done
 # 5. Subnet leases: symlinks <N> -> <lab id>.
 for lease in /run/netobs-nodelab/subnets/*; do
   [[ -L "$lease" && "$(readlink "$lease")" =~ $lab_re ]] && run rm -f "$lease"
+done
+
+# 6. Per-pod /etc files (`ip netns exec` bind-mounts them), written by `netobs demo`.
+for dir in /etc/netns/*; do
+  [[ -d "$dir" && "$(basename "$dir")" =~ $netns_re ]] && run rm -rf "$dir"
 done
 
 echo "lab-clean: done"

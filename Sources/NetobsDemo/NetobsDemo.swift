@@ -1,1 +1,0 @@
-// NetobsDemo: see Package.swift for this module's job.

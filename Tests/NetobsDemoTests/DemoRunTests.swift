@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Testing
+import NodeLab
+@testable import NetobsDemo
+
+/// The demo for real: lab pods, dnsmasq, Redis, the Python services, wrk, the netobs
+/// controller, agent and consumer; faults injected with iptables and the application.
+@Suite(.serialized, rootOnly) struct DemoRunTests {
+    /// Seen from inside the run by its hooks.
+    final class Observed: @unchecked Sendable {
+        let lock = NSLock()
+        var labID = ""
+        var pids: [Int32] = []
+        var pods: [String: String] = [:]   // name -> IPv4
+        var serving: [DemoCluster.ProbeResult] = []
+        var resolved: [String: String] = [:]   // short name -> address, from inside sock-shop
+        var baselineMs: [Double] = []
+        var delayedMs: [Double] = []
+        var cartsRules: [String: Int] = [:]   // fault kind started -> demo rules in carts' netns
+        func with<T>(_ body: (Observed) throws -> T) rethrows -> T { try lock.withLock { try body(self) } }
+    }
+
+    static let lossPercent = 40.0
+    static let delayMs = 300
+
+    /// 36 s: 6 s of baseline, loss on carts for 10 s, a pause, catalogue 300 ms slower for 10 s.
+    @Test func shortRunInjectsLossAndDelayAndLeavesNothingBehind() throws {
+        let out = temporaryDirectory("demo-run")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let text = """
+            duration: 36s
+            faults:
+              - {at: 6s, for: 10s, pod: carts, kind: loss, percent: \(Int(Self.lossPercent))}
+              - {at: 22s, for: 10s, pod: catalogue, kind: delay, ms: \(Self.delayMs)}
+            """
+        let scenario = try ScenarioParser.parse(yaml: text)
+        try ScenarioValidator.validate(scenario)
+        let rootRulesBefore = try MachineState.rootIptables()
+        let observed = Observed()
+        let hooks = DemoRun.Hooks(
+            serving: { cluster in
+                // Every service answers through its DNS name; short names resolve inside sock-shop.
+                let serving = try cluster.probe(DemoCluster.readinessChecks)
+                var resolved: [String: String] = [:]
+                for pod in cluster.pods where pod.component.port > 0 && pod.namespace == SockShop.appNamespace {
+                    let answer = try cluster.pod("front-end").run(["getent", "ahostsv4", pod.name])
+                    resolved[pod.name] = answer.stdout.split(separator: " ").first.map(String.init) ?? ""
+                }
+                let catalogue = (0..<5).map { _ in ("GET", "http://catalogue.sock-shop/catalogue/808a2de1") }
+                let baseline = try cluster.probe(catalogue)
+                observed.with {
+                    $0.labID = cluster.lab.id
+                    $0.pods = Dictionary(uniqueKeysWithValues: cluster.pods.map { ($0.name, $0.ipv4) })
+                    $0.serving = serving
+                    $0.resolved = resolved
+                    $0.baselineMs = baseline.map(\.milliseconds)
+                }
+            },
+            faultStarted: { fault, cluster in
+                observed.with { $0.pids = Array(Set($0.pids + labPids(cluster.lab))) }
+                // carts' rules exist while its loss lasts and are gone once it ended (the delay comes later).
+                let cartsRules = try cluster.pod("carts").iptables(["-S"])
+                observed.with { $0.cartsRules[fault.kind.name] = cartsRules.components(separatedBy: IptablesRules.comment).count - 1 }
+                guard case .delay = fault.kind else { return }
+                let delayed = try cluster.probe((0..<5).map { _ in ("GET", "http://catalogue.sock-shop/catalogue/808a2de1") })
+                observed.with { $0.delayedMs = delayed.map(\.milliseconds) }
+            })
+        var options = DemoRun.Options(scenario: scenario, scenarioText: text, layout: DemoLayout(out: out),
+                                      tools: NetobsTools(directory: toolsDirectory), appDirectory: repository + "/scripts/demo-app")
+        options.drainSeconds = 2
+        let result = try DemoRun(options).run(hooks: hooks)
+        let seen = observed.with { $0 }
+
+        // The application: every check answered 2xx by DNS name; names resolve to the pods.
+        #expect(seen.serving.count == DemoCluster.readinessChecks.count)
+        #expect(seen.serving.allSatisfy { (200..<300).contains($0.status) })
+        #expect(seen.resolved.count == 8)
+        for (name, address) in seen.resolved { #expect(address == seen.pods[name], "\(name) resolved to \(address)") }
+        #expect(result.loadRequests > 0)
+
+        // Labels: both faults, each where and when the scenario put it (the injection itself
+        // takes a few iptables calls, hence the slack).
+        let labelLines = try String(contentsOfFile: out + "/labels.jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(labelLines.count == 2)
+        let labels = try labelLines.map { try JSONDecoder().decode(FaultLabel.self, from: Data($0.utf8)) }
+        #expect(labels == result.labels)
+        for (label, fault) in zip(labels, scenario.faults) {
+            #expect(label.pod == fault.pod && label.namespace == "sock-shop" && label.kind == fault.kind.name)
+            let lateBy = label.startNs - (result.loadStartNs + fault.atNs)
+            #expect(lateBy >= 0 && lateBy < 3_000_000_000, "started \(lateBy) ns after its time")
+            let length = label.endNs - label.startNs
+            #expect(abs(length - fault.lengthNs) < 3_000_000_000, "in place for \(length) ns")
+        }
+        let loss = labels[0], delay = labels[1]
+
+        // Loss: its two rules were in carts' netns only while it lasted; iptables dropped
+        // packets both ways, and the agent saw the retransmissions.
+        #expect(seen.cartsRules == ["loss": 2, "delay": 0])
+        #expect(loss.effect["dropped_packets_in", default: 0] > 0)
+        #expect(loss.effect["dropped_packets_out", default: 0] > 0)
+        let records = try readRecords(out + "/records.jsonl")
+        #expect(records.count == result.records)
+        let carts = try #require(seen.pods["carts"]), catalogue = try #require(seen.pods["catalogue"])
+        let cartsRetransmits = records.filter {
+            $0.string("kind") == "tcp" && $0.involves(carts) && $0.int("ts_ns") >= loss.startNs && $0.int("ts_ns") <= loss.endNs + 2_000_000_000
+        }.reduce(0) { $0 + $1.int("tcp_retransmit") }
+        #expect(cartsRetransmits > 0)
+
+        // HTTP records for the faulty pods' URIs.
+        let http = records.filter { $0.string("kind") == "http" }
+        #expect(http.contains { $0.involves(carts) && $0.string("http_request_uri").hasPrefix("/carts/") })
+        let catalogueClient = http.filter {
+            $0.string("role") == "client" && $0.string("dst_ip") == catalogue && $0.string("http_request_uri").hasPrefix("/catalogue")
+        }
+        #expect(!catalogueClient.isEmpty)
+        #expect(records.contains { $0.string("kind") == "dns" && $0.string("dns_query_domain") == "carts.sock-shop.svc.cluster.local" })
+
+        // Delay: the client saw at least the injected delay, both in the probe and in the agent's records.
+        let delayNs = Int64(Self.delayMs) * 1_000_000
+        #expect(seen.delayedMs.count == 5)
+        #expect(seen.delayedMs.allSatisfy { $0 >= Double(Self.delayMs) }, "\(seen.delayedMs)")
+        let delayedMean: Double = seen.delayedMs.reduce(0, +) / 5
+        let baselineMean: Double = seen.baselineMs.reduce(0, +) / 5
+        #expect(delayedMean > baselineMean)
+        let during = catalogueClient.filter { $0.int("ts_ns") > delay.startNs + 1_500_000_000 && $0.int("ts_ns") < delay.endNs }
+        let before = catalogueClient.filter { $0.int("ts_ns") < delay.startNs }
+        #expect(!during.isEmpty && !before.isEmpty)
+        #expect(median(during.map { $0.int("http_duration") }) >= delayNs)
+        #expect(median(before.map { $0.int("http_duration") }) < median(during.map { $0.int("http_duration") }))
+
+        // Nothing left: namespaces, links, cgroups, /etc/netns files, processes, root iptables rules.
+        let after = try MachineState.of(labID: seen.labID, pids: seen.pids)
+        #expect(seen.pids.count >= 12)   // 10 pod workloads + controller, consumer, agent
+        #expect(after.isClean, "\(after)")
+        #expect(after.rootIptables == rootRulesBefore)
+        #expect(FileManager.default.fileExists(atPath: out + "/topology.json"))
+    }
+
+    /// SIGTERM in the middle of a run (as Ctrl-C or a CI timeout would) removes everything.
+    @Test func sigtermMidRunTearsEverythingDown() throws {
+        let out = temporaryDirectory("demo-sigterm")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let scenarioFile = out + ".yaml"
+        try "duration: 5m\nfaults:\n  - {at: 1s, for: 4m, pod: carts, kind: loss, percent: 10}\n"
+            .write(toFile: scenarioFile, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: scenarioFile) }
+        let demo = try Shell.spawn([toolsDirectory + "/netobs", "demo", "--scenario", scenarioFile, "--out", out,
+                                    "--app-dir", repository + "/scripts/demo-app"])
+        defer { demo.terminate() }
+        try demo.waitForOutput("fault started", inStderr: true, timeout: .seconds(60))
+        let labID = try #require(demo.stderrString.split(separator: " ").first { $0.hasPrefix("nlab") }.map(String.init)?
+            .trimmingCharacters(in: CharacterSet(charactersIn: ":")))
+        let cgroup = try CgroupV2.mountPoint() + "/netobs-nodelab/" + labID
+        var pids: [Int32] = []
+        for dir in CgroupTree.directories(under: cgroup) {
+            pids += ((try? String(contentsOfFile: dir + "/cgroup.procs", encoding: .utf8)) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        }
+        #expect(pids.count >= 12)
+        let running = try MachineState.of(labID: labID, pids: pids)
+        #expect(running.netns.count == SockShop.components.count && running.cgroup && !running.etcNetns.isEmpty)
+
+        demo.signal(SIGTERM)
+        #expect(try demo.waitUntilExit(timeout: .seconds(30)) == .exited(128 + SIGTERM))
+        let after = try MachineState.of(labID: labID, pids: pids)
+        #expect(after.isClean, "\(after)")
+    }
+}
+
+enum CgroupTree {
+    static func directories(under root: String) -> [String] {
+        var result = [root]
+        let enumerator = FileManager.default.enumerator(atPath: root)
+        while let path = enumerator?.nextObject() as? String {
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDir), isDir.boolValue {
+                result.append(root + "/" + path)
+            }
+        }
+        return result
+    }
+}
