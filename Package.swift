@@ -102,7 +102,7 @@ let package = Package(
 
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
-                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords",
+                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",

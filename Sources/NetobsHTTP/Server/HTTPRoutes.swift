@@ -1,6 +1,7 @@
 import Hummingbird
 import NIOCore
 import NetobsController
+import NetobsDashboard
 import NetobsRecords
 import Synchronization
 
@@ -11,12 +12,17 @@ struct HTTPRoutes: Sendable {
     let keepalive: Duration
     let log: @Sendable (String) -> Void
     let openStreams = OpenStreams()
+    /// The web dashboard's data; nil when the dashboard is off.
+    let dashboard: StaticDashboardData?
 
     func router() -> Router<ConnectionContext> {
         let router = Router(context: ConnectionContext.self)
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/metrics") { _, _ in metricsResponse() }
         router.get("/v1/records") { request, context in recordsResponse(request, connection: context.channel) }
+        if let dashboard {
+            DashboardRoutes.register(on: router, data: dashboard, options: DashboardOptions(recordsStreamPath: "/v1/records"))
+        }
         return router
     }
 

@@ -17,6 +17,8 @@ public final class HTTPServer: Sendable {
         public var metricsLimits = MetricsStore.Limits()
         /// Server-sent-event streams get a comment this often when idle.
         public var keepalive: Duration = .seconds(15)
+        /// Serve the web dashboard (/, /pods/..., /flows) beside the API.
+        public var dashboard = true
 
         public init(host: String, port: Int, security: HTTPSecurity) {
             self.host = host
@@ -28,11 +30,13 @@ public final class HTTPServer: Sendable {
     public let metrics: MetricsStore
     public let port: Int
     private let task: Task<Void, any Error>
+    private let dashboardFeed: DashboardFeed?
 
-    private init(metrics: MetricsStore, port: Int, task: Task<Void, any Error>) {
+    private init(metrics: MetricsStore, port: Int, task: Task<Void, any Error>, dashboardFeed: DashboardFeed?) {
         self.metrics = metrics
         self.port = port
         self.task = task
+        self.dashboardFeed = dashboardFeed
     }
 
     /// Binds and serves; returns once the socket listens. Feeds the metrics from the hub from now on.
@@ -40,7 +44,9 @@ public final class HTTPServer: Sendable {
                              log: @escaping @Sendable (String) -> Void) async throws -> HTTPServer {
         if case .plaintextLoopback = configuration.security { try HTTPSecurity.checkPlaintext(host: configuration.host) }
         let metrics = MetricsStore(limits: configuration.metricsLimits)
-        let routes = HTTPRoutes(controller: controller, metrics: metrics, keepalive: configuration.keepalive, log: log)
+        let dashboardFeed = configuration.dashboard ? DashboardFeed(hub: controller.hub) : nil
+        let routes = HTTPRoutes(controller: controller, metrics: metrics, keepalive: configuration.keepalive, log: log,
+                                dashboard: dashboardFeed?.data)
         let tls: TLSContext? = if case .mutualTLS(let context) = configuration.security { context } else { nil }
         let server = HTTPServerBuilder { responder in
             EndpointChildChannel(base: HTTP1Channel(responder: responder), tls: tls, log: log)
@@ -68,16 +74,19 @@ public final class HTTPServer: Sendable {
             port = try await started.value()
         } catch {
             controller.hub.setObserver(nil)
+            dashboardFeed?.stop()
             task.cancel()
             throw error
         }
         let scheme = if case .plaintextLoopback = configuration.security { "plaintext (loopback only)" } else { "mutual TLS (consumer or operator certificates)" }
-        log("HTTP endpoint on \(configuration.host):\(port), \(scheme): /v1/records /metrics /healthz")
-        return HTTPServer(metrics: metrics, port: port, task: task)
+        let paths = configuration.dashboard ? "/v1/records /metrics /healthz, dashboard at /" : "/v1/records /metrics /healthz"
+        log("HTTP endpoint on \(configuration.host):\(port), \(scheme): \(paths)")
+        return HTTPServer(metrics: metrics, port: port, task: task, dashboardFeed: dashboardFeed)
     }
 
     /// Stops serving; open record streams end.
     public func stop() async {
+        dashboardFeed?.stop()
         task.cancel()
         _ = await task.result
     }

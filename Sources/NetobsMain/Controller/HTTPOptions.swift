@@ -13,6 +13,9 @@ struct HTTPOptions: ParsableArguments {
     @Flag(help: "Serve the HTTP endpoint without TLS; allowed only on 127.0.0.1 or ::1 (a local Prometheus, the demo).")
     var httpPlaintextLoopback = false
 
+    @Flag(help: "Do not serve the web dashboard (/, /pods/..., /flows) on the HTTP endpoint.")
+    var noDashboard = false
+
     @Option(help: "Pods with their own /metrics series; further pods are folded into pod=\"other\".")
     var metricsMaxPods = 1_000
 
@@ -49,6 +52,7 @@ struct HTTPOptions: ParsableArguments {
         }
         var config = HTTPServer.Configuration(host: host, port: port, security: security)
         config.metricsLimits = MetricsStore.Limits(maxPods: metricsMaxPods, maxEdges: metricsMaxEdges)
+        config.dashboard = !noDashboard
         do {
             return try await HTTPServer.start(config, controller: controller) { line in
                 Output.write("netobs controller: info: \(line)\n", to: 2)
