@@ -28,7 +28,7 @@ let package = Package(
         // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
         .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
         // Pure logic: decoding kernel records, interval deltas, JSON lines.
-        .target(name: "NetobsRecords", dependencies: ["CNetobsLayout"]),
+        .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
@@ -49,7 +49,7 @@ let package = Package(
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
                           dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
-                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords",
+                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
