@@ -2,8 +2,8 @@ import NetobsWire
 
 /// One program rollout as a pure state machine: the canary share of the agents gets the new
 /// bundle first; when every canary reports `loaded`, the rest get it; the first `rejected` (or
-/// `rolledBack`) stops the rollout and every agent already moved goes back to the previous
-/// version. The caller sends what the returned actions say.
+/// `rolledBack`) stops the rollout and every agent already moved (or still loading) goes back to
+/// the previous version. The caller sends what the returned actions say.
 struct Rollout {
     enum Action: Equatable {
         case send(bundle: Int, to: [String])
@@ -61,7 +61,9 @@ struct Rollout {
             return advance()
         }
         phase = .done
-        let back = moved
+        // Agents still loading it may yet succeed: they go back too (the previous version again is harmless).
+        let back = moved + waiting.sorted()
+        waiting = []
         var text = "agent \(node) refused \(name) \(version): \(status.error ?? "no reason given"); rollout stopped"
         if back.isEmpty {
             text += "; no agent had moved"
