@@ -55,7 +55,10 @@ final class ControllerRequests: Sendable {
         if set.version < current { return answer(false, "older than version \(current), which is in force") }
         let version = set.version
         enqueue(.applyRules(rules, origin: "controller (version \(version))") { error in
-            if let error { answer(false, "the kernel maps refused them: \(error)") } else { answer(true, "") }
+            guard let error else { return answer(true, "") }
+            // Not in force after all: the same version sent again must be tried again.
+            self.state.withLock { s in if s.rulesVersion == version { s.rulesVersion = current } }
+            answer(false, "the kernel maps refused them: \(error)")
         })
     }
 

@@ -130,9 +130,8 @@ final class ControlPlane: Sendable {
         } catch {
             throw Refused(code: ErrorCode(rawValue: error.protocolErrorCode), description: "program bundle refused: \(error)")
         }
-        guard running.withLock({ $0 == nil }) else {
-            throw Refused(code: .rejected, description: "a rollout is in progress; push again when it has finished")
-        }
+        let busy = Refused(code: .rejected, description: "a rollout is in progress; push again when it has finished")
+        guard running.withLock({ $0 == nil }) else { throw busy }
         let n = try programs.store(bundle)
         let previous = programs.active
         var rollout = Rollout(bundle: n, name: bundle.name, version: bundle.version, previous: previous?.n)
@@ -141,7 +140,8 @@ final class ControlPlane: Sendable {
         let targets = agents.sessions(with: Capability.programs).map(\.node)
         log.info("program \(bundle.name) \(bundle.version) verified and stored as #\(n); rolling out to "
             + "\(targets.count) agents, \(Rollout.canaryCount(agents: targets.count, percent: percent)) canaries first")
-        let actions = running.withLock { state -> [Rollout.Action] in
+        let actions = try running.withLock { state -> [Rollout.Action] in
+            guard state == nil else { throw busy } // another push started meanwhile
             let actions = rollout.start(agents: targets, canaryPercent: percent)
             state = RolloutState(rollout: rollout, bundles: bundles, reply: reply)
             return actions

@@ -47,6 +47,14 @@ struct RulesPushTests {
         #expect(await eventually { a.rules == rules && b.rules == rules })
         #expect(await eventually { controller.agents.statuses.allSatisfy { $0.rulesVersion == 1 } })
 
+        // Losses the agent reports (its loss records) are totalled per agent.
+        try a.uplink.submit(records: [Array(#"{"kind":"loss","ts_ns":1,"node":"node-a","reason":"spool_full","count":17,"total":17}"#.utf8),
+                                      Array(#"{"kind":"loss","ts_ns":2,"node":"node-a","reason":"ringbuf","count":5}"#.utf8)])
+        #expect(await a.uplink.drain(timeoutMs: 10_000))
+        #expect(controller.agents.status(of: "node-a")?.lostRecords == 22)
+        #expect(controller.agents.status(of: "node-a")?.ackedSequence == 1)
+        #expect(controller.agents.status(of: "node-b")?.lostRecords == 0)
+
         // A late agent gets the rules in force when it connects.
         let c = try agent("node-c", port: controller.port, events: events)
         c.start()
