@@ -31,6 +31,7 @@ result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "kernel": os.uname().release,
     "cpus": os.cpu_count(),
+    "build": "release",
     "load_average_at_end": os.getloadavg(),
     "median_records_per_second": int(statistics.median(rates)),
     "median_megabytes_per_second": round(statistics.median(r["megabytes_per_second"] for r in runs), 1),

@@ -30,6 +30,7 @@ public final class AgentRegistry: Sendable {
             entry.status.connected = true
             entry.status.identity = identity
             entry.status.ackedSequence = max(entry.status.ackedSequence, ackedSequence)
+            entry.status.seenSequence = max(entry.status.seenSequence, entry.status.ackedSequence)
             e[node] = entry
             return previous === channel ? nil : previous
         }

@@ -146,13 +146,16 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         services.log.info("\(peerDescription): \(role) session\(hello.agent.map { " from node \($0.nodeName)" } ?? "")")
         guard role == .agent, let node = hello.agent?.nodeName, case .helloAccept(let accept) = answer else { return }
         agentName = node
-        let acked = (try? services.store.highestSequence(agentId: node)) ?? 0
-        if let previous = services.control.agents.connected(node: node, identity: peer?.commonName ?? node,
-                                                           channel: context.channel,
-                                                           capabilities: accept.capabilities, ackedSequence: acked) {
+        let agents = services.control.agents
+        if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
+                                           capabilities: accept.capabilities, ackedSequence: 0) {
             services.log.warning("node \(node) connected again; closing its previous session")
             previous.close(promise: nil)
         }
+        // What is already durable for it (opening its log may read the disk: not on the event loop).
+        let store = services.store
+        services.diskPool.runIfActive(eventLoop: context.eventLoop) { try store.highestSequence(agentId: node) }
+            .whenSuccess { acked in agents.update(node) { $0.ackedSequence = max($0.ackedSequence, acked) } }
         services.control.joined(node: node, channel: context.channel, capabilities: accept.capabilities)
     }
 
