@@ -52,7 +52,7 @@ let package = Package(
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
+        .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords", "NetobsWire"]),
         .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),
         .testTarget(name: "NetobsTLSTests",
                     dependencies: ["NetobsTLS", "NetobsMain", "NetobsWire",
