@@ -28,7 +28,7 @@ let package = Package(
         // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
         .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
         // Pure logic: decoding kernel records, interval deltas, JSON lines.
-        .target(name: "NetobsRecords", dependencies: ["CNetobsLayout"]),
+        .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
@@ -49,10 +49,10 @@ let package = Package(
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
                           dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
-                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard",
+                                         "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
-        .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords"]),
+        .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords", "NetobsWire"]),
         .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),
         .testTarget(name: "NetobsTLSTests",
                     dependencies: ["NetobsTLS", "NetobsMain", "NetobsWire",

@@ -79,6 +79,7 @@ def frame(mtype, payload, corr=0, flags=0, version=1, length=None):
 HELLO, HELLO_ACCEPT, HEARTBEAT, ERROR = 0x0001, 0x0002, 0x0003, 0x0004
 RULE_SET, RULE_SET_ACK, PROGRAM_BUNDLE, PROGRAM_STATUS = 0x0010, 0x0011, 0x0020, 0x0021
 FLOW_BATCH, ACK, SUBSCRIBE, STREAM_BATCH = 0x0030, 0x0031, 0x0040, 0x0041
+AGENT_LIST_REQUEST, AGENT_LIST = 0x0050, 0x0051
 REPLY = 0x01
 
 def strset(items, c):
@@ -170,6 +171,25 @@ VALID = {
     "stream_batch": frame(STREAM_BATCH, cat(
         u64(1, "sequence 1"), u64(0, "dropped 0"), u8(1, "format json lines"),
         rec_list([b'{"kind":"http","http_status_code":503}'], "records"), no_tags()), corr=9, flags=REPLY),
+    "rule_set_exclude": frame(RULE_SET, cat(
+        u64(4, "version 4"),
+        count(1, "rules"),
+        string("exclude-ports", "  id"), count(0, "  namespaces"), count(0, "  pods"), count(0, "  cgroup_ids"),
+        count(1, "  ports"), u16(9000, "    first 9000"), u16(9000, "    last 9000"),
+        u8(0x03, "  protocols tcp|udp"), u32(1000000, "  sampling_ppm 1000000"), boolean(False, "  l7 off"),
+        count(0, "  options"),
+        tags([(0, boolean(True, "  exclude"), "exclude")], "  rule tagged fields"),
+        count(0, "options"), no_tags()), corr=5),
+    "agent_list_request": frame(AGENT_LIST_REQUEST, no_tags(), corr=6),
+    "agent_list": frame(AGENT_LIST, cat(
+        u64(1700000000000000000, "timestamp_ns"),
+        count(1, "agents"),
+        string("node-1", "  node_name"), string("node-1", "  identity (certificate CN)"),
+        boolean(True, "  connected"), string("1.2.0", "  program_version"), u64(4, "  rules_version 4"),
+        string("", "  detail"), u64(42, "  acked_sequence 42"), u64(43, "  seen_sequence 43"),
+        u64(1699999999000000000, "  last_batch_ns"), u64(7, "  lost_records 7"),
+        count(1, "  counters"), string("spool_overflow", "    name"), u64(7, "    value 7"),
+        no_tags("  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
 }
 
 # Decode-only: valid, but not canonical output of an encoder (they show the extension rules).

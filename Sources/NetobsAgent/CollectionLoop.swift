@@ -23,6 +23,8 @@ public enum CollectionLoop {
         /// The rules file (`--rules`): applied at start, re-read at each SIGHUP before the program
         /// swap, through the filter maps (no reload needed). A bad file at SIGHUP keeps the rules.
         public var rulesFile: String?
+        /// Work sent by the controller (rules, programs), fetched and done between flushes.
+        public var requests: (@Sendable () -> [LoopRequest])?
 
         public init(l4: L4Collector.Options, l7RecordCap: Int, l7MaxURIs: Int, intervalNs: UInt64) {
             self.l4 = l4
@@ -56,6 +58,7 @@ public enum CollectionLoop {
                 if let file = settings.rulesFile { reapply(file: file, collector, l7) }
                 reload(collector, source: settings.programSource)
             }
+            for request in settings.requests?() ?? [] { perform(request, collector, l7) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
                 try deliver(collector.flush() + (l7?.flush() ?? []))
@@ -110,6 +113,30 @@ public enum CollectionLoop {
             AgentLog.info("kernel programs swapped: generation \(collector.generation) is active, flows kept")
         } catch {
             AgentLog.error("reloading the kernel programs failed; the running ones stay: \(error)")
+        }
+    }
+
+    private static func perform(_ request: LoopRequest, _ collector: L4Collector, _ l7: L7Collector?) {
+        switch request {
+        case .applyRules(let rules, let origin, let done):
+            do {
+                try collector.apply(rules)
+                try l7?.apply(rules)
+                AgentLog.info("rules applied from \(origin): \(rules.summary)")
+                done(nil)
+            } catch {
+                AgentLog.error("rules from \(origin) not applied: \(error)")
+                done(error)
+            }
+        case .swapPrograms(let object, let origin, let done):
+            do {
+                try collector.swapPrograms(bytes: object)
+                AgentLog.info("kernel programs swapped to \(origin): generation \(collector.generation) is active, flows kept")
+                done(nil)
+            } catch {
+                AgentLog.error("\(origin) not loaded; the running programs stay: \(error)")
+                done(error)
+            }
         }
     }
 

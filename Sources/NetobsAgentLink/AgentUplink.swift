@@ -11,6 +11,10 @@ import Glibc
 /// spool is sent again with its original sequence numbers (the controller drops what it already
 /// has), at most `window` batches unacknowledged at a time.
 public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
+    /// Handles a RuleSet or ProgramBundle from the controller, on any thread; `respond` (callable
+    /// from any thread, once) sends the RuleSetAck or ProgramStatus back as the reply.
+    public typealias ControlHandler = @Sendable (Message, _ respond: @escaping @Sendable (Message) -> Void) -> Void
+
     public struct Stats: Sendable, Equatable {
         public var sessions = 0
         public var framesSent = 0
@@ -23,6 +27,7 @@ public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
     private let eventLoop: EventLoop
     private let log: @Sendable (String) -> Void
     private let window: Int
+    private let control: ControlHandler?
     // Event-loop confined.
     private var channel: Channel?
     private var sentUpTo: UInt64 = 0
@@ -34,12 +39,16 @@ public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
     public init(endpoint: ControllerEndpoint, spool: Spool, node: AgentIdentity, window: Int = 64,
                 backoff: Backoff = Backoff(),
                 eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+                control: ControlHandler? = nil,
                 log: @escaping @Sendable (String) -> Void) {
         self.spool = spool
         self.eventLoop = eventLoop
         self.log = log
         self.window = window
-        let hello = Hello(role: .agent, capabilities: [Capability.recordsJSON, Capability.spool], agent: node)
+        self.control = control
+        var capabilities: Set = [Capability.recordsJSON, Capability.spool]
+        if control != nil { capabilities.formUnion([Capability.rules, Capability.programs]) }
+        let hello = Hello(role: .agent, capabilities: capabilities, agent: node)
         client = ReconnectingClient(endpoint: endpoint, hello: hello, backoff: backoff, eventLoop: eventLoop,
                                     behaviour: self, log: log)
     }
@@ -103,6 +112,16 @@ public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
                 log("cannot update the spool after ack \(ack.sequence): \(error)")
             }
             pump()
+        case .ruleSet, .programBundle:
+            guard let control else {
+                log("ignoring \(message.type) from the controller: this agent takes no rules or programs from it")
+                return
+            }
+            let id = frame.correlationId
+            control(message) { answer in
+                guard let reply = try? Frame(answer, correlationId: id, flags: .reply) else { return }
+                channel.writeAndFlush(reply, promise: nil)
+            }
         case .error(let e):
             log("controller error \(e.code) for batch \(frame.correlationId): \(e.message)")
         default:

@@ -19,7 +19,10 @@ struct AgentCommand: ParsableCommand {
 
             With --standalone, records are printed as JSON lines on stdout at each --interval; \
             messages go to stderr. With --controller HOST:PORT (and --certs, --spool) they are sent \
-            to the controller instead, kept in the spool directory until it acknowledges them. SIGHUP \
+            to the controller instead, kept in the spool directory until it acknowledges them; rules \
+            pushed with `netobs rules push` are applied through the kernel's filter maps, program bundles \
+            pushed with `netobs programs push` are verified (--operator-key) and hot-swapped. The \
+            certificate's CN must be the node name (--node, default the host name). SIGHUP \
             swaps the kernel programs with no gap in the data; with --operator-key and --program-bundle \
             it swaps in the signed bundle's object instead, only once its digest and Ed25519 signature \
             verify. Needs root (or CAP_BPF, CAP_PERFMON, \
@@ -144,7 +147,8 @@ struct AgentCommand: ParsableCommand {
                                                                 privateKey: .file(dir + "agent-key.pem")))
                 try ControllerAgent.run(loop, settings: .init(
                     endpoint: ControllerEndpoint(host: host, port: port, tls: tls, serverName: controllerName),
-                    spoolDirectory: spool, spoolMaxBytes: spoolMaxMb << 20))
+                    spoolDirectory: spool, spoolMaxBytes: spoolMaxMb << 20,
+                    operatorKey: try operatorKey.map { try VerifyingKey(file: $0) }))
             } else {
                 try StandaloneAgent.run(loop)
             }

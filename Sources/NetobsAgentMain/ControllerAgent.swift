@@ -15,9 +15,14 @@ enum ControllerAgent {
         var endpoint: ControllerEndpoint
         var spoolDirectory: String
         var spoolMaxBytes: Int
+        /// Key that program bundles from the controller must be signed with (nil: none accepted).
+        var operatorKey: VerifyingKey?
     }
 
     static func run(_ loop: CollectionLoop.Settings, settings: Settings) throws {
+        var loop = loop
+        let requests = ControllerRequests(operatorKey: settings.operatorKey)
+        loop.requests = { requests.take() }
         let node = loop.l4.node
         let spool = try Spool(directory: settings.spoolDirectory, agentId: node, maxBytes: settings.spoolMaxBytes)
         if !spool.pending.isEmpty {
@@ -26,6 +31,7 @@ enum ControllerAgent {
         let uplink = AgentUplink(endpoint: settings.endpoint, spool: spool,
                                  node: AgentIdentity(nodeName: node, agentVersion: "0.1",
                                                      kernelRelease: kernelRelease()),
+                                 control: { message, respond in requests.handle(message, respond: respond) },
                                  log: { AgentLog.info($0) })
         uplink.start()
 

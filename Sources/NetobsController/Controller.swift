@@ -16,6 +16,10 @@ public final class Controller: Sendable {
         public var maxPayload: UInt32 = Limits.defaultNegotiatedPayload
         public var heartbeatIntervalMs: UInt32 = 5_000
         public var helloTimeout: TimeAmount = .seconds(10)
+        /// The operator's Ed25519 public key; without it, pushed program bundles are refused.
+        public var operatorKey: VerifyingKey?
+        /// Share of agents that get a new program bundle first when the push names none.
+        public var canaryPercent = 10
 
         public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
             self.host = host
@@ -27,6 +31,9 @@ public final class Controller: Sendable {
 
     public let store: AgentLogStore
     public let hub: StreamHub
+    public var agents: AgentRegistry { services.control.agents }
+    public var rules: RuleStore { services.control.rules }
+    public var programs: ProgramRegistry { services.control.programs }
     private let services: ControllerServices
     private let serverChannel: Channel
     private let tracker: ChildTracker
@@ -50,9 +57,13 @@ public final class Controller: Sendable {
                              group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Controller {
         let store = try AgentLogStore(directory: configuration.dataDirectory)
         let hub = StreamHub()
+        let control = ControlPlane(rules: try RuleStore(directory: configuration.dataDirectory),
+                                   programs: try ProgramRegistry(directory: configuration.dataDirectory),
+                                   agents: AgentRegistry(), operatorKey: configuration.operatorKey,
+                                   defaultCanaryPercent: configuration.canaryPercent, log: log)
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
-        let services = ControllerServices(store: store, hub: hub, diskPool: pool, log: log,
+        let services = ControllerServices(store: store, hub: hub, control: control, diskPool: pool, log: log,
                                           serverId: configuration.serverId, maxPayload: configuration.maxPayload,
                                           heartbeatIntervalMs: configuration.heartbeatIntervalMs,
                                           helloTimeout: configuration.helloTimeout)
@@ -106,4 +117,9 @@ final class ChildTracker: Sendable {
     }
 
     func all() -> [Channel] { channels.withLock { Array($0.values) } }
+}
+
+extension Controller {
+    /// How many of `agents` get a new program bundle first at `percent` (rounded up, at least one).
+    public static func canaryCount(agents: Int, percent: Int) -> Int { Rollout.canaryCount(agents: agents, percent: percent) }
 }

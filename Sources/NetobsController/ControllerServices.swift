@@ -10,6 +10,7 @@ import Glibc
 final class ControllerServices: Sendable {
     let store: AgentLogStore
     let hub: StreamHub
+    let control: ControlPlane
     let diskPool: NIOThreadPool
     let log: ControllerLog
     let serverId: String
@@ -18,10 +19,11 @@ final class ControllerServices: Sendable {
     let helloTimeout: TimeAmount
     let counters = ControllerCounters()
 
-    init(store: AgentLogStore, hub: StreamHub, diskPool: NIOThreadPool, log: ControllerLog, serverId: String,
+    init(store: AgentLogStore, hub: StreamHub, control: ControlPlane, diskPool: NIOThreadPool, log: ControllerLog, serverId: String,
          maxPayload: UInt32, heartbeatIntervalMs: UInt32, helloTimeout: TimeAmount) {
         self.store = store
         self.hub = hub
+        self.control = control
         self.diskPool = diskPool
         self.log = log
         self.serverId = serverId

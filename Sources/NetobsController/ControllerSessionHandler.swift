@@ -41,6 +41,10 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         helloDeadline?.cancel()
         if let subscription { services.hub.remove(subscription) }
+        if case .active(.agent) = state, let node = agentName {
+            services.control.agents.disconnected(node: node, channel: context.channel)
+            services.control.left(node: node)
+        }
         state = .closed
         context.fireChannelInactive()
     }
@@ -100,6 +104,11 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             }
             handshake(context, hello, frame)
         case .active(let role):
+            if SessionRules.operatorOnly(frame.type) && role != .operator {
+                services.log.warning("\(peerDescription): \(role) certificate sent operator-only \(frame.type); refused")
+                fatal(context, .unauthorized, "only an operator certificate may send message \(frame.type)")
+                return
+            }
             guard SessionRules.allowed(frame.type, from: role) else {
                 fatal(context, .protocolViolation, "message \(frame.type) is not allowed for role \(role)")
                 return
@@ -125,18 +134,37 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        if role == .agent, let mismatch = SessionRules.identityMismatch(hello: hello, certificateName: peer?.commonName) {
+            services.log.warning("\(peerDescription): \(mismatch); refused")
+            fatal(context, .unauthorized, mismatch)
+            return
+        }
         helloDeadline?.cancel()
         reply(context, to: frame, answer)
         context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(services.maxPayload), promise: nil)
         state = .active(role)
-        agentName = hello.agent?.nodeName
-        services.log.info("\(peerDescription): \(role) session\(agentName.map { " from node \($0)" } ?? "")")
+        services.log.info("\(peerDescription): \(role) session\(hello.agent.map { " from node \($0.nodeName)" } ?? "")")
+        guard role == .agent, let node = hello.agent?.nodeName, case .helloAccept(let accept) = answer else { return }
+        agentName = node
+        let agents = services.control.agents
+        if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
+                                           capabilities: accept.capabilities, ackedSequence: 0) {
+            services.log.warning("node \(node) connected again; closing its previous session")
+            previous.close(promise: nil)
+        }
+        // What is already durable for it (opening its log may read the disk: not on the event loop).
+        let store = services.store
+        services.diskPool.runIfActive(eventLoop: context.eventLoop) { try store.highestSequence(agentId: node) }
+            .whenSuccess { acked in agents.update(node) { $0.ackedSequence = max($0.ackedSequence, acked) } }
+        services.control.joined(node: node, channel: context.channel, capabilities: accept.capabilities)
     }
 
     private func handle(_ context: ChannelHandlerContext, _ message: Message, _ frame: Frame, role: Role) {
         switch message {
-        case .heartbeat:
-            break
+        case .heartbeat(let beat):
+            if role == .agent, let node = agentName, !beat.counters.isEmpty {
+                services.control.agents.update(node) { $0.counters = beat.counters }
+            }
         case .error(let e):
             services.log.warning("\(peerDescription): peer reports error \(e.code): \(e.message)")
             if e.code.isFatal { context.close(promise: nil) }
@@ -149,10 +177,63 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             } else {
                 reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "one subscription per connection")))
             }
+        case .ruleSetAck(let ack):
+            if let node = agentName { services.control.ruleSetAck(from: node, ack) }
+        case .programStatus(let status):
+            if let node = agentName { services.control.programStatus(from: node, status) }
+        case .ruleSet(let set):
+            pushRules(context, set, frame)
+        case .programBundle(let bundle):
+            pushProgram(context, bundle, frame)
+        case .agentListRequest:
+            reply(context, to: frame, .agentList(AgentList(timestampNs: WallClock.nowNs(),
+                                                           agents: services.control.agents.statuses)))
         default:
-            // RuleSet/ProgramBundle from operators, RuleSetAck/ProgramStatus from agents: later.
-            reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "\(frame.type) is not implemented by this controller yet")))
+            reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "\(frame.type) is not accepted by the controller")))
         }
+    }
+
+    /// Operator: validate and store off the event loop, then answer.
+    private func pushRules(_ context: ChannelHandlerContext, _ set: RuleSet, _ frame: Frame) {
+        let control = services.control
+        let context = NIOLoopBound(context, eventLoop: context.eventLoop)
+        services.diskPool.runIfActive(eventLoop: context.value.eventLoop) {
+            try control.pushRules(set)
+        }.assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let pushed):
+                self.reply(context.value, to: frame, .ruleSetAck(RuleSetAck(
+                    ruleSetVersion: pushed.set.version, accepted: true,
+                    detail: "stored as version \(pushed.set.version), sent to \(pushed.agents) agents")))
+            case .failure(let error):
+                self.services.log.warning("\(self.peerDescription): \(error)")
+                self.reply(context.value, to: frame, .error(Self.errorMessage(error)))
+            }
+        }
+    }
+
+    /// Operator: verify and store off the event loop; the answer comes when the rollout ends.
+    private func pushProgram(_ context: ChannelHandlerContext, _ bundle: ProgramBundle, _ frame: Frame) {
+        let control = services.control
+        let loopContext = NIOLoopBound(context, eventLoop: context.eventLoop)
+        let loopSelf = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let loop = context.eventLoop
+        let answer: @Sendable (Message) -> Void = { message in
+            loop.execute { loopSelf.value.reply(loopContext.value, to: frame, message) }
+        }
+        services.diskPool.runIfActive(eventLoop: loop) {
+            try control.pushProgram(bundle, reply: answer)
+        }.assumeIsolated().whenFailure { error in
+            self.services.log.warning("\(self.peerDescription): \(error)")
+            self.reply(loopContext.value, to: frame, .error(Self.errorMessage(error)))
+        }
+    }
+
+    private static func errorMessage(_ error: Error) -> ErrorMessage {
+        if let refused = error as? ControlPlane.Refused {
+            return ErrorMessage(code: refused.code, message: Limits.clip(refused.description, toUTF8Bytes: Limits.text))
+        }
+        return ErrorMessage(code: .internal, message: Limits.clip("\(error)", toUTF8Bytes: Limits.text))
     }
 
     private func store(_ context: ChannelHandlerContext, _ batch: FlowBatch, _ frame: Frame) {
@@ -160,6 +241,13 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             reply(context, to: frame, .error(ErrorMessage(code: .rejected, message: "unknown record format \(batch.format.rawValue)")))
             return
         }
+        guard batch.agentId == agentName else {
+            reply(context, to: frame, .error(ErrorMessage(
+                code: .rejected, message: "batch for agent \"\(batch.agentId)\" on the session of node \"\(agentName ?? "")\"")))
+            return
+        }
+        let agents = services.control.agents
+        agents.update(batch.agentId) { $0.seenSequence = max($0.seenSequence, batch.sequence) }
         let services = self.services
         let loop = context.eventLoop
         let previous = storeChain ?? loop.makeSucceededVoidFuture()
@@ -174,6 +262,12 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             if outcome == .stored {
                 services.hub.publish(format: batch.format, records: batch.records)
                 services.counters.stored(records: batch.records.count)
+                let lost = batch.format == .jsonLines ? batch.records.reduce(UInt64(0)) { $0 + (LossRecord.count($1) ?? 0) } : 0
+                agents.update(batch.agentId) { s in
+                    s.ackedSequence = max(s.ackedSequence, batch.sequence)
+                    s.lastBatchNs = WallClock.nowNs()
+                    s.lostRecords += lost
+                }
             } else {
                 services.counters.duplicate()
             }

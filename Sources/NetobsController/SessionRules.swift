@@ -20,11 +20,25 @@ enum SessionRules {
         case .heartbeat, .error: true
         case .flowBatch, .ruleSetAck, .programStatus: role == .agent
         case .subscribe: role == .consumer
-        case .ruleSet, .programBundle: role == .operator
+        case .ruleSet, .programBundle, .agentListRequest: role == .operator
         default: false
         }
     }
 
-    /// Capabilities the controller offers now (rules and programs come later).
-    static let capabilities: Set<String> = [Capability.recordsJSON, Capability.recordsBinaryV1, Capability.spool]
+    /// Messages only operators may send: from another role they are refused as unauthorized.
+    static func operatorOnly(_ type: MessageType) -> Bool {
+        type == .ruleSet || type == .programBundle || type == .agentListRequest
+    }
+
+    /// Why an agent's Hello does not match its certificate, or nil when it does: the node name is
+    /// the agent's identity everywhere (logs, records, status), so it must be the certificate's CN.
+    static func identityMismatch(hello: Hello, certificateName: String?) -> String? {
+        guard let node = hello.agent?.nodeName else { return "an agent Hello must carry the agent identity (tag 0)" }
+        guard let cn = certificateName, !cn.isEmpty else { return "the agent certificate has no common name" }
+        return node == cn ? nil : "Hello names node \"\(node)\" but the certificate is for \"\(cn)\""
+    }
+
+    /// Capabilities the controller offers.
+    static let capabilities: Set<String> = [Capability.recordsJSON, Capability.recordsBinaryV1, Capability.spool,
+                                            Capability.rules, Capability.programs]
 }

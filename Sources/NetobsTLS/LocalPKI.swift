@@ -3,7 +3,9 @@ import Glibc
 #endif
 
 /// The certificates of a local setup (`netobs certs init`): one CA, the controller's server
-/// certificate, and one client certificate per role. Keys are written with mode 0600.
+/// certificate, and one client certificate per role. Keys are written with mode 0600. The agent
+/// certificate's CN is the agent's node name: the controller refuses an agent whose Hello names
+/// another node (`issueAgent` makes one for each further node).
 public enum LocalPKI {
     public struct File: Sendable, Equatable {
         public var path: String
@@ -32,7 +34,8 @@ public enum LocalPKI {
     /// Makes and writes everything. Without `force`, refuses (before writing anything) when any
     /// of the files exists. `hosts` are the controller's names: IP literals become IP SANs,
     /// the rest DNS SANs.
-    public static func create(in directory: String, hosts: [String], days: Int, force: Bool) throws -> [File] {
+    public static func create(in directory: String, hosts: [String], days: Int, force: Bool,
+                              agentNode: String = "netobs-agent") throws -> [File] {
         guard !hosts.isEmpty else { throw TLSError(.configuration, "at least one controller host is needed") }
         guard days > 0 else { throw TLSError(.configuration, "--days must be positive") }
         let files = plannedFiles(in: directory)
@@ -53,12 +56,33 @@ public enum LocalPKI {
         var contents: [[UInt8]] = [ca.0.pem, ca.1.pkcs8PEM, controller.0.pem, controller.1.pkcs8PEM]
         for role in clientRoles {
             let client = try CertificateFactory.issue(
-                CertificateRequest(commonName: "netobs-\(role.rawValue)", usage: .client, role: role,
+                CertificateRequest(commonName: role == .agent ? agentNode : "netobs-\(role.rawValue)",
+                                   usage: .client, role: role,
                                    validDays: days),
                 by: ca)
             contents += [client.0.pem, client.1.pkcs8PEM]
         }
         for (file, bytes) in zip(files, contents) {
+            try SecureFile.write(bytes, to: file.path, mode: mode_t(file.mode))
+        }
+        return files
+    }
+
+    /// Writes `ca.pem`, `agent.pem` and `agent-key.pem` for node `node` into `output` (an
+    /// agent's --certs directory), signed by the CA in `caDirectory`.
+    public static func issueAgent(caDirectory: String, node: String, into output: String, days: Int) throws -> [File] {
+        guard !node.isEmpty else { throw TLSError(.configuration, "the node name is empty") }
+        let caPEM = try FileBytes.read(join(caDirectory, "ca.pem"), what: "CA certificate", limit: 1 << 20)
+        let caKey = try PrivateKey(pem: try FileBytes.read(join(caDirectory, "ca-key.pem"), what: "CA key", limit: 1 << 20),
+                                   source: join(caDirectory, "ca-key.pem"))
+        let ca = (try Certificate(pem: caPEM), caKey)
+        let pair = try CertificateFactory.issue(
+            CertificateRequest(commonName: node, usage: .client, role: .agent, validDays: days), by: ca)
+        try SecureFile.makeDirectory(output)
+        let files = [File(path: join(output, "ca.pem"), what: "CA certificate", mode: 0o644),
+                     File(path: join(output, "agent.pem"), what: "agent certificate for \(node)", mode: 0o644),
+                     File(path: join(output, "agent-key.pem"), what: "agent key", mode: 0o600)]
+        for (file, bytes) in zip(files, [caPEM, pair.0.pem, pair.1.pkcs8PEM]) {
             try SecureFile.write(bytes, to: file.path, mode: mode_t(file.mode))
         }
         return files

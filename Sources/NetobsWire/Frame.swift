@@ -16,6 +16,8 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let ack = MessageType(rawValue: 0x0031)
     public static let subscribe = MessageType(rawValue: 0x0040)
     public static let streamBatch = MessageType(rawValue: 0x0041)
+    public static let agentListRequest = MessageType(rawValue: 0x0050)
+    public static let agentList = MessageType(rawValue: 0x0051)
 
     /// 0x8000-0xFFFF are for experiments and are never assigned by the spec.
     public var isExperimental: Bool { rawValue >= 0x8000 }

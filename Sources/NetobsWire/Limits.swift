@@ -40,6 +40,8 @@ public enum Limits {
     public static let options = 64
     public static let records = 65_536
     public static let counters = 128
+    /// Agents in one AgentList.
+    public static let agents = 65_536
     /// Tagged (optional) fields in one struct.
     public static let taggedFields = 32
 

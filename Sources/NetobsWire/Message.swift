@@ -21,6 +21,8 @@ public enum Message: Sendable, Equatable {
     case ack(Ack)
     case subscribe(Subscribe)
     case streamBatch(StreamBatch)
+    case agentListRequest(AgentListRequest)
+    case agentList(AgentList)
 
     private var body: any WireMessage {
         switch self {
@@ -36,6 +38,8 @@ public enum Message: Sendable, Equatable {
         case .ack(let m): m
         case .subscribe(let m): m
         case .streamBatch(let m): m
+        case .agentListRequest(let m): m
+        case .agentList(let m): m
         }
     }
 
@@ -73,6 +77,8 @@ public enum Message: Sendable, Equatable {
         case .ack: return .ack(try body(Ack.self))
         case .subscribe: return .subscribe(try body(Subscribe.self))
         case .streamBatch: return .streamBatch(try body(StreamBatch.self))
+        case .agentListRequest: return .agentListRequest(try body(AgentListRequest.self))
+        case .agentList: return .agentList(try body(AgentList.self))
         default: throw .unknownMessageType(type)
         }
     }

@@ -23,9 +23,10 @@ final class AgentRun: @unchecked Sendable {
         return ".build/debug/netobs-agent"
     }
 
-    init(interval: String = "200ms", extraArguments: [String] = []) throws {
+    /// `standalone` false: the caller's arguments say --controller (records go there, not stdout).
+    init(interval: String = "200ms", extraArguments: [String] = [], standalone: Bool = true) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["--standalone", "--interval", interval, "--node", "lab-node"] + extraArguments
+        process.arguments = (standalone ? ["--standalone"] : []) + ["--interval", interval, "--node", "lab-node"] + extraArguments
         process.standardOutput = out
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, stderr: false) }
@@ -41,6 +42,8 @@ final class AgentRun: @unchecked Sendable {
     }
 
     func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
+
+    var pid: Int32 { process.processIdentifier }
 
     var stderrText: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 

@@ -20,10 +20,22 @@ struct PacedTransfer {
     var isRunning: Bool { clientProcess.isRunning }
 
     func finishAndCheck(_ agent: AgentRun) throws {
+        try finish()
+        Thread.sleep(forTimeInterval: 0.3)
+        check(try agent.stop())
+    }
+
+    func finish() throws {
         try clientProcess.waitUntilExit(timeout: .seconds(30))
         try serverProcess.waitUntilExit(timeout: .seconds(10))
-        Thread.sleep(forTimeInterval: 0.3)
-        let records = try agent.stop()
+    }
+
+    /// Whether `records` hold the whole transfer on the client side (for records that arrive late).
+    func complete(_ records: [FlowRecord]) -> Bool {
+        records.toward(kind: "tcp", netns: client.netnsInode, port: port).sum("tcp_tx_bytes") >= UInt64(bytes)
+    }
+
+    func check(_ records: [FlowRecord]) {
         let clientSide = records.toward(kind: "tcp", netns: client.netnsInode, port: port)
         let serverSide = records.local(kind: "tcp", netns: server.netnsInode, port: port)
         #expect(clientSide.sum("tcp_tx_bytes") == UInt64(bytes))

@@ -13,7 +13,7 @@ struct DeliveryTests {
     init() throws { pki = try PKI() }
 
     func uplink(port: Int, spool: String, agent: String = "node-1", log: LogLines = LogLines()) throws -> AgentUplink {
-        let endpoint = ControllerEndpoint(host: "127.0.0.1", port: port, tls: try pki.clientContext(.agent))
+        let endpoint = ControllerEndpoint(host: "127.0.0.1", port: port, tls: try pki.clientContext(.agent, name: agent))
         return AgentUplink(endpoint: endpoint, spool: try Spool(directory: spool, agentId: agent),
                            node: AgentIdentity(nodeName: agent, agentVersion: "test", kernelRelease: "test"),
                            backoff: Backoff(baseMs: 20, capMs: 200, floorMs: 10), log: log.sink)

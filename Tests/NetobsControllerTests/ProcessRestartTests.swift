@@ -47,7 +47,7 @@ struct ProcessRestartTests {
     @Test("SIGINT and SIGTERM stop the controller cleanly")
     func stopsOnSignals() async throws {
         let certs = temporaryDirectory("certs")
-        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true)
+        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true, agentNode: "node-k")
         for sig in [SIGINT, SIGTERM] {
             let controller = try ControllerProcess(port: Int.random(in: 20_000...32_000), data: temporaryDirectory("data"),
                                                    certs: certs)
@@ -63,7 +63,7 @@ struct ProcessRestartTests {
     @Test("SIGKILL twice mid-stream, restart on the same data dir: every batch stored exactly once")
     func sigkill() async throws {
         let certs = temporaryDirectory("certs")
-        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true)
+        _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true, agentNode: "node-k")
         let data = temporaryDirectory("data")
         let port = Int.random(in: 20_000...40_000)
         var controller = try ControllerProcess(port: port, data: data, certs: certs)

@@ -26,8 +26,10 @@ final class PKI: @unchecked Sendable {
                                               privateKey: .bytes(server.key.pkcs8PEM)))
     }
 
-    func clientContext(_ role: NetobsRole?) throws -> TLSContext {
-        let pair: Pair = try CertificateFactory.issue(CertificateRequest(commonName: "client", usage: .client, role: role), by: ca)
+    /// A client certificate; an agent's CN is its node name (the controller checks the Hello against it).
+    func clientContext(_ role: NetobsRole?, name: String? = nil) throws -> TLSContext {
+        let cn = name ?? (role == .agent ? "node-1" : "client")
+        let pair: Pair = try CertificateFactory.issue(CertificateRequest(commonName: cn, usage: .client, role: role), by: ca)
         return try TLSContext(configuration: .client(trustRoots: .bytes(ca.certificate.pem),
                                                      certificateChain: .bytes(pair.certificate.pem),
                                                      privateKey: .bytes(pair.key.pkcs8PEM)))
@@ -56,13 +58,14 @@ final class LogLines: @unchecked Sendable {
 /// restart it on the same port while clients reconnect, and a reconnecting client must not
 /// be handed that port as its own source port (a loopback self-connect would hold it).
 func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt32 = 5_000,
-                     log: LogLines = LogLines()) async throws -> Controller {
+                     log: LogLines = LogLines(), operatorKey: VerifyingKey? = nil) async throws -> Controller {
     var lastError: (any Error)?
     let candidates = port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : [port]
     for candidate in candidates {
         var config = Controller.Configuration(host: "127.0.0.1", port: candidate, dataDirectory: data,
                                               tls: try pki.serverContext())
         config.heartbeatIntervalMs = heartbeatMs
+        config.operatorKey = operatorKey
         do {
             return try await Controller.start(config, log: ControllerLog(log.sink))
         } catch {

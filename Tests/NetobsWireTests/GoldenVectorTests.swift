@@ -52,6 +52,15 @@ let goldens: [Golden] = [
         namespace: "shop", service: "carts", kind: "http", status: "5xx"))),
     Golden(name: "stream_batch", correlationId: 9, flags: .reply, message: .streamBatch(StreamBatch(
         sequence: 1, dropped: 0, format: .jsonLines, records: [Array(#"{"kind":"http","http_status_code":503}"#.utf8)]))),
+    Golden(name: "rule_set_exclude", correlationId: 5, message: .ruleSet(RuleSet(
+        version: 4, rules: [Rule(id: "exclude-ports", ports: [PortRange(port: 9000)], exclude: true)]))),
+    Golden(name: "agent_list_request", correlationId: 6, message: .agentListRequest(AgentListRequest())),
+    Golden(name: "agent_list", correlationId: 6, flags: .reply, message: .agentList(AgentList(
+        timestampNs: 1_700_000_000_000_000_000,
+        agents: [AgentStatus(nodeName: "node-1", identity: "node-1", connected: true, programVersion: "1.2.0",
+                             rulesVersion: 4, ackedSequence: 42, seenSequence: 43,
+                             lastBatchNs: 1_699_999_999_000_000_000, lostRecords: 7,
+                             counters: [Counter("spool_overflow", 7)])]))),
 ]
 
 /// Valid but non-canonical inputs: they show the extension rules and decode to a known message.

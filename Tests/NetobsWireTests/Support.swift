@@ -176,7 +176,8 @@ struct MessageGenerator {
              protocols: ProtocolSet(rawValue: UInt8.random(in: 0...255, using: &rng)),
              samplingPpm: UInt32.random(in: 0...Limits.samplingPpmMax, using: &rng),
              l7: chance(0.5),
-             options: options())
+             options: options(),
+             exclude: chance(0.3))
     }
 
     mutating func message(_ type: MessageType) -> Message {
@@ -215,7 +216,8 @@ struct MessageGenerator {
                 signature: (0..<64).map { _ in UInt8.random(in: 0...255, using: &rng) },
                 signerKeyId: string(limit: Limits.label),
                 // Limit-sized objects and logs are covered by limitSizedFieldsRoundTrip.
-                object: bytes(limit: 65_536, typical: 512)))
+                object: bytes(limit: 65_536, typical: 512),
+                canaryPercent: chance(0.3) ? UInt8.random(in: 1...100, using: &rng) : nil))
         case .programStatus:
             return .programStatus(ProgramStatus(
                 name: string(limit: Limits.label), version: string(limit: Limits.label),
@@ -237,6 +239,16 @@ struct MessageGenerator {
             return .streamBatch(StreamBatch(sequence: u64(), dropped: u64(),
                                             format: RecordFormat(rawValue: UInt8.random(in: 0...255, using: &rng)),
                                             records: records()))
+        case .agentListRequest:
+            return .agentListRequest(AgentListRequest())
+        case .agentList:
+            return .agentList(AgentList(timestampNs: u64(), agents: array(limit: Limits.agents, typical: 3, full: 0) { g in
+                AgentStatus(nodeName: g.string(limit: Limits.name), identity: g.string(limit: Limits.name),
+                            connected: g.chance(0.5), programVersion: g.string(limit: Limits.label),
+                            rulesVersion: g.u64(), detail: g.string(limit: Limits.text), ackedSequence: g.u64(),
+                            seenSequence: g.u64(), lastBatchNs: g.u64(), lostRecords: g.u64(),
+                            counters: g.array(limit: Limits.counters) { g in Counter(g.string(limit: Limits.label), g.u64()) })
+            }))
         default:
             fatalError("no generator for \(type)")
         }
@@ -244,4 +256,5 @@ struct MessageGenerator {
 }
 
 let allMessageTypes: [MessageType] = [.hello, .helloAccept, .heartbeat, .error, .ruleSet, .ruleSetAck,
-                                      .programBundle, .programStatus, .flowBatch, .ack, .subscribe, .streamBatch]
+                                      .programBundle, .programStatus, .flowBatch, .ack, .subscribe, .streamBatch,
+                                      .agentListRequest, .agentList]

@@ -33,7 +33,7 @@ final class NetobsStack: @unchecked Sendable {
     /// Certificates, controller, consumer, then the agent once the consumer listens (the stream
     /// has no replay, so nothing the agent sends is missed).
     func start(say: (String) -> Void) throws {
-        let certs = try Shell.run([tools.netobs, "certs", "init", "--dir", layout.certs], timeout: .seconds(60))
+        let certs = try Shell.run([tools.netobs, "certs", "init", "--dir", layout.certs, "--agent-node", settings.node], timeout: .seconds(60))
         guard certs.status == 0 else { throw DemoError("netobs certs init failed: \(certs.stderr)\(certs.stdout)") }
 
         let port = try Self.freePort()

@@ -22,6 +22,10 @@ struct CertsInitCommand: ParsableCommand {
                                valueName: "host,..."))
     var hosts: String = "127.0.0.1,::1,localhost"
 
+    @Option(help: ArgumentHelp("Node name of the agent certificate (its CN): the controller accepts an agent only under the name in its certificate. Default: this host's name. More nodes: `netobs certs agent`.",
+                               valueName: "name"))
+    var agentNode: String?
+
     @Option(help: "Validity of every certificate, in days.")
     var days: Int = 365
 
@@ -40,7 +44,8 @@ struct CertsInitCommand: ParsableCommand {
     func run() throws {
         let files: [LocalPKI.File]
         do {
-            files = try LocalPKI.create(in: dir, hosts: parsedHosts, days: days, force: force)
+            files = try LocalPKI.create(in: dir, hosts: parsedHosts, days: days, force: force,
+                                        agentNode: agentNode ?? HostName.current())
         } catch let error as TLSError {
             throw CommandFailure(error.message)
         }

@@ -18,6 +18,11 @@ struct ControllerCommand: AsyncParsableCommand {
             before they are acknowledged; a batch whose sequence number is already stored is \
             acknowledged again but not stored twice, so every record is kept exactly once across \
             restarts of either side. Consumers (`netobs tail`) get the records as they arrive.
+
+            Operators push rules (`netobs rules push`, stored as DATA/rules/<version>.ruleset and sent \
+            to every agent, now and when it connects) and program bundles (`netobs programs push`, \
+            verified against --operator-key, stored in DATA/programs/, rolled out to canaries first \
+            and rolled back when an agent refuses them). `netobs agents` lists the agents.
             """)
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
@@ -33,9 +38,17 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @OptionGroup var http: HTTPOptions
 
+    @Option(help: ArgumentHelp("The operator's Ed25519 public key (`netobs programs keygen`); without it, program bundles are refused.",
+                               valueName: "pub.pem"))
+    var operatorKey: String?
+
+    @Option(help: "Share of agents (percent) that get a new program version first, unless the push says otherwise.")
+    var canaryPercent = 10
+
     func validate() throws {
         guard ControllerEndpoint.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard (100...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 100...3600000") }
+        guard (1...100).contains(canaryPercent) else { throw ValidationError("--canary-percent must be 1...100") }
     }
 
     func run() async throws {
@@ -48,6 +61,14 @@ struct ControllerCommand: AsyncParsableCommand {
         }
         var config = Controller.Configuration(host: host, port: port, dataDirectory: data, tls: context)
         config.heartbeatIntervalMs = heartbeatMs
+        config.canaryPercent = canaryPercent
+        if let operatorKey {
+            do {
+                config.operatorKey = try VerifyingKey(file: operatorKey)
+            } catch let error as TLSError {
+                throw CommandFailure(error.message)
+            }
+        }
         signal(SIGPIPE, SIG_IGN)
         let controller: Controller
         do {

@@ -11,7 +11,9 @@ struct ProgramsCommand: ParsableCommand {
             then `sign` each BPF object. A bundle file is the ProgramBundle message of the wire \
             protocol, so the controller can forward it as is. An agent started with \
             --operator-key PUB.pem --program-bundle FILE loads FILE at SIGHUP after checking its \
-            digest and signature.
+            digest and signature. `push` hands a bundle to the controller, which rolls it out to \
+            all agents (canaries first).
             """,
-        subcommands: [ProgramsKeygenCommand.self, ProgramsSignCommand.self, ProgramsVerifyCommand.self])
+        subcommands: [ProgramsKeygenCommand.self, ProgramsSignCommand.self, ProgramsVerifyCommand.self,
+                      ProgramsPushCommand.self])
 }

@@ -14,15 +14,19 @@ public struct ProgramBundle: WireMessage {
     public var signerKeyId: String
     /// The ELF object; at most 16 MiB and never more than the negotiated payload size allows.
     public var object: [UInt8]
+    /// Tagged field 0 (u8, operator → controller only, outside the signature: it is rollout policy,
+    /// not content): the percentage of agents that get the bundle first, as canaries.
+    public var canaryPercent: UInt8?
 
     public init(name: String, version: String, sha256: [UInt8], signature: [UInt8], signerKeyId: String,
-                object: [UInt8]) {
+                object: [UInt8], canaryPercent: UInt8? = nil) {
         self.name = name
         self.version = version
         self.sha256 = sha256
         self.signature = signature
         self.signerKeyId = signerKeyId
         self.object = object
+        self.canaryPercent = canaryPercent
     }
 
     /// The bytes the signature covers (PROTOCOL.md §6.5). Signing the digest rather than the object
@@ -48,7 +52,8 @@ public struct ProgramBundle: WireMessage {
         try w.fixed(signature, size: Self.signatureSize, "program_bundle.signature")
         try w.string(signerKeyId, limit: Limits.label, field: "program_bundle.signer_key_id")
         try w.bytes(object, limit: Limits.programObject, field: "program_bundle.object")
-        w.noTaggedFields()
+        if let canaryPercent { try check((1...100).contains(canaryPercent), "program_bundle.canary_percent", canaryPercent) }
+        try w.taggedFields(canaryPercent.map { [(0, [$0])] } ?? [], "program_bundle.tagged")
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
@@ -58,7 +63,15 @@ public struct ProgramBundle: WireMessage {
         signature = try r.fixedBytes(Self.signatureSize, "program_bundle.signature")
         signerKeyId = try r.string(limit: Limits.label, "program_bundle.signer_key_id")
         object = try r.bytes(limit: Limits.programObject, "program_bundle.object")
-        try r.taggedFields("program_bundle.tagged")
+        var canary: UInt8?
+        try r.taggedFields("program_bundle.tagged") { tag, v throws(WireError) in
+            guard tag == 0 else { return false }
+            let p = try v.u8("program_bundle.canary_percent")
+            try check((1...100).contains(p), "program_bundle.canary_percent", p)
+            canary = p
+            return true
+        }
+        canaryPercent = canary
     }
 }
 

@@ -24,6 +24,8 @@ public struct PortRange: Sendable, Hashable {
 }
 
 /// One filter rule. A flow matches when every non-empty selector matches (empty means "any").
+/// An include rule records what it matches; an exclude rule (tagged field 0) keeps what it
+/// matches out, whatever the include rules say.
 public struct Rule: Sendable, Equatable {
     public var id: String
     public var namespaces: [String]
@@ -36,10 +38,12 @@ public struct Rule: Sendable, Equatable {
     /// Parse HTTP and DNS on matching flows.
     public var l7: Bool
     public var options: [KeyValue]
+    /// Tagged field 0 (bool, sent only when true): matching flows are not recorded.
+    public var exclude: Bool
 
     public init(id: String, namespaces: [String] = [], pods: [String] = [], cgroupIds: [UInt64] = [],
                 ports: [PortRange] = [], protocols: ProtocolSet = [.tcp, .udp], samplingPpm: UInt32 = 1_000_000,
-                l7: Bool = false, options: [KeyValue] = []) {
+                l7: Bool = false, options: [KeyValue] = [], exclude: Bool = false) {
         self.id = id
         self.namespaces = namespaces
         self.pods = pods
@@ -49,6 +53,7 @@ public struct Rule: Sendable, Equatable {
         self.samplingPpm = samplingPpm
         self.l7 = l7
         self.options = options
+        self.exclude = exclude
     }
 
     // id(1) + four list counts(4) + protocols(1) + sampling(4) + l7(1) + options count(1) + tagged(1)
@@ -73,7 +78,7 @@ public struct Rule: Sendable, Equatable {
         w.u32(samplingPpm)
         w.bool(l7)
         try w.options(options, "rule.options")
-        w.noTaggedFields()
+        try w.taggedFields(exclude ? [(0, [1])] : [], "rule.tagged")
     }
 
     init(from r: inout ByteReader) throws(WireError) {
@@ -98,7 +103,13 @@ public struct Rule: Sendable, Equatable {
         try check(samplingPpm <= Limits.samplingPpmMax, "rule.sampling_ppm", samplingPpm)
         l7 = try r.bool("rule.l7")
         options = try r.options("rule.options")
-        try r.taggedFields("rule.tagged")
+        var exclude = false
+        try r.taggedFields("rule.tagged") { tag, v throws(WireError) in
+            guard tag == 0 else { return false }
+            exclude = try v.bool("rule.exclude")
+            return true
+        }
+        self.exclude = exclude
     }
 }
 

@@ -1,0 +1,130 @@
+import NetobsWire
+
+/// `CollectionRules` (the agent's rules file) as a wire `RuleSet`, and back.
+///
+/// The file's filters combine with AND and each has one mode; a RuleSet is a union of include
+/// rules minus a union of exclude rules (PROTOCOL.md §6.5). So the include filters become the
+/// include rules (every combination of port chunk × cgroup chunk, each chunk within the per-rule
+/// limits, so their union is exactly "port included AND cgroup included"), and each exclude filter
+/// becomes exclude rules of its own. Going back, a RuleSet is accepted only when it is exactly the
+/// encoding of the rules it decodes to: anything else (namespace or pod selectors, mixed samplings)
+/// cannot be applied through the kernel's filter maps and is refused with the reason.
+extension CollectionRules {
+    public func ruleSet(version: UInt64) throws(Invalid) -> RuleSet {
+        if let ports, ports.mode == .include, ports.values.isEmpty {
+            throw Invalid("ports: include with no values would collect nothing; use \"protocols\": [] for that")
+        }
+        if let cgroups, cgroups.mode == .include, cgroups.values.isEmpty {
+            throw Invalid("cgroups: include with no values would collect nothing; use \"protocols\": [] for that")
+        }
+        guard sampleEvery <= Limits.samplingPpmMax else {
+            throw Invalid("sample_every: at most \(Limits.samplingPpmMax) in a pushed rule set")
+        }
+        var protocols: ProtocolSet = []
+        if tcp { protocols.insert(.tcp) }
+        if udp { protocols.insert(.udp) }
+        let sampling = [KeyValue(key: Self.sampleEveryKey, text: String(sampleEvery))]
+        let includePorts = ports?.mode == .include ? Self.chunks(Self.ranges(ports!.values), Limits.portRangesPerRule) : [[]]
+        let includeCgroups = cgroups?.mode == .include ? Self.chunks(cgroups!.values.sorted(), Limits.cgroupsPerRule) : [[]]
+        var rules: [Rule] = []
+        for p in includePorts {
+            for c in includeCgroups {
+                rules.append(Rule(id: "include-\(rules.count + 1)", cgroupIds: c, ports: p, protocols: protocols,
+                                  samplingPpm: Limits.samplingPpmMax / sampleEvery, l7: l7, options: sampling))
+            }
+        }
+        if let ports, ports.mode == .exclude {
+            for (i, p) in Self.chunks(Self.ranges(ports.values), Limits.portRangesPerRule).enumerated() {
+                rules.append(Rule(id: "exclude-ports-\(i + 1)", ports: p, exclude: true))
+            }
+        }
+        if let cgroups, cgroups.mode == .exclude {
+            for (i, c) in Self.chunks(cgroups.values.sorted(), Limits.cgroupsPerRule).enumerated() {
+                rules.append(Rule(id: "exclude-cgroups-\(i + 1)", cgroupIds: c, exclude: true))
+            }
+        }
+        guard rules.count <= Limits.rules else { throw Invalid("needs \(rules.count) wire rules, at most \(Limits.rules)") }
+        return RuleSet(version: version, rules: rules)
+    }
+
+    /// The rules a RuleSet stands for, or why it cannot be applied.
+    public init(_ set: RuleSet) throws(Invalid) {
+        self.init()
+        let include = set.rules.filter { !$0.exclude }
+        guard let first = include.first else {
+            throw Invalid("no include rule: nothing would be collected (send one with no protocols for that)")
+        }
+        for rule in set.rules where !rule.namespaces.isEmpty || !rule.pods.isEmpty {
+            throw Invalid("rule \(rule.id): namespace and pod selectors are not applied by agents; select cgroup ids")
+        }
+        tcp = first.protocols.contains(.tcp)
+        udp = first.protocols.contains(.udp)
+        l7 = first.l7
+        if let text = first.options.first(where: { $0.key == Self.sampleEveryKey }).map({ String(decoding: $0.value, as: UTF8.self) }),
+           let n = UInt32(text), n >= 1 {
+            sampleEvery = n
+        } else {
+            guard first.samplingPpm > 0 else { throw Invalid("rule \(first.id): sampling_ppm 0 records nothing") }
+            sampleEvery = UInt32((Double(Limits.samplingPpmMax) / Double(first.samplingPpm)).rounded())
+        }
+        let includedPorts = Set(include.flatMap { Self.expand($0.ports) })
+        let includedCgroups = Set(include.flatMap(\.cgroupIds))
+        if !includedPorts.isEmpty { ports = Filter(mode: .include, values: includedPorts) }
+        if !includedCgroups.isEmpty { cgroups = Filter(mode: .include, values: includedCgroups) }
+        let exclude = set.rules.filter(\.exclude)
+        let excludedPorts = Set(exclude.flatMap { Self.expand($0.ports) })
+        let excludedCgroups = Set(exclude.flatMap(\.cgroupIds))
+        if !excludedPorts.isEmpty {
+            guard ports == nil else { throw Invalid("ports both included and excluded: agents keep one port mode") }
+            ports = Filter(mode: .exclude, values: excludedPorts)
+        }
+        if !excludedCgroups.isEmpty {
+            guard cgroups == nil else { throw Invalid("cgroups both included and excluded: agents keep one cgroup mode") }
+            cgroups = Filter(mode: .exclude, values: excludedCgroups)
+        }
+        if let ports, ports.values.count > Self.maxPorts { throw Invalid("\(ports.values.count) ports, at most \(Self.maxPorts)") }
+        if let cgroups, cgroups.values.count > Self.maxCgroups { throw Invalid("\(cgroups.values.count) cgroups, at most \(Self.maxCgroups)") }
+        let canonical = try ruleSet(version: set.version)
+        guard Self.normalized(canonical.rules) == Self.normalized(set.rules) else {
+            throw Invalid("the rules cannot be applied exactly through the agents' filters (one port mode, one cgroup mode, "
+                + "one protocol/sampling/l7 setting, exclude rules selecting ports or cgroups only)")
+        }
+    }
+
+    static let sampleEveryKey = "sample_every"
+
+    /// Sorted ports as inclusive ranges of consecutive values.
+    static func ranges(_ ports: Set<UInt16>) -> [PortRange] {
+        var out: [PortRange] = []
+        for p in ports.sorted() {
+            if let last = out.last, last.last &+ 1 == p, last.last < p { out[out.count - 1].last = p } else { out.append(PortRange(port: p)) }
+        }
+        return out
+    }
+
+    static func expand(_ ranges: [PortRange]) -> [UInt16] { ranges.flatMap { Array($0.first...$0.last) } }
+
+    static func chunks<T>(_ items: [T], _ size: Int) -> [[T]] {
+        stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
+    }
+
+    /// What a rule selects and does, without its id or the order of its lists.
+    private struct Shape: Hashable {
+        var exclude: Bool
+        var ports: Set<UInt16>
+        var cgroups: Set<UInt64>
+        var protocols: UInt8
+        var samplingPpm: UInt32
+        var l7: Bool
+    }
+
+    private static func normalized(_ rules: [Rule]) -> Set<Shape> {
+        Set(rules.map { r in
+            r.exclude
+                ? Shape(exclude: true, ports: Set(expand(r.ports)), cgroups: Set(r.cgroupIds), protocols: 0, samplingPpm: 0, l7: false)
+                : Shape(exclude: false, ports: Set(expand(r.ports)), cgroups: Set(r.cgroupIds),
+                        protocols: r.protocols.rawValue & (ProtocolSet.tcp.rawValue | ProtocolSet.udp.rawValue),
+                        samplingPpm: r.samplingPpm, l7: r.l7)
+        })
+    }
+}
