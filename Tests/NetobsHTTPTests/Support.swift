@@ -59,6 +59,8 @@ struct Running {
                                               tls: try pki.serverContext())
         let controller = try await Controller.start(config, log: ControllerLog(log.sink))
         var httpConfig = HTTPServer.Configuration(host: "127.0.0.1", port: 0, security: try security(pki))
+        // The dashboard is one more hub subscriber; tests that count subscribers turn it on themselves.
+        httpConfig.dashboard = false
         configure(&httpConfig)
         let http = try await HTTPServer.start(httpConfig, controller: controller, log: log.sink)
         return Running(controller: controller, http: http, log: log)

@@ -1,0 +1,33 @@
+import Testing
+@testable import NetobsHTTP
+
+/// The dashboard as the controller serves it: records published to the hub show on its pages.
+@Suite("dashboard on the controller's endpoint", .serialized)
+struct DashboardEndpointTests {
+    @Test("published records appear on the service map and the pod page, behind mutual TLS")
+    func publishedRecordsReachTheDashboard() async throws {
+        let pki = try FilePKI()
+        let running = try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
+                                              configure: { $0.dashboard = true })
+        defer { Task { await running.stop() } }
+        #expect(running.controller.hub.count == 1, "the dashboard subscribes to the hub")
+        let batch = (0..<20).map { i in Records.http(i % 5 == 0 ? 503 : 200, pod: "front-end", dstPod: "carts-1") }
+        running.controller.hub.publish(format: .jsonLines, records: batch)
+
+        var curl = Curl(pki: pki, port: running.http.port, client: try pki.clientFiles(.operator))
+        var overview = (exit: Int32(0), status: 0, body: "", error: "")
+        let shown = await eventually {
+            overview = (try? curl.get("/")) ?? overview
+            return overview.body.contains(#"data-pod="shop/carts-1""#)
+        }
+        #expect(shown, "\(overview.body.prefix(400))")
+        #expect(overview.status == 200)
+        #expect(overview.body.contains(#"data-pod="shop/front-end""#))
+        #expect(overview.body.contains(#"<g class="edge failing""#), "20% 5xx colours the edge red")
+        let pod = try curl.get("/pods/shop/carts-1")
+        #expect(pod.status == 200 && pod.body.contains(#"<svg class="chart""#))
+
+        curl.client = nil
+        #expect(try curl.get("/").status == 0, "no certificate, no dashboard")
+    }
+}
