@@ -13,5 +13,5 @@ struct NetobsCommand: AsyncParsableCommand {
             and is the operator's tool to manage it. Controller, agents and clients talk over \
             mutual TLS 1.3 only; start with `netobs certs init` to make certificates for a local setup.
             """,
-        subcommands: [CertsCommand.self, ControllerCommand.self, TailCommand.self, ProgramsCommand.self])
+        subcommands: [CertsCommand.self, ControllerCommand.self, TailCommand.self, ProgramsCommand.self, TrainCommand.self, DetectCommand.self, EvalCommand.self, AnomaliesCommand.self, BenchAnalysisCommand.self])
 }

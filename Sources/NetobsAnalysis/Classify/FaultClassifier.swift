@@ -7,9 +7,11 @@ public enum FaultKind: String, Sendable, Codable, CaseIterable {
 
 /// Tells the kind of a fault from the located pod's deviations: nearest centroid over
 /// log-scaled deviations. The default centroids encode what each fault does to the series
-/// (delay: latency and RTT; loss: retransmits, drops and a latency tail; reset: connection
-/// errors and 5xx; dns: lookup failures and latency); `netobs train` replaces them with the
-/// means of labelled faults and scales each feature by its spread.
+/// (delay: latency and smoothed RTT alike; loss: a latency tail from retransmission timeouts,
+/// retransmits and drops, but little RTT, since RTT samples of retransmitted segments are
+/// discarded; reset: connection errors and 5xx; dns: lookup failures, timeouts and the
+/// errors they cause); `netobs train` replaces them with the means of labelled faults and
+/// scales each feature by its spread.
 public struct FaultClassifier: Sendable, Codable, Equatable {
     public static let features = ["latency", "rtt", "retransmits", "drops", "conn_errors", "http_errors",
                                   "dns_failures", "dns_latency"]
@@ -18,10 +20,10 @@ public struct FaultClassifier: Sendable, Codable, Equatable {
     public var scale: [Double]
 
     public static let `default` = FaultClassifier(centroids: [
-        FaultKind.delay.rawValue: [3, 3, 0, 0, 0, 0, 0, 0],
-        FaultKind.loss.rawValue: [2, 1, 3.5, 2, 0.5, 0.5, 0, 0],
-        FaultKind.reset.rawValue: [0.5, 0, 0.5, 0, 3.5, 2, 0, 0],
-        FaultKind.dns.rawValue: [0.5, 0, 0, 0, 0, 1, 3.5, 1.5],
+        FaultKind.delay.rawValue: [6, 6, 0, 0, 0, 0, 0, 0],
+        FaultKind.loss.rawValue: [5.5, 0.5, 2, 1, 0, 0.5, 0, 0],
+        FaultKind.reset.rawValue: [0.5, 0, 0, 0, 2.5, 1, 0, 0],
+        FaultKind.dns.rawValue: [0.5, 0, 0, 0, 0, 2, 2.5, 4],
     ], scale: [Double](repeating: 1, count: features.count))
 
     public init(centroids: [String: [Double]], scale: [Double]) {

@@ -22,7 +22,8 @@ public enum Training {
     public static let zGrid = [4.0, 6.0, 8.0]
     public static let alphaGrid = [-9.2, -13.8, -18.4]
 
-    public static func fit(_ runs: [Run], base: AnalysisModel = AnalysisModel()) -> Outcome {
+    public static func fit(_ runs: [Run], base: AnalysisModel = AnalysisModel(),
+                           zGrid: [Double] = zGrid, alphaGrid: [Double] = alphaGrid) -> Outcome {
         var model = base
         var examples: [(features: [Double], kind: String)] = []
         for run in runs { examples += labelFeatures(run, model: base) }
