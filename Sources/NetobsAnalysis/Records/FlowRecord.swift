@@ -79,8 +79,8 @@ extension FlowRecord {
 
     public static func parse(object o: [String: Any]) throws(ParseError) -> FlowRecord {
         guard let kind = o["kind"] as? String else { throw .missing("kind") }
-        guard let ts = number(o["ts_ns"]) else { throw .missing("ts_ns") }
-        var r = FlowRecord(kind: kind, tsNs: UInt64(max(0, ts)))
+        guard let ts = timestamp(o["ts_ns"]) else { throw .missing("ts_ns") }
+        var r = FlowRecord(kind: kind, tsNs: ts)
         r.role = o["role"] as? String ?? ""
         let hasJoin = o["src_pod"] != nil || o["dst_pod"] != nil
         r.srcPod = hasJoin ? PodName.join(o["src_pod"] as? String, namespace: o["src_ns"] as? String)
@@ -104,6 +104,16 @@ extension FlowRecord {
         r.turnLatencyP99Ns = number(o["req_latency_p99"])
         if kind == "tcp_latency" { r.count = number(o["req_count"]) ?? 1 }
         return r
+    }
+
+    /// Unix ns need all 64 bits (a Double would round them).
+    static func timestamp(_ value: Any?) -> UInt64? {
+        switch value {
+        case let v as Int: UInt64(max(0, v))
+        case let v as UInt64: v
+        case let v as NSNumber where !(v is Bool): v.uint64Value
+        default: nil
+        }
     }
 
     /// JSON numbers arrive as Int, Double or NSNumber depending on the platform.
