@@ -42,10 +42,18 @@ public struct RobustBaseline: Sendable {
 
     private mutating func refresh() {
         sinceRefresh = 0
-        let sorted = ring.sorted()
-        median = Double(Self.middle(sorted))
-        let deviations = sorted.map { abs($0 - Float(median)) }.sorted()
-        scale = 1.4826 * Double(Self.middle(deviations))
+        // Sorted copies on the stack: no allocation per refresh.
+        let (m, mad) = withUnsafeTemporaryAllocation(of: Float.self, capacity: ring.count) { storage -> (Float, Float) in
+            var buf = storage
+            _ = buf.initialize(from: ring)
+            buf.sort()
+            let m = Self.middle(buf)
+            for i in buf.indices { buf[i] = abs(buf[i] - m) }
+            buf.sort()
+            return (m, Self.middle(buf))
+        }
+        median = Double(m)
+        scale = 1.4826 * Double(mad)
         var sum = 0.0, sumSquares = 0.0
         for v in ring {
             sum += Double(v)
@@ -55,7 +63,7 @@ public struct RobustBaseline: Sendable {
         variance = max(0, sumSquares / Double(ring.count) - mean * mean)
     }
 
-    static func middle(_ sorted: [Float]) -> Float {
+    static func middle(_ sorted: UnsafeMutableBufferPointer<Float>) -> Float {
         let n = sorted.count
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2
     }

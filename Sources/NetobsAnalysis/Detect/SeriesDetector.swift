@@ -56,10 +56,7 @@ public struct SeriesDetector: Sendable {
 
     private mutating func learn(_ x: Double) {
         baseline.push(x)
-        if var s = spot, baseline.count >= 3 {
-            _ = s.update(x - baseline.median)
-            spot = s
-        }
+        if baseline.count >= 3 { _ = spot?.update(x - baseline.median) }
     }
 
     private func testContinuous(_ x: Double, _ config: DetectorConfig) -> (Bool, Double) {

@@ -111,9 +111,8 @@ public struct OnlineAnalyzer: Sendable {
             store.append(id: id, interval: k, value: Float(value))
             guard key.scope == .pod, key.metric.triggers else { continue }
             if id >= detectors.count { detectors += [SeriesDetector?](repeating: nil, count: id - detectors.count + 1) }
-            var detector = detectors[id] ?? SeriesDetector(metric: key.metric, config: model.detector)
-            let verdict = detector.update(value, interval: k, config: model.detector)
-            detectors[id] = detector
+            if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
+            let verdict = detectors[id]!.update(value, interval: k, config: model.detector)
             if verdict.alarm { alarms.append((key, verdict.runStart ?? k, verdict.score)) }
         }
         if k % 60 == 0 { expire(before: k) }

@@ -42,6 +42,50 @@ public struct SeriesStore: Sendable {
         var bucketCount: Int32 = 0
         var compacted: [(mean: Float, max: Float)] = []
         var compactedEnd = 0
+
+        typealias Closed = (first: Int, mean: Float, max: Float, count: Int)
+
+        /// nil when `interval` is older than the newest value; else the compacted bucket it closed, if any.
+        mutating func append(interval: Int, value: Float, retention: Retention) -> Closed?? {
+            let capacity = retention.rawIntervals
+            if raw.isEmpty {
+                raw = [Float](repeating: .nan, count: capacity)
+                end = interval
+                bucketStart = interval - interval % retention.compactionFactor
+            }
+            guard interval >= end else { return nil }
+            // Intervals with no value read NaN: at most one ring's worth to clear.
+            for gap in Swift.max(end, interval - capacity + 1)..<interval { raw[gap % capacity] = .nan }
+            let closed = roll(to: interval, retention: retention)
+            raw[interval % capacity] = value
+            end = interval + 1
+            bucketSum += value
+            bucketMax = Swift.max(bucketMax, value)
+            bucketCount += 1
+            return .some(closed)
+        }
+
+        /// Closes the open compacted bucket when `interval` is past it (empty buckets are not kept).
+        private mutating func roll(to interval: Int, retention: Retention) -> Closed? {
+            let factor = retention.compactionFactor
+            guard interval >= bucketStart + factor else { return nil }
+            var closed: Closed?
+            if bucketCount > 0 {
+                let bucket = (mean: bucketSum / Float(bucketCount), max: bucketMax)
+                if compacted.count < retention.compactedBuckets {
+                    compacted.append(bucket)
+                } else {
+                    compacted[compactedEnd % retention.compactedBuckets] = bucket
+                }
+                compactedEnd += 1
+                closed = (bucketStart, bucket.mean, bucket.max, Int(bucketCount))
+            }
+            bucketSum = 0
+            bucketMax = -.infinity
+            bucketCount = 0
+            bucketStart = interval - interval % factor
+            return closed
+        }
     }
 
     public let retention: Retention
@@ -82,49 +126,13 @@ public struct SeriesStore: Sendable {
     /// Stores the value of `interval` (intervals only move forward per series; an older one is ignored).
     @discardableResult
     public mutating func append(id: Int, interval: Int, value: Float) -> Bool {
-        let capacity = retention.rawIntervals
-        var s = series[id]
-        if s.raw.isEmpty {
-            s.raw = [Float](repeating: .nan, count: capacity)
-            s.end = interval
-            s.bucketStart = interval - interval % retention.compactionFactor
+        // In place (no copy of the series' rings): the hot path of the analysis.
+        guard let closed = series[id].append(interval: interval, value: value, retention: retention) else { return false }
+        if logsCompaction, let bucket = closed {
+            outbox.append(CompactedBucket(key: keys[id], firstInterval: bucket.first, mean: bucket.mean,
+                                          max: bucket.max, count: bucket.count))
         }
-        guard interval >= s.end else { return false }
-        // Intervals with no value read NaN: at most one ring's worth to clear.
-        for gap in Swift.max(s.end, interval - capacity + 1)..<interval {
-            s.raw[gap % capacity] = .nan
-        }
-        roll(&s, to: interval, key: keys[id])
-        s.raw[interval % capacity] = value
-        s.end = interval + 1
-        s.bucketSum += value
-        s.bucketMax = max(s.bucketMax, value)
-        s.bucketCount += 1
-        series[id] = s
         return true
-    }
-
-    /// Closes the open compacted bucket when `interval` is past it (empty buckets are not kept).
-    private mutating func roll(_ s: inout Series, to interval: Int, key: SeriesKey) {
-        let factor = retention.compactionFactor
-        guard interval >= s.bucketStart + factor else { return }
-        if s.bucketCount > 0 {
-            let bucket = (mean: s.bucketSum / Float(s.bucketCount), max: s.bucketMax)
-            if s.compacted.count < retention.compactedBuckets {
-                s.compacted.append(bucket)
-            } else {
-                s.compacted[s.compactedEnd % retention.compactedBuckets] = bucket
-            }
-            s.compactedEnd += 1
-            if logsCompaction {
-                outbox.append(CompactedBucket(key: key, firstInterval: s.bucketStart, mean: bucket.mean,
-                                              max: bucket.max, count: Int(s.bucketCount)))
-            }
-        }
-        s.bucketSum = 0
-        s.bucketMax = -.infinity
-        s.bucketCount = 0
-        s.bucketStart = interval - interval % factor
     }
 
     /// Raw values of intervals `from..<to` (NaN where none, or outside retention).
