@@ -43,7 +43,7 @@ struct JSONRunTests {
         let direct = Replay.detect(run.records, model: AnalysisModel()).anomalies
         #expect(fromJSON.map(\.pod) == direct.map(\.pod))
         #expect(fromJSON.map(\.kind) == direct.map(\.kind))
-        #expect(fromJSON.count >= 4)
+        #expect(!fromJSON.isEmpty)
         let labelLines = try run.labels.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         #expect(try labelLines.map { try FaultLabel.parse(line: Substring($0)) } == run.labels)
 

@@ -28,7 +28,9 @@ public struct SeriesDetector: Sendable {
         hysteresis = Hysteresis(k: config.hysteresisK, n: config.hysteresisN, clearAfter: config.clearAfter)
     }
 
-    public mutating func update(_ x: Double, interval: Int, config: DetectorConfig) -> Verdict {
+    /// - Parameter learning: false keeps normal values out of the baseline too (the caller knows an
+    ///   incident is open: a fault also moves series the wrong way, e.g. fast 5xx lower a p50).
+    public mutating func update(_ x: Double, interval: Int, config: DetectorConfig, learning: Bool = true) -> Verdict {
         guard x.isFinite else { return Verdict(anomalous: false, score: 0, alarm: hysteresis.isOn, runStart: runStart) }
         guard baseline.pushed >= config.warmup else {
             learn(x)
@@ -45,7 +47,7 @@ public struct SeriesDetector: Sendable {
             }
         } else {
             frozen = 0
-            learn(x)
+            if learning { learn(x) }
         }
         let alarm = hysteresis.update(anomalous)
         let start = runStart

@@ -112,7 +112,7 @@ public struct OnlineAnalyzer: Sendable {
             guard key.scope == .pod, key.metric.triggers else { continue }
             if id >= detectors.count { detectors += [SeriesDetector?](repeating: nil, count: id - detectors.count + 1) }
             if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
-            let verdict = detectors[id]!.update(value, interval: k, config: model.detector)
+            let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incident == nil)
             if verdict.alarm { alarms.append((key, verdict.runStart ?? k, verdict.score)) }
         }
         if k % 60 == 0 { expire(before: k) }
