@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import NetobsAnalysis
 
@@ -55,10 +56,6 @@ struct RunDirectory {
         return try Self.readLines(url, what: "label") { try FaultLabel.parse(line: $0) }
     }
 
-    func loadModel(_ path: String?) throws -> AnalysisModel {
-        try Self.model(path)
-    }
-
     static func model(_ path: String?) throws -> AnalysisModel {
         guard let path else { return AnalysisModel() }
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("--model \(path): cannot read") }
@@ -89,4 +86,3 @@ struct AnalysisDataOptions: ParsableArguments {
     var model: String?
 }
 
-import ArgumentParser
