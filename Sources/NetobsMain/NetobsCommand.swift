@@ -13,6 +13,7 @@ struct NetobsCommand: AsyncParsableCommand {
             and is the operator's tool to manage it. Controller, agents and clients talk over \
             mutual TLS 1.3 only; start with `netobs certs init` to make certificates for a local setup.
             """,
-        subcommands: [CertsCommand.self, ControllerCommand.self, TailCommand.self, ProgramsCommand.self,
-                      RulesCommand.self, AgentsCommand.self, DemoCommand.self])
+        subcommands: [CertsCommand.self, ControllerCommand.self, TailCommand.self, AgentsCommand.self,
+                      RulesCommand.self, ProgramsCommand.self, DemoCommand.self, DetectCommand.self,
+                      AnomaliesCommand.self, TrainCommand.self, EvalCommand.self, BenchAnalysisCommand.self])
 }

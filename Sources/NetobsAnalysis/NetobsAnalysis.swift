@@ -1,1 +1,0 @@
-// NetobsAnalysis: see Package.swift for this module's job.

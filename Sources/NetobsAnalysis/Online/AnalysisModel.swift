@@ -1,0 +1,30 @@
+import Foundation
+
+/// Everything the analysis is configured with; `netobs train` writes it, `netobs detect` and the
+/// controller load it. The defaults work untrained.
+public struct AnalysisModel: Sendable, Codable, Equatable {
+    public var version = 1
+    public var intervalNs: UInt64 = 1_000_000_000
+    /// Records may arrive this late after their interval ends (online use).
+    public var graceNs: UInt64 = 1_000_000_000
+    /// Intervals with no alarm after which an incident closes.
+    public var closeGap = 3
+    public var detector = DetectorConfig()
+    public var localizer = Localizer.Config()
+    public var classifier = FaultClassifier.default
+    public var retention = SeriesStore.Retention()
+    /// What the model was trained on (nil for the defaults).
+    public var trainedOn: String?
+
+    public init() {}
+
+    public static func load(_ data: Data) throws -> AnalysisModel {
+        try JSONDecoder().decode(AnalysisModel.self, from: data)
+    }
+
+    public func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(self)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+/// The analysis as a stream: records in (`ingest`), anomalies out (`tick`). Records roll up per
+/// interval into the series store; when an interval closes, the pod-level series go through
+/// their detectors; an incident opens when a series alarms (reported `open`, localized on the
+/// data so far) and closes `closeGap` quiet intervals later (reported `closed`, localized on
+/// the whole window). The analyzer never sees labels.
+public struct OnlineAnalyzer: Sendable {
+    public struct Stats: Sendable, Equatable {
+        public var records = 0
+        /// Records for an interval already closed (counted, not used).
+        public var late = 0
+        /// Records of kinds that move no series (udp, loss, ...).
+        public var unused = 0
+        public var intervals = 0
+    }
+
+    struct Incident: Sendable {
+        var changePoint: Int
+        var detected: Int
+        var lastAlarm: Int
+        var alarms: [SeriesKey: Double]
+    }
+
+    public let model: AnalysisModel
+    public private(set) var store: SeriesStore
+    public private(set) var stats = Stats()
+    private var pending: [Int: IntervalRollup] = [:]
+    /// Intervals below this are closed.
+    private var closedBelow: Int?
+    private var detectors: [SeriesDetector?] = []
+    private var calls: [CallEdge: Int] = [:]
+    private var dropReasons: [Int: [String: [String: Double]]] = [:]
+    private var incident: Incident?
+    private let localizer: Localizer
+
+    public init(model: AnalysisModel = AnalysisModel()) {
+        self.model = model
+        store = SeriesStore(retention: model.retention)
+        localizer = Localizer(config: model.localizer)
+    }
+
+    public var interval: UInt64 { model.intervalNs }
+
+    public mutating func ingest(records: [FlowRecord]) {
+        for r in records { ingest(r) }
+    }
+
+    public mutating func ingest(_ r: FlowRecord) {
+        stats.records += 1
+        let k = Int(r.tsNs / model.intervalNs)
+        if let closed = closedBelow, k < closed {
+            stats.late += 1
+            return
+        }
+        var rollup = pending[k] ?? IntervalRollup()
+        var used = false
+        let call = Attribution.contributions(of: r) { key, value, weight in
+            rollup.add(key, value: value, weight: weight)
+            used = true
+        }
+        pending[k] = rollup
+        if !used { stats.unused += 1 }
+        if let call { calls[CallEdge(client: call.0, server: call.1)] = k }
+        if r.tcpDrop > 0, !r.tcpDropReasons.isEmpty {
+            for pod in [r.srcPod, r.dstPod].compactMap({ $0 }) {
+                for reason in r.tcpDropReasons { dropReasons[k, default: [:]][pod, default: [:]][reason, default: 0] += 1 }
+            }
+        }
+    }
+
+    /// Closes every interval that ended at least `graceNs` before `nowNs` and returns the
+    /// anomalies raised or closed by them.
+    public mutating func tick(nowNs: UInt64) -> [Anomaly] {
+        let limit = nowNs >= model.graceNs ? Int((nowNs - model.graceNs) / model.intervalNs) : 0
+        return close(below: limit)
+    }
+
+    /// Closes everything ingested so far (end of a recorded run), including an open incident.
+    public mutating func finish() -> [Anomaly] {
+        guard let last = pending.keys.max() else { return closeIncident() }
+        var out = close(below: last + 1)
+        out += closeIncident()
+        return out
+    }
+
+    /// Closes intervals below `limit`, in order; pending intervals only (a silent interval has no series values).
+    public mutating func close(below limit: Int) -> [Anomaly] {
+        var out: [Anomaly] = []
+        let ready = pending.keys.filter { $0 < limit }.sorted()
+        for k in ready {
+            let rollup = pending.removeValue(forKey: k)!
+            if let next = closedBelow, k < next { continue }
+            // Quiet intervals between two closed ones still age an open incident.
+            if let prev = closedBelow { for quiet in prev..<k { out += advanceIncident(interval: quiet, alarms: []) } }
+            out += process(interval: k, rollup: rollup)
+            closedBelow = k + 1
+        }
+        if let prev = closedBelow, limit > prev, pending.isEmpty {
+            for quiet in prev..<min(limit, prev + model.closeGap + 1) { out += advanceIncident(interval: quiet, alarms: []) }
+            closedBelow = limit
+        }
+        return out
+    }
+
+    private mutating func process(interval k: Int, rollup: IntervalRollup) -> [Anomaly] {
+        stats.intervals += 1
+        var alarms: [(SeriesKey, Int, Double)] = []
+        for (key, value) in rollup.values() {
+            let id = store.id(for: key)
+            store.append(id: id, interval: k, value: Float(value))
+            guard key.scope == .pod, key.metric.triggers else { continue }
+            if id >= detectors.count { detectors += [SeriesDetector?](repeating: nil, count: id - detectors.count + 1) }
+            if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
+            let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incident == nil)
+            if verdict.alarm { alarms.append((key, verdict.runStart ?? k, verdict.score)) }
+        }
+        if k % 60 == 0 { expire(before: k) }
+        return advanceIncident(interval: k, alarms: alarms)
+    }
+
+    private mutating func advanceIncident(interval k: Int, alarms: [(SeriesKey, Int, Double)]) -> [Anomaly] {
+        if !alarms.isEmpty {
+            if var open = incident {
+                open.lastAlarm = k
+                for (key, _, score) in alarms { open.alarms[key] = max(open.alarms[key] ?? 0, score) }
+                incident = open
+                return []
+            }
+            let start = alarms.map(\.1).min() ?? k
+            var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:])
+            for (key, _, score) in alarms { opened.alarms[key] = score }
+            incident = opened
+            return [anomaly(opened, end: k, status: "open")]
+        }
+        if let open = incident, k - open.lastAlarm >= model.closeGap { return closeIncident() }
+        return []
+    }
+
+    private mutating func closeIncident() -> [Anomaly] {
+        guard let open = incident else { return [] }
+        incident = nil
+        return [anomaly(open, end: open.lastAlarm, status: "closed")]
+    }
+
+    private mutating func expire(before k: Int) {
+        for id in store.expire(before: k) where id < detectors.count { detectors[id] = nil }
+        let horizon = k - model.retention.rawIntervals
+        calls = calls.filter { $0.value >= horizon }
+        dropReasons = dropReasons.filter { $0.key >= horizon }
+    }
+
+    private func anomaly(_ incident: Incident, end: Int, status: String) -> Anomaly {
+        let store = self.store
+        let result = localizer.localize(changePoint: incident.changePoint, end: end, keys: store.allKeys,
+                                        read: { store.values($0, from: $1, to: $2) ?? [] },
+                                        calls: Set(calls.keys))
+        let top = result.ranking.first
+        let pod = top.map { PodName.split($0.pod) } ?? (name: "", namespace: "")
+        let features = FaultClassifier.features(top?.metrics ?? [:])
+        var reasons: [String: Double] = [:]
+        if let top {
+            for (k, pods) in dropReasons where k >= incident.changePoint && k <= end {
+                for (reason, n) in pods[top.pod] ?? [:] { reasons[reason, default: 0] += n }
+            }
+        }
+        let series = (top?.metrics ?? [:]).filter { $0.value >= model.localizer.evidenceThreshold }
+            .sorted { $0.value > $1.value }.map { "\($0.key.rawValue) z=\(Self.format($0.value))" }
+        let evidence = Anomaly.Evidence(
+            series: series,
+            flows: result.movedEdges.prefix(8).map { "\($0.a)<->\($0.b) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
+            dropReasons: reasons,
+            uris: result.uris.prefix(5).map { "\($0.uri) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
+            domains: result.domains.prefix(5).map { "\($0.domain) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
+            alarms: incident.alarms.sorted { $0.value > $1.value }.prefix(8).map { "\($0.key) z=\(Self.format($0.value))" },
+            features: features.map { ($0 * 1000).rounded() / 1000 })
+        let i = model.intervalNs
+        return Anomaly(startNs: UInt64(max(0, incident.changePoint)) * i, endNs: UInt64(max(0, end) + 1) * i,
+                       detectedNs: UInt64(max(0, incident.detected) + 1) * i,
+                       pod: pod.name, namespace: pod.namespace, kind: model.classifier.classify(features),
+                       score: ((top?.score ?? 0) * 100).rounded() / 100,
+                       uri: result.uris.first?.uri, status: status,
+                       ranking: result.ranking.prefix(5).map {
+                           let p = PodName.split($0.pod)
+                           return Anomaly.RankedPod(pod: p.name, namespace: p.namespace, score: ($0.score * 100).rounded() / 100)
+                       },
+                       evidence: evidence)
+    }
+
+    static func format(_ x: Double) -> String { String(format: "%.1f", x) }
+}

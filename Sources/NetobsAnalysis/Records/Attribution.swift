@@ -1,0 +1,90 @@
+/// Which series a record moves, and by how much.
+///
+/// Ownership (both agents of an exchange may report it; each view is attributed the same way,
+/// so a duplicated exchange moves the same series twice and the baselines learn that):
+/// - HTTP and request/response turns belong to the *server* pod: `src_pod` of a `role: server`
+///   record, `dst_pod` of a client's. Latency seen by a client includes the network to the
+///   server, so a slow or lossy server shows in its own series. The client→server pair is a
+///   call edge of the call graph.
+/// - DNS belongs to the *querying* pod (the resolver is rarely the culprit of a lookup fault).
+/// - TCP counters (retransmits, drops, RTT) belong to both ends and to the edge between them:
+///   a fault on one pod moves every edge it is on, which is what localization looks for.
+/// - Connection errors (failed connects, resets, refusals) belong to the server end and the edge.
+public enum Attribution {
+    public struct Contribution: Sendable, Equatable {
+        public var key: SeriesKey
+        public var value: Double
+        public var weight: Double
+    }
+
+    public static let dnsSuccess: Set<String> = ["NOERROR", ""]
+    public static let connectionErrors: Set<String> = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH",
+                                                        "ENETUNREACH", "ECONNABORTED", "EPIPE"]
+
+    /// Calls `emit` for every series value the record contributes; returns the call edge
+    /// (client, server) of an HTTP or turn record with both ends known.
+    @discardableResult
+    public static func contributions(of r: FlowRecord, _ emit: (SeriesKey, Double, Double) -> Void) -> (String, String)? {
+        let serverIsLocal = r.role == "server"
+        switch r.kind {
+        case "http", "http_aggregate":
+            let server = serverIsLocal ? r.srcPod : r.dstPod
+            let client = serverIsLocal ? r.dstPod : r.srcPod
+            guard let server else { return nil }
+            let status = r.httpStatus ?? 0
+            let failed = status >= 500 || status == 0
+            emit(.pod(server, .httpRequests), r.count, 1)
+            if failed { emit(.pod(server, .httpErrors), r.count, 1) }
+            if let uri = r.httpURI {
+                emit(SeriesKey(.uri, server, uri, .httpRequests), r.count, 1)
+                if failed { emit(SeriesKey(.uri, server, uri, .httpErrors), r.count, 1) }
+            }
+            if let d = r.httpDurationNs, status != 0 {
+                emit(.pod(server, .httpLatencyP50), d, r.count)
+                emit(.pod(server, .httpLatencyP99), r.aggregateP99Ns ?? d, r.count)
+                if let uri = r.httpURI { emit(SeriesKey(.uri, server, uri, .httpLatencyP99), r.aggregateP99Ns ?? d, r.count) }
+            }
+            return client.map { ($0, server) }
+        case "tcp_latency":
+            let server = serverIsLocal ? r.srcPod : r.dstPod
+            let client = serverIsLocal ? r.dstPod : r.srcPod
+            guard let server, let p99 = r.turnLatencyP99Ns else { return nil }
+            emit(.pod(server, .turnLatencyP99), p99, r.count)
+            return client.map { ($0, server) }
+        case "dns", "dns_aggregate":
+            guard let querier = serverIsLocal ? r.dstPod : r.srcPod else { return nil }
+            let failed = !dnsSuccess.contains(r.dnsResponseCode ?? "")
+            emit(.pod(querier, .dnsQueries), r.count, 1)
+            if failed { emit(.pod(querier, .dnsFailures), r.count, 1) }
+            if let domain = r.dnsDomain {
+                emit(SeriesKey(.domain, querier, domain, .dnsQueries), r.count, 1)
+                if failed { emit(SeriesKey(.domain, querier, domain, .dnsFailures), r.count, 1) }
+            }
+            if let d = r.dnsDurationNs {
+                emit(.pod(querier, .dnsLatencyP99), d, r.count)
+                if let domain = r.dnsDomain { emit(SeriesKey(.domain, querier, domain, .dnsLatencyP99), d, r.count) }
+            }
+            return nil
+        case "tcp":
+            let ends = [r.srcPod, r.dstPod].compactMap { $0 }
+            let connError = r.tcpConnectFailed || connectionErrors.contains(r.tcpError ?? "")
+            for pod in ends {
+                emit(.pod(pod, .retransmits), r.tcpRetransmit, 1)
+                emit(.pod(pod, .drops), r.tcpDrop, 1)
+                if let rtt = r.tcpRttNs, rtt > 0 { emit(.pod(pod, .rtt), rtt, 1) }
+            }
+            if connError, let server = serverIsLocal ? r.srcPod : r.dstPod {
+                emit(.pod(server, .connErrors), 1, 1)
+            }
+            if let a = r.srcPod, let b = r.dstPod, a != b {
+                emit(.edge(a, b, .retransmits), r.tcpRetransmit, 1)
+                emit(.edge(a, b, .drops), r.tcpDrop, 1)
+                if let rtt = r.tcpRttNs, rtt > 0 { emit(.edge(a, b, .rtt), rtt, 1) }
+                emit(.edge(a, b, .connErrors), connError ? 1 : 0, 1)
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+}
