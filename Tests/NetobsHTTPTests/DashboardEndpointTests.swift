@@ -17,17 +17,17 @@ struct DashboardEndpointTests {
         var curl = Curl(pki: pki, port: running.http.port, client: try pki.clientFiles(.operator))
         var overview = (exit: Int32(0), status: 0, body: "", error: "")
         let shown = await eventually {
-            overview = (try? curl.get("/")) ?? overview
+            overview = (try? await curl.get("/")) ?? overview
             return overview.body.contains(#"data-pod="shop/carts-1""#)
         }
         #expect(shown, "\(overview.body.prefix(400))")
         #expect(overview.status == 200)
         #expect(overview.body.contains(#"data-pod="shop/front-end""#))
         #expect(overview.body.contains(#"<g class="edge failing""#), "20% 5xx colours the edge red")
-        let pod = try curl.get("/pods/shop/carts-1")
+        let pod = try await curl.get("/pods/shop/carts-1")
         #expect(pod.status == 200 && pod.body.contains(#"<svg class="chart""#))
 
         curl.client = nil
-        #expect(try curl.get("/").status == 0, "no certificate, no dashboard")
+        #expect(try await curl.get("/").status == 0, "no certificate, no dashboard")
     }
 }

@@ -52,24 +52,24 @@ struct EndpointTests {
         let running = try await Running.start(pki, security: mutualTLS)
         defer { Task { await running.stop() } }
         var curl = Curl(pki: pki, port: running.http.port, client: try pki.clientFiles(.consumer))
-        let health = try curl.get("/healthz")
+        let health = try await curl.get("/healthz")
         #expect(health.status == 200 && health.body == "ok\n", "\(health)")
         running.controller.hub.publish(format: .jsonLines, records: [Records.http(503)])
-        let metrics = try curl.get("/metrics")
+        let metrics = try await curl.get("/metrics")
         #expect(metrics.status == 200)
         #expect(metrics.body.contains(#"netobs_pod_http_requests_total{namespace="shop",pod="front-end",role="client",status_class="5xx"} 1"#))
-        #expect(try promtoolCheck(metrics.body).status == 0)
-        #expect(try curl.get("/nothing").status == 404)
+        #expect(try await promtoolCheck(metrics.body).status == 0)
+        #expect(try await curl.get("/nothing").status == 404)
 
         curl.client = nil
-        let anonymous = try curl.get("/healthz")
+        let anonymous = try await curl.get("/healthz")
         #expect(anonymous.exit != 0 && anonymous.status == 0, "\(anonymous)")
         curl.client = try pki.clientFiles(.agent)
-        let agent = try curl.get("/healthz")
+        let agent = try await curl.get("/healthz")
         #expect(agent.exit != 0 && agent.status == 0, "\(agent)")
         #expect(await eventually { running.log.lines.contains { $0.contains("no accepted netobs role") } })
         // Plain HTTP to the TLS port gets nothing.
-        let plain = try Curl(pki: pki, port: running.http.port, plaintext: true).get("/healthz")
+        let plain = try await Curl(pki: pki, port: running.http.port, plaintext: true).get("/healthz")
         #expect(plain.status != 200)
     }
 
@@ -78,7 +78,7 @@ struct EndpointTests {
         let running = try await Running.start(pki, security: mutualTLS) { $0.keepalive = .milliseconds(200) }
         defer { Task { await running.stop() } }
         let curl = Curl(pki: pki, port: running.http.port, client: try pki.clientFiles(.operator))
-        let bad = try curl.get("/v1/records?colour=red")
+        let bad = try await curl.get("/v1/records?colour=red")
         #expect(bad.status == 400 && bad.body.contains("unknown query parameter colour"))
 
         let ndjson = try curl.stream("/v1/records?namespace=shop&kind=http&status=5xx")
@@ -101,12 +101,12 @@ struct EndpointTests {
         let events = sse.output.components(separatedBy: "\n\n").filter { $0.hasPrefix("data: ") }
         #expect(events == ["data: " + String(decoding: batch[3], as: UTF8.self)], "\(sse.output)")
 
-        let metrics = try curl.get("/metrics").body
+        let metrics = try await curl.get("/metrics").body
         #expect(metrics.contains("netobs_http_streams 3\n") && metrics.contains("netobs_stream_subscribers 3\n"))
         // A client that goes away leaves the hub when its connection closes.
         all.stop()
         #expect(await eventually { running.controller.hub.count == 2 })
-        #expect(await eventually { (try? curl.get("/metrics").body.contains("netobs_http_streams 2\n")) == true })
+        #expect(await eventually { (try? await curl.get("/metrics").body.contains("netobs_http_streams 2\n")) == true })
     }
 
     @Test("plaintext is refused on a non-loopback address, served on 127.0.0.1")
@@ -120,7 +120,7 @@ struct EndpointTests {
         }
         let server = try await HTTPServer.start(.init(host: "127.0.0.1", port: 0, security: .plaintextLoopback),
                                                 controller: controller, log: { _ in })
-        #expect(try Curl(pki: pki, port: server.port, plaintext: true).get("/healthz").body == "ok\n")
+        #expect(try await Curl(pki: pki, port: server.port, plaintext: true).get("/healthz").body == "ok\n")
         await server.stop()
     }
 }

@@ -29,8 +29,8 @@ enum Records {
 }
 
 /// `promtool check metrics` (Debian's prometheus package): exit status and its complaints.
-func promtoolCheck(_ text: String) throws -> (status: Int32, output: String) {
-    let (status, out, err) = try Child.run("/usr/bin/promtool", ["check", "metrics"], stdin: text)
+func promtoolCheck(_ text: String) async throws -> (status: Int32, output: String) {
+    let (status, out, err) = try await Child.run("/usr/bin/promtool", ["check", "metrics"], stdin: text)
     return (status, out + err)
 }
 
@@ -126,7 +126,7 @@ struct ExpositionTests {
     }
 
     @Test("promtool check metrics accepts the exposition, empty, full and overflowing")
-    func promtoolAccepts() throws {
+    func promtoolAccepts() async throws {
         let cases = [
             exposition([]),
             exposition([Records.http(200), Records.http(404, role: "server"), Records.http(503), Records.tcp(),
@@ -134,12 +134,12 @@ struct ExpositionTests {
             exposition((0..<50).map { Records.http(200, pod: "p\($0)", dstPod: "d\($0)") }, limits: .init(maxPods: 5, maxEdges: 5)),
         ]
         for text in cases {
-            let (status, output) = try promtoolCheck(text)
+            let (status, output) = try await promtoolCheck(text)
             #expect(status == 0, "promtool: \(output)")
             #expect(output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty, "promtool lint: \(output)")
         }
         // The check can fail: a counter without _total is refused by its linter.
-        let (status, output) = try promtoolCheck("# HELP bad_counter x\n# TYPE bad_counter counter\nbad_counter 1\n")
+        let (status, output) = try await promtoolCheck("# HELP bad_counter x\n# TYPE bad_counter counter\nbad_counter 1\n")
         #expect(status != 0 && output.contains("_total"))
     }
 }

@@ -37,7 +37,7 @@ struct PrometheusScrapeTests {
         let url = "http://127.0.0.1:\(webPort)/api/v1/query?query=" + query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         var value: String?
         let stored = await eventually(60) {
-            guard let (status, body, _) = try? Child.run("/usr/bin/curl", ["-sS", "--max-time", "5", url]), status == 0,
+            guard let (status, body, _) = try? await Child.run("/usr/bin/curl", ["-sS", "--max-time", "5", url]), status == 0,
                   let json = try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any],
                   let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]],
                   let first = result.first, let sample = first["value"] as? [Any] else { return false }
@@ -47,7 +47,7 @@ struct PrometheusScrapeTests {
         #expect(stored, "Prometheus log: \(server.errors.suffix(2000))")
         #expect(value == "7")
         // Prometheus reports the scrape as healthy (it parsed every sample).
-        let (_, targets, _) = try Child.run("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(webPort)/api/v1/targets"])
+        let (_, targets, _) = try await Child.run("/usr/bin/curl", ["-sS", "http://127.0.0.1:\(webPort)/api/v1/targets"])
         #expect(targets.contains(#""health":"up""#), "\(targets)")
     }
 }

@@ -81,13 +81,13 @@ final class LogLines: @unchecked Sendable {
 }
 
 /// Polls `condition` every 20 ms for up to `seconds`.
-func eventually(_ seconds: Double = 15, _ condition: () throws -> Bool) async rethrows -> Bool {
+func eventually(_ seconds: Double = 15, _ condition: () async throws -> Bool) async rethrows -> Bool {
     let deadline = Date().addingTimeInterval(seconds)
     while Date() < deadline {
-        if try condition() { return true }
+        if try await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return try condition()
+    return try await condition()
 }
 
 /// A child process with its output in a file, so a test can read a stream while it runs.
@@ -123,8 +123,17 @@ final class Child: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    /// Runs to the end; (status, stdout, stderr).
-    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (Int32, String, String) {
+    /// Runs to the end on a thread of its own; (status, stdout, stderr). Waiting must not block the
+    /// cooperative pool: the server under test runs its handlers there.
+    static func run(_ executable: String, _ arguments: [String], stdin: String? = nil) async throws -> (Int32, String, String) {
+        try await withCheckedThrowingContinuation { done in
+            Thread.detachNewThread {
+                done.resume(with: Result { try runBlocking(executable, arguments, stdin: stdin) })
+            }
+        }
+    }
+
+    private static func runBlocking(_ executable: String, _ arguments: [String], stdin: String?) throws -> (Int32, String, String) {
         let child = Process()
         child.executableURL = URL(fileURLWithPath: executable)
         child.arguments = arguments
@@ -162,9 +171,9 @@ struct Curl {
     }
 
     /// (exit status, HTTP status or 0, body, stderr)
-    func get(_ path: String, headers: [String] = []) throws -> (exit: Int32, status: Int, body: String, error: String) {
+    func get(_ path: String, headers: [String] = []) async throws -> (exit: Int32, status: Int, body: String, error: String) {
         let marker = "\n--status:"
-        let (exit, out, err) = try Child.run("/usr/bin/curl", arguments(path, extra: ["-w", "\(marker)%{http_code}"] + headers.flatMap { ["-H", $0] }))
+        let (exit, out, err) = try await Child.run("/usr/bin/curl", arguments(path, extra: ["-w", "\(marker)%{http_code}"] + headers.flatMap { ["-H", $0] }))
         guard let r = out.range(of: marker, options: .backwards) else { return (exit, 0, out, err) }
         return (exit, Int(out[r.upperBound...]) ?? 0, String(out[..<r.lowerBound]), err)
     }
