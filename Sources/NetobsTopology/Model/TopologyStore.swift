@@ -1,0 +1,121 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The topology cache shared by the sources (writers) and the join (reader), safe from any thread.
+///
+/// A deleted pod is kept for `gracePeriodNs` as "recently deleted": its flows are still being
+/// reported (the agent flushes closed flows after the pod is gone), so they must still join.
+/// A live pod with the same address always wins over a recently deleted one.
+public final class TopologyStore: Sendable {
+    /// What the join reads: the live state, the pods deleted within the grace period, and the
+    /// generation, which changes on every change (including a tombstone expiring).
+    public struct View: Sendable {
+        public var state: TopologyState
+        public var recentlyDeleted: [TopologyPod]
+        public var generation: UInt64
+        /// Monotonic ns when the next recently deleted pod expires (the view is stale after it).
+        public var nextExpiryNs: UInt64?
+    }
+
+    private struct Inner {
+        var state = TopologyState()
+        var deleted: [ObjectKey: (pod: TopologyPod, expiresNs: UInt64)] = [:]
+        var generation: UInt64 = 0
+    }
+
+    public let gracePeriodNs: UInt64
+    private let clock: @Sendable () -> UInt64
+    private let inner = Mutex(Inner())
+    private let generationValue = Atomic<UInt64>(0)
+
+    public init(gracePeriodNs: UInt64 = 60_000_000_000, clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nowNs) {
+        self.gracePeriodNs = gracePeriodNs
+        self.clock = clock
+    }
+
+    /// Cheap to read on every batch: compare with the generation of the last view.
+    public var generation: UInt64 { generationValue.load(ordering: .acquiring) }
+
+    public func upsert<T: TopologyObject>(_ object: T) {
+        change { inner, _ in
+            guard inner.state[keyPath: T.storage][object.key] != object else { return false }
+            inner.state[keyPath: T.storage][object.key] = object
+            if T.self == TopologyPod.self { inner.deleted[object.key] = nil }
+            return true
+        }
+    }
+
+    public func delete<T: TopologyObject>(_ type: T.Type, _ key: ObjectKey) {
+        change { inner, now in
+            guard let old = inner.state[keyPath: T.storage].removeValue(forKey: key) else { return false }
+            if let pod = old as? TopologyPod { inner.deleted[key] = (pod, now &+ gracePeriodNs) }
+            return true
+        }
+    }
+
+    /// Replaces every object of one kind (a relist): objects not in `objects` are deleted.
+    public func replace<T: TopologyObject>(all objects: [T]) {
+        var fresh: [ObjectKey: T] = [:]
+        for object in objects { fresh[object.key] = object }
+        change { inner, now in
+            let old = inner.state[keyPath: T.storage]
+            guard old != fresh else { return false }
+            if T.self == TopologyPod.self {
+                for (key, object) in old where fresh[key] == nil {
+                    inner.deleted[key] = (object as! TopologyPod, now &+ gracePeriodNs)
+                }
+                for key in fresh.keys { inner.deleted[key] = nil }
+            }
+            inner.state[keyPath: T.storage] = fresh
+            return true
+        }
+    }
+
+    /// Replaces everything (a file source reloading).
+    public func replace(with state: TopologyState) {
+        replace(all: Array(state.pods.values))
+        replace(all: Array(state.services.values))
+        replace(all: Array(state.endpointSlices.values))
+        replace(all: Array(state.nodes.values))
+    }
+
+    public var state: TopologyState { inner.withLock { $0.state } }
+
+    public func view() -> View {
+        let now = clock()
+        return inner.withLock { inner in
+            if expire(&inner, now: now) { bump(&inner) }
+            return View(state: inner.state, recentlyDeleted: inner.deleted.values.map(\.pod),
+                        generation: inner.generation, nextExpiryNs: inner.deleted.values.map(\.expiresNs).min())
+        }
+    }
+
+    private func change(_ body: (inout Inner, UInt64) -> Bool) {
+        let now = clock()
+        inner.withLock { inner in
+            let expired = expire(&inner, now: now)
+            if body(&inner, now) || expired { bump(&inner) }
+        }
+    }
+
+    private func expire(_ inner: inout Inner, now: UInt64) -> Bool {
+        let before = inner.deleted.count
+        inner.deleted = inner.deleted.filter { $0.value.expiresNs > now }
+        return inner.deleted.count != before
+    }
+
+    private func bump(_ inner: inout Inner) {
+        inner.generation &+= 1
+        generationValue.store(inner.generation, ordering: .releasing)
+    }
+}
+
+public enum MonotonicClock {
+    @Sendable public static func nowNs() -> UInt64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
+    }
+}
