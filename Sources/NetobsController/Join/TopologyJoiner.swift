@@ -24,6 +24,13 @@ public final class TopologyJoiner: Sendable {
         public var alreadyJoined = 0
         /// Not a JSON object: passed on unchanged.
         public var malformed = 0
+
+        public init(joined: Int = 0, withoutAddresses: Int = 0, alreadyJoined: Int = 0, malformed: Int = 0) {
+            self.joined = joined
+            self.withoutAddresses = withoutAddresses
+            self.alreadyJoined = alreadyJoined
+            self.malformed = malformed
+        }
     }
 
     private let store: TopologyStore
