@@ -98,11 +98,13 @@ final class FakeAPIServer: @unchecked Sendable {
         }
     }
 
-    /// Forgets history: watches from an older resourceVersion than the current one (or from
-    /// any, with `includingCurrent`) are answered 410 Gone.
-    func compact(includingCurrent: Bool = true) {
+    /// Forgets history: watches from a resourceVersion older than the current one are
+    /// answered 410 Gone. With `advancingVersion`, the version first moves on (as writes
+    /// elsewhere in the cluster make it), so every watch in progress is then too old.
+    func compact(advancingVersion: Bool = true) {
         lock.withLock {
-            oldestWatchable = includingCurrent ? resourceVersion + 1 : resourceVersion
+            if advancingVersion { resourceVersion += 1 }
+            oldestWatchable = resourceVersion
             history.removeAll()
         }
     }

@@ -187,7 +187,7 @@ final class LogCollector: @unchecked Sendable {
         #expect(await eventually { store.state == cluster.expected })
         cluster.server.bookmark()
         #expect(await eventually { source.counters.bookmarks >= 4 })
-        cluster.server.compact(includingCurrent: false)
+        cluster.server.compact(advancingVersion: false)
         cluster.server.dropWatches()
         cluster.addPod("user-1", ip: "10.1.0.8")
         #expect(await eventually { store.state == cluster.expected })

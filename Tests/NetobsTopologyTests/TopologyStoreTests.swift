@@ -30,6 +30,18 @@ import Testing
         #expect(store.state.pods[carts.key]?.ips == ["10.1.0.9"])
     }
 
+    @Test func aPodRecreatedUnderItsNameLeavesTheOldOneInGrace() {
+        let store = TopologyStore()
+        store.upsert(carts)
+        var again = carts
+        again.uid = "u2"
+        again.ips = ["10.1.0.9"]
+        store.upsert(again)
+        #expect(store.view().recentlyDeleted == [carts])
+        store.replace(all: [carts])
+        #expect(store.view().recentlyDeleted == [again], "a relist that brings u1 back ends its grace and starts u2's")
+    }
+
     @Test func aRelistDeletesWhatIsGoneAndKeepsItInGrace() {
         let store = TopologyStore()
         let other = TopologyPod(name: "orders-1", namespace: "shop", ips: ["10.1.0.6"])

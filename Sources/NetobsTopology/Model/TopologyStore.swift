@@ -19,9 +19,17 @@ public final class TopologyStore: Sendable {
         public var nextExpiryNs: UInt64?
     }
 
+    /// A deleted pod is one incarnation: a pod recreated under the same name (a new uid,
+    /// often a new address) does not end the grace of the old one.
+    private struct Incarnation: Hashable {
+        var key: ObjectKey
+        var uid: String
+        init(_ pod: TopologyPod) { key = pod.key; uid = pod.uid }
+    }
+
     private struct Inner {
         var state = TopologyState()
-        var deleted: [ObjectKey: (pod: TopologyPod, expiresNs: UInt64)] = [:]
+        var deleted: [Incarnation: (pod: TopologyPod, expiresNs: UInt64)] = [:]
         var generation: UInt64 = 0
     }
 
@@ -39,10 +47,14 @@ public final class TopologyStore: Sendable {
     public var generation: UInt64 { generationValue.load(ordering: .acquiring) }
 
     public func upsert<T: TopologyObject>(_ object: T) {
-        change { inner, _ in
-            guard inner.state[keyPath: T.storage][object.key] != object else { return false }
+        change { inner, now in
+            let old = inner.state[keyPath: T.storage][object.key]
+            guard old != object else { return false }
+            if let old = old as? TopologyPod, let pod = object as? TopologyPod, old.uid != pod.uid {
+                inner.deleted[Incarnation(old)] = (old, now &+ gracePeriodNs)  // replaced without a delete
+            }
             inner.state[keyPath: T.storage][object.key] = object
-            if T.self == TopologyPod.self { inner.deleted[object.key] = nil }
+            if let pod = object as? TopologyPod { inner.deleted[Incarnation(pod)] = nil }
             return true
         }
     }
@@ -50,7 +62,7 @@ public final class TopologyStore: Sendable {
     public func delete<T: TopologyObject>(_ type: T.Type, _ key: ObjectKey) {
         change { inner, now in
             guard let old = inner.state[keyPath: T.storage].removeValue(forKey: key) else { return false }
-            if let pod = old as? TopologyPod { inner.deleted[key] = (pod, now &+ gracePeriodNs) }
+            if let pod = old as? TopologyPod { inner.deleted[Incarnation(pod)] = (pod, now &+ gracePeriodNs) }
             return true
         }
     }
@@ -62,11 +74,12 @@ public final class TopologyStore: Sendable {
         change { inner, now in
             let old = inner.state[keyPath: T.storage]
             guard old != fresh else { return false }
-            if T.self == TopologyPod.self {
-                for (key, object) in old where fresh[key] == nil {
-                    inner.deleted[key] = (object as! TopologyPod, now &+ gracePeriodNs)
-                }
-                for key in fresh.keys { inner.deleted[key] = nil }
+            for (key, object) in old {
+                guard let pod = object as? TopologyPod, (fresh[key] as? TopologyPod)?.uid != pod.uid else { continue }
+                inner.deleted[Incarnation(pod)] = (pod, now &+ gracePeriodNs)
+            }
+            for object in fresh.values {
+                if let pod = object as? TopologyPod { inner.deleted[Incarnation(pod)] = nil }
             }
             inner.state[keyPath: T.storage] = fresh
             return true
