@@ -122,6 +122,15 @@ import NetobsTopology
         #expect(added == ["src_pod": #"we"ird"#, "src_ns": "n\\s", "dst_pod": "external", "dst_ns": ""])
     }
 
+    @Test func onlyTopLevelFieldsCount() throws {
+        let (joiner, _) = joiner()
+        let input = Array(#"{"http_request_uri":"/x\"src_ip\":\"10.1.0.5\\","meta":{"src_ip":"10.1.0.5","a":[1,"}"]},"src_ip":"10.1.0.2","dst_ip":"10.1.0.6"}"#.utf8)
+        let added = try fields(joiner.join(input), original: input)
+        #expect(added["src_pod"] == "front-end-1" && added["dst_pod"] == "orders-1")
+        let trailing = Array(#"{"src_ip":"10.1.0.2"} x"#.utf8)
+        #expect(joiner.join(trailing) == trailing && joiner.counts.malformed == 1)
+    }
+
     @Test func spacedJSONFromOtherProducersJoinsToo() throws {
         let (joiner, _) = joiner()
         let input = Array(#"{ "comm": "src_ip", "src_ip" : "10.1.0.2", "dst_ip": "10.1.0.5" }"#.utf8)

@@ -77,54 +77,64 @@ public final class TopologyJoiner: Sendable {
 
     private func join(_ record: [UInt8], _ index: JoinIndex, _ counts: inout Counters) -> [UInt8] {
         record.withUnsafeBytes { bytes -> [UInt8] in
-            var close = bytes.count - 1
-            while close >= 0, bytes[close] == UInt8(ascii: " ") || bytes[close] == UInt8(ascii: "\n")
-                    || bytes[close] == UInt8(ascii: "\r") || bytes[close] == UInt8(ascii: "\t") { close -= 1 }
-            guard close > 0, bytes[0] == UInt8(ascii: "{"), bytes[close] == UInt8(ascii: "}") else {
+            let fields = RecordFields(bytes)
+            guard let close = fields.closingBrace else {
                 counts.malformed += 1
                 return record
             }
-            let fields = RecordFields(bytes: bytes)
-            if fields.contains("src_pod") {
+            if fields.hasSrcPod {
                 counts.alreadyJoined += 1
                 return record
             }
-            let srcText = fields.string("src_ip")
-            let dstText = fields.string("dst_ip")
-            guard srcText != nil || dstText != nil else {
+            guard fields.srcIP != nil || fields.dstIP != nil else {
                 counts.withoutAddresses += 1
                 return record
             }
             counts.joined += 1
-            var out: [UInt8] = []
-            out.reserveCapacity(record.count + 192)
-            out += UnsafeRawBufferPointer(rebasing: bytes[..<close])
-            if let srcText {
-                let key = srcText.isEmpty ? nil : IPKey(srcText)
+            func address(_ range: Range<Int>?) -> IPKey? {
+                range.flatMap { IPKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }
+            }
+            // Every piece is found first, then copied once into an array of the exact size.
+            var src: [UInt8] = [], srcService: [UInt8] = [], dst: [UInt8] = [], dstService: [UInt8] = []
+            if fields.srcIP != nil {
+                let key = address(fields.srcIP)
                 var party = key.flatMap { index.addresses[$0] }.map(Int.init) ?? JoinIndex.external
-                if let uid = fields.string("pod_uid"), let pod = index.podsByUID[String(decoding: uid, as: UTF8.self)] {
+                if let uid = fields.podUID,
+                   let pod = index.podsByUID[String(decoding: UnsafeRawBufferPointer(rebasing: bytes[uid]), as: UTF8.self)] {
                     party = Int(pod)
                 }
-                out += index.parties[party].src
-                if let key, let port = fields.uint("src_port"),
-                   let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
-                    out += index.serviceNames[Int(service)].src
+                src = index.parties[party].src
+                if let key, let port = fields.srcPort, let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
+                    srcService = index.serviceNames[Int(service)].src
                 }
             }
-            if let dstText {
-                let key = dstText.isEmpty ? nil : IPKey(dstText)
+            if fields.dstIP != nil {
+                let key = address(fields.dstIP)
                 if let key, let service = index.clusterIPs[key] {
-                    out += service
+                    dst = service
                 } else {
-                    out += index.parties[key.flatMap { index.addresses[$0] }.map(Int.init) ?? JoinIndex.external].dst
-                    if let key, let port = fields.uint("dst_port"),
-                       let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
-                        out += index.serviceNames[Int(service)].dst
+                    dst = index.parties[key.flatMap { index.addresses[$0] }.map(Int.init) ?? JoinIndex.external].dst
+                    if let key, let port = fields.dstPort, let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
+                        dstService = index.serviceNames[Int(service)].dst
                     }
                 }
             }
-            out += UnsafeRawBufferPointer(rebasing: bytes[close...])
-            return out
+            let size = bytes.count + src.count + srcService.count + dst.count + dstService.count
+            return [UInt8](unsafeUninitializedCapacity: size) { out, count in
+                var at = out.baseAddress!
+                func copy(_ piece: UnsafeRawBufferPointer) {
+                    guard let from = piece.baseAddress else { return }
+                    UnsafeMutableRawPointer(at).copyMemory(from: from, byteCount: piece.count)
+                    at += piece.count
+                }
+                copy(UnsafeRawBufferPointer(rebasing: bytes[..<close]))
+                src.withUnsafeBytes(copy)
+                srcService.withUnsafeBytes(copy)
+                dst.withUnsafeBytes(copy)
+                dstService.withUnsafeBytes(copy)
+                copy(UnsafeRawBufferPointer(rebasing: bytes[close...]))
+                count = size
+            }
         }
     }
 }
