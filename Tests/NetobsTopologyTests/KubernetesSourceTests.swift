@@ -102,7 +102,7 @@ final class LogCollector: @unchecked Sendable {
         #expect(source.counters.lists == 4, "followed by watch events, not by a relist")
         #expect(source.counters.events >= 2)
 
-        let joiner = TopologyJoiner(store: store)
+        let joiner = TopologyJoiner(store: store, minRebuildInterval: .zero)
         #expect(try joined(joiner, record("10.1.0.2", "10.1.0.55"))["dst_pod"] == "carts-1")
         #expect(try joined(joiner, record("10.1.0.2", "10.1.0.5"))["dst_pod"] == "carts-1", "the old address is in its grace period")
         #expect(try joined(joiner, record("10.1.0.2", "10.96.0.6", 80))["dst_pod"] == "orders-1")
@@ -164,7 +164,7 @@ final class LogCollector: @unchecked Sendable {
         #expect(await eventually { store.state == cluster.expected })
         #expect(source.counters.relistsOnGone >= 1)
         #expect(log.all.contains { $0.contains("410 Gone") })
-        let joiner = TopologyJoiner(store: store)
+        let joiner = TopologyJoiner(store: store, minRebuildInterval: .zero)
         #expect(try joined(joiner, record("10.1.0.2", "10.96.0.6", 80))["dst_pod"] == "orders-2")
         #expect(try joined(joiner, record("10.1.0.2", "10.1.0.6"))["dst_pod"] == "orders-1", "deleted while we were away, still in grace")
     }

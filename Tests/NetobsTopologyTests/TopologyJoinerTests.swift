@@ -27,7 +27,7 @@ import NetobsTopology
     func joiner(_ clock: TestClock = TestClock()) -> (TopologyJoiner, TopologyStore) {
         let store = TopologyStore(gracePeriodNs: 60_000_000_000, clock: clock.now)
         store.replace(with: Self.state)
-        return (TopologyJoiner(store: store, clock: clock.now), store)
+        return (TopologyJoiner(store: store, minRebuildInterval: .zero, clock: clock.now), store)
     }
 
     func record(_ src: String, _ sport: Int, _ dst: String, _ dport: Int, extra: String = "") -> [UInt8] {
@@ -101,6 +101,19 @@ import NetobsTopology
         #expect(try fields(joiner.join(reused), original: reused)["dst_pod"] == "orders-9")
     }
 
+    @Test func rebuildsAreSpacedUnderChurn() throws {
+        let clock = TestClock()
+        let store = TopologyStore(clock: clock.now)
+        store.replace(with: Self.state)
+        let joiner = TopologyJoiner(store: store, minRebuildInterval: .seconds(1), clock: clock.now)
+        let input = record("10.1.0.2", 1, "10.1.0.99", 2)
+        #expect(try fields(joiner.join(input), original: input)["dst_pod"] == "external")
+        store.upsert(TopologyPod(name: "new", namespace: "shop", ips: ["10.1.0.99"]))
+        #expect(try fields(joiner.join(input), original: input)["dst_pod"] == "external", "built less than 1 s ago")
+        clock.advance(seconds: 1)
+        #expect(try fields(joiner.join(input), original: input)["dst_pod"] == "new")
+    }
+
     @Test func nothingIsDroppedAndOddRecordsPassUnchanged() {
         let (joiner, _) = joiner()
         let loss = Array(#"{"kind":"loss","what":"ring_buffer","count":3}"#.utf8)
@@ -114,7 +127,7 @@ import NetobsTopology
     @Test func namesAreEscapedAndTrailingNewlinesKept() throws {
         let store = TopologyStore()
         store.upsert(TopologyPod(name: #"we"ird"#, namespace: "n\\s", ips: ["10.0.0.1"]))
-        let joiner = TopologyJoiner(store: store)
+        let joiner = TopologyJoiner(store: store, minRebuildInterval: .zero)
         let input = Array(#"{"src_ip":"10.0.0.1","dst_ip":"not an ip"}"#.utf8) + [10]
         let out = joiner.join(input)
         #expect(out.last == 10)

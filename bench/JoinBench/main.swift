@@ -103,7 +103,7 @@ let sample = records(count: options.records, pods: options.pods, services: optio
 let rssBefore = residentBytes()
 let store = TopologyStore()
 store.replace(with: state)
-let joiner = TopologyJoiner(store: store)
+let joiner = TopologyJoiner(store: store, minRebuildInterval: .zero)
 let warm = joiner.join(Array(sample.prefix(options.batch)))  // builds the index
 let rssAfter = residentBytes()
 let bytesPerThousandPods = Double(rssAfter - rssBefore) / Double(options.pods) * 1000

@@ -5,8 +5,20 @@ import NetobsTopology
 /// joining a record is a few lookups and byte copies. Immutable; rebuilt when the topology
 /// changes.
 final class JoinIndex: Sendable {
+    /// A run of `bytes`: rendered fields. Plain integers, so reading them costs no reference counting.
+    struct Piece: Sendable {
+        var start: Int32
+        var count: Int32
+    }
+
     /// The fields one party adds, for when it is the source and for when it is the destination.
-    struct Fragments: Sendable {
+    struct Pair: Sendable {
+        var src: Piece
+        var dst: Piece
+    }
+
+    /// The same while building.
+    private struct Fragments {
         var src: [UInt8]
         var dst: [UInt8]
     }
@@ -22,14 +34,16 @@ final class JoinIndex: Sendable {
     /// Monotonic ns after which a recently deleted pod has expired and the index is stale.
     let staleAfterNs: UInt64?
     /// Parties: index 0 is "external", then pods (live and recently deleted) and nodes.
-    let parties: [Fragments]
+    let parties: [Pair]
     let addresses: [IPKey: Int32]
     let podsByUID: [String: Int32]
     /// Cluster IP → the destination fields of that service (and its backend when it has one).
-    let clusterIPs: [IPKey: [UInt8]]
+    let clusterIPs: [IPKey: Piece]
     /// Pod address and port serving a service → that service's name fields.
     let endpoints: [EndpointKey: Int32]
-    let serviceNames: [Fragments]
+    let serviceNames: [Pair]
+    /// Every rendered field, back to back.
+    let bytes: [UInt8]
 
     init(_ view: TopologyStore.View) {
         generation = view.generation
@@ -85,7 +99,12 @@ final class JoinIndex: Sendable {
                 }
             }
         }
-        var clusterIPs: [IPKey: [UInt8]] = [:]
+        var bytes: [UInt8] = []
+        func piece(_ rendered: [UInt8]) -> Piece {
+            defer { bytes += rendered }
+            return Piece(start: Int32(bytes.count), count: Int32(rendered.count))
+        }
+        var clusterIPs: [IPKey: Piece] = [:]
         for (i, service) in services.enumerated() {
             // The destination is the service; it is also the backend pod when only one can be.
             var fields = serviceNames[i].dst
@@ -94,14 +113,16 @@ final class JoinIndex: Sendable {
             } else {
                 fields += JoinIndex.render("dst", pod: "service:" + service.name, ns: service.namespace)
             }
-            for ip in service.clusterIPs { if let key = IPKey(ip) { clusterIPs[key] = fields } }
+            let rendered = piece(fields)
+            for ip in service.clusterIPs { if let key = IPKey(ip) { clusterIPs[key] = rendered } }
         }
-        self.parties = parties
+        self.parties = parties.map { Pair(src: piece($0.src), dst: piece($0.dst)) }
+        self.serviceNames = serviceNames.map { Pair(src: piece($0.src), dst: piece($0.dst)) }
+        self.bytes = bytes
         self.addresses = addresses
         self.podsByUID = podsByUID
         self.clusterIPs = clusterIPs
         self.endpoints = endpoints
-        self.serviceNames = serviceNames
     }
 
     private static func render(_ side: String, _ pod: TopologyPod) -> [UInt8] {

@@ -35,12 +35,19 @@ public final class TopologyJoiner: Sendable {
 
     private let store: TopologyStore
     private let clock: @Sendable () -> UInt64
-    private let index = Mutex<JoinIndex?>(nil)
+    private let minRebuildIntervalNs: UInt64
+    private let index = Mutex<(index: JoinIndex, builtNs: UInt64)?>(nil)
     private let counters = Mutex(Counters())
 
-    public init(store: TopologyStore, clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nowNs) {
+    /// `minRebuildInterval`: the join index of a large cluster takes a while to build (about
+    /// 0.1 s for 10k pods), so under constant churn it is rebuilt at most this often; changes
+    /// show in the join after at most this delay.
+    public init(store: TopologyStore, minRebuildInterval: Duration = .milliseconds(500),
+                clock: @escaping @Sendable () -> UInt64 = MonotonicClock.nowNs) {
         self.store = store
         self.clock = clock
+        let (seconds, attoseconds) = minRebuildInterval.components
+        minRebuildIntervalNs = UInt64(max(0, seconds)) * 1_000_000_000 + UInt64(max(0, attoseconds) / 1_000_000_000)
     }
 
     public var counts: Counters { counters.withLock { $0 } }
@@ -49,7 +56,10 @@ public final class TopologyJoiner: Sendable {
     public func join(_ records: [[UInt8]]) -> [[UInt8]] {
         let index = currentIndex()
         var batch = Counters()
-        let out = records.map { join($0, index, &batch) }
+        let out = index.bytes.withUnsafeBytes { fragments in
+            let tables = JoinTables(index, fragments)
+            return records.map { tables.join($0, &batch) }
+        }
         counters.withLock {
             $0.joined += batch.joined
             $0.withoutAddresses += batch.withoutAddresses
@@ -66,75 +76,14 @@ public final class TopologyJoiner: Sendable {
     private func currentIndex() -> JoinIndex {
         let generation = store.generation
         return index.withLock { cached in
-            if let cached, cached.generation == generation, cached.staleAfterNs.map({ clock() < $0 }) ?? true {
-                return cached
+            let now = clock()
+            if let (index, builtNs) = cached {
+                let current = index.generation == generation && index.staleAfterNs.map { now < $0 } ?? true
+                if current || now &- builtNs < minRebuildIntervalNs { return index }
             }
             let fresh = JoinIndex(store.view())
-            cached = fresh
+            cached = (fresh, now)
             return fresh
-        }
-    }
-
-    private func join(_ record: [UInt8], _ index: JoinIndex, _ counts: inout Counters) -> [UInt8] {
-        record.withUnsafeBytes { bytes -> [UInt8] in
-            let fields = RecordFields(bytes)
-            guard let close = fields.closingBrace else {
-                counts.malformed += 1
-                return record
-            }
-            if fields.hasSrcPod {
-                counts.alreadyJoined += 1
-                return record
-            }
-            guard fields.srcIP != nil || fields.dstIP != nil else {
-                counts.withoutAddresses += 1
-                return record
-            }
-            counts.joined += 1
-            func address(_ range: Range<Int>?) -> IPKey? {
-                range.flatMap { IPKey(UnsafeRawBufferPointer(rebasing: bytes[$0])) }
-            }
-            // Every piece is found first, then copied once into an array of the exact size.
-            var src: [UInt8] = [], srcService: [UInt8] = [], dst: [UInt8] = [], dstService: [UInt8] = []
-            if fields.srcIP != nil {
-                let key = address(fields.srcIP)
-                var party = key.flatMap { index.addresses[$0] }.map(Int.init) ?? JoinIndex.external
-                if let uid = fields.podUID,
-                   let pod = index.podsByUID[String(decoding: UnsafeRawBufferPointer(rebasing: bytes[uid]), as: UTF8.self)] {
-                    party = Int(pod)
-                }
-                src = index.parties[party].src
-                if let key, let port = fields.srcPort, let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
-                    srcService = index.serviceNames[Int(service)].src
-                }
-            }
-            if fields.dstIP != nil {
-                let key = address(fields.dstIP)
-                if let key, let service = index.clusterIPs[key] {
-                    dst = service
-                } else {
-                    dst = index.parties[key.flatMap { index.addresses[$0] }.map(Int.init) ?? JoinIndex.external].dst
-                    if let key, let port = fields.dstPort, let service = index.endpoints[JoinIndex.EndpointKey(ip: key, port: port)] {
-                        dstService = index.serviceNames[Int(service)].dst
-                    }
-                }
-            }
-            let size = bytes.count + src.count + srcService.count + dst.count + dstService.count
-            return [UInt8](unsafeUninitializedCapacity: size) { out, count in
-                var at = out.baseAddress!
-                func copy(_ piece: UnsafeRawBufferPointer) {
-                    guard let from = piece.baseAddress else { return }
-                    UnsafeMutableRawPointer(at).copyMemory(from: from, byteCount: piece.count)
-                    at += piece.count
-                }
-                copy(UnsafeRawBufferPointer(rebasing: bytes[..<close]))
-                src.withUnsafeBytes(copy)
-                srcService.withUnsafeBytes(copy)
-                dst.withUnsafeBytes(copy)
-                dstService.withUnsafeBytes(copy)
-                copy(UnsafeRawBufferPointer(rebasing: bytes[close...]))
-                count = size
-            }
         }
     }
 }
