@@ -38,7 +38,8 @@ import NetobsTopology
     func fields(_ joined: [UInt8], original: [UInt8]) throws -> [String: String] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(joined)) as? [String: Any])
         let before = try #require(try JSONSerialization.jsonObject(with: Data(original)) as? [String: Any])
-        for (key, value) in before { #expect("\(object[key]!)" == "\(value)", "field \(key) kept") }
+        let canonical = { (value: Any) in try JSONSerialization.data(withJSONObject: ["v": value], options: [.sortedKeys]) }
+        for (key, value) in before { #expect(try canonical(object[key] as Any) == canonical(value), "field \(key) kept") }
         return object.filter { before[$0.key] == nil }.mapValues { "\($0)" }
     }
 
