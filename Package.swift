@@ -99,6 +99,8 @@ let package = Package(
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
+        // Join throughput and topology memory (bench/join.sh).
+        .executableTarget(name: "JoinBench", dependencies: ["NetobsController", "NetobsTopology"], path: "bench/JoinBench"),
 
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",

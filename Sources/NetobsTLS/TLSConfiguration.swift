@@ -15,6 +15,9 @@ public struct TLSConfiguration: Sendable {
     public var privateKey: PEMSource
     /// Server only: client certificates must carry one of these roles (see `NetobsRole`).
     public var acceptedClientRoles: Set<NetobsRole>
+    /// Clients only: false when the client authenticates otherwise (a bearer token) and sends
+    /// no certificate; `certificateChain` and `privateKey` are then unused.
+    public var presentsCertificate = true
 
     public static func server(trustRoots: PEMSource, certificateChain: PEMSource, privateKey: PEMSource,
                               acceptedClientRoles: Set<NetobsRole> = NetobsRole.clientRoles) -> TLSConfiguration {

@@ -7,8 +7,8 @@ public final class TLSContext: @unchecked Sendable {
     let ctx: OpaquePointer
     public let role: TLSConfiguration.Role
     public let acceptedClientRoles: Set<NetobsRole>
-    /// Our own certificate (the leaf of the chain).
-    public let certificate: Certificate
+    /// Our own certificate (the leaf of the chain); nil for a client presenting none.
+    public let certificate: Certificate?
 
     public init(configuration: TLSConfiguration) throws {
         let isServer = configuration.role == .server
@@ -40,7 +40,8 @@ public final class TLSContext: @unchecked Sendable {
         // Until `certificate` is set a throw skips deinit, so the context is freed here.
         do {
             try TLSContext.loadTrust(ctx, configuration.trustRoots, advertise: isServer)
-            certificate = try TLSContext.loadIdentity(ctx, configuration)
+            certificate = isServer || configuration.presentsCertificate
+                ? try TLSContext.loadIdentity(ctx, configuration) : nil
         } catch {
             SSL_CTX_free(ctx)
             throw error

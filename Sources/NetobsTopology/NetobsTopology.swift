@@ -1,1 +1,0 @@
-// NetobsTopology: see Package.swift for this module's job.
