@@ -20,6 +20,9 @@ public final class Controller: Sendable {
         public var operatorKey: VerifyingKey?
         /// Share of agents that get a new program bundle first when the push names none.
         public var canaryPercent = 10
+        /// Joins JSON records with pods, services and nodes before they reach consumers; the
+        /// durable log keeps them as the agents sent them. Nil: records go out unjoined.
+        public var joiner: TopologyJoiner?
 
         public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
             self.host = host
@@ -40,6 +43,7 @@ public final class Controller: Sendable {
     private let diskPool: NIOThreadPool
 
     public var counters: ControllerCounters { services.counters }
+    public var joiner: TopologyJoiner? { services.joiner }
     public var port: Int { serverChannel.localAddress?.port ?? 0 }
 
     private init(store: AgentLogStore, hub: StreamHub, services: ControllerServices, serverChannel: Channel,
@@ -66,7 +70,7 @@ public final class Controller: Sendable {
         let services = ControllerServices(store: store, hub: hub, control: control, diskPool: pool, log: log,
                                           serverId: configuration.serverId, maxPayload: configuration.maxPayload,
                                           heartbeatIntervalMs: configuration.heartbeatIntervalMs,
-                                          helloTimeout: configuration.helloTimeout)
+                                          helloTimeout: configuration.helloTimeout, joiner: configuration.joiner)
         let tls = configuration.tls
         let heartbeat = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
         let tracker = ChildTracker()

@@ -17,10 +17,11 @@ final class ControllerServices: Sendable {
     let maxPayload: UInt32
     let heartbeatIntervalMs: UInt32
     let helloTimeout: TimeAmount
+    let joiner: TopologyJoiner?
     let counters = ControllerCounters()
 
     init(store: AgentLogStore, hub: StreamHub, control: ControlPlane, diskPool: NIOThreadPool, log: ControllerLog, serverId: String,
-         maxPayload: UInt32, heartbeatIntervalMs: UInt32, helloTimeout: TimeAmount) {
+         maxPayload: UInt32, heartbeatIntervalMs: UInt32, helloTimeout: TimeAmount, joiner: TopologyJoiner?) {
         self.store = store
         self.hub = hub
         self.control = control
@@ -30,6 +31,13 @@ final class ControllerServices: Sendable {
         self.maxPayload = maxPayload
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.helloTimeout = helloTimeout
+        self.joiner = joiner
+    }
+
+    /// Sends a stored batch to consumers, joined with the topology when there is one.
+    func publish(_ batch: FlowBatch) {
+        let records = batch.format == .jsonLines ? (joiner?.join(batch.records) ?? batch.records) : batch.records
+        hub.publish(format: batch.format, records: records)
     }
 }
 

@@ -260,7 +260,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         let context = NIOLoopBound(context, eventLoop: loop)
         storeChain = stored.assumeIsolated().map { outcome in
             if outcome == .stored {
-                services.hub.publish(format: batch.format, records: batch.records)
+                services.publish(batch)
                 services.counters.stored(records: batch.records.count)
                 let lost = batch.format == .jsonLines ? batch.records.reduce(UInt64(0)) { $0 + (LossRecord.count($1) ?? 0) } : 0
                 agents.update(batch.agentId) { s in

@@ -3,7 +3,8 @@ import Foundation
 /// The fields of a JSON-lines record (DESIGN.md's contract) that the dashboard reads; every
 /// other field is ignored. Anomaly records share the stream: `{"kind":"anomaly", "start_ns",
 /// "end_ns", "pod", "namespace", "fault", "score", "uri"?, "evidence"?}` — the object of
-/// anomalies.jsonl with its `kind` moved to `fault` so that `kind` names the record type.
+/// anomalies.jsonl with its `kind` moved to `fault` so that `kind` names the record type. The
+/// controller's live analysis writes `fault_kind` and `score_milli` instead; both are read.
 struct RecordLine: Decodable {
     var kind: String
     var tsNs: UInt64?
@@ -34,7 +35,9 @@ struct RecordLine: Decodable {
     var pod: String?
     var namespace: String?
     var fault: String?
+    var faultKind: String?
     var score: Double?
+    var scoreMilli: UInt64?
     var uri: String?
     /// Evidence as the analysis writes it: a string, a list or an object.
     var evidence: JSONFragment?

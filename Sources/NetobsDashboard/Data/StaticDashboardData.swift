@@ -79,7 +79,13 @@ public actor StaticDashboardData: DashboardDataSource {
         }
     }
 
+    /// Adds an anomaly, or updates the one already shown for the same pod, kind and start (the
+    /// analysis reports an incident when it opens and again when it closes).
     public func add(_ anomaly: Anomaly) {
+        if let i = anomalyList.firstIndex(where: { $0.pod == anomaly.pod && $0.kind == anomaly.kind && $0.startNs == anomaly.startNs }) {
+            anomalyList[i] = anomaly
+            return
+        }
         anomalyList.append(anomaly)
         counts.anomalies += 1
     }
@@ -111,9 +117,9 @@ public actor StaticDashboardData: DashboardDataSource {
         guard let start = r.startNs else { throw IngestError.incompleteAnomaly(missing: "start_ns") }
         guard let end = r.endNs else { throw IngestError.incompleteAnomaly(missing: "end_ns") }
         guard let pod = r.pod, !pod.isEmpty else { throw IngestError.incompleteAnomaly(missing: "pod") }
-        guard let fault = r.fault, !fault.isEmpty else { throw IngestError.incompleteAnomaly(missing: "fault") }
+        guard let fault = r.fault ?? r.faultKind, !fault.isEmpty else { throw IngestError.incompleteAnomaly(missing: "fault") }
         return Anomaly(pod: PodID(namespace: r.namespace ?? "", name: pod), startNs: start, endNs: max(start, end),
-                       kind: fault, score: r.score ?? 0, uri: r.uri, evidence: r.evidence?.lines(prefix: "") ?? [])
+                       kind: fault, score: r.score ?? r.scoreMilli.map { Double($0) / 1000 } ?? 0, uri: r.uri, evidence: r.evidence?.lines(prefix: "") ?? [])
     }
 
     private static func reason(_ error: any Error) -> String {

@@ -38,6 +38,14 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @OptionGroup var http: HTTPOptions
 
+    @OptionGroup var topology: TopologyOptions
+
+    @Flag(help: "Do not run the analysis engine on the live stream (no anomaly records).")
+    var noAnalysis = false
+
+    @Option(help: ArgumentHelp("Analysis model from `netobs train` (defaults work without one).", valueName: "file"))
+    var model: String?
+
     @Option(help: ArgumentHelp("The operator's Ed25519 public key (`netobs programs keygen`); without it, program bundles are refused.",
                                valueName: "pub.pem"))
     var operatorKey: String?
@@ -69,6 +77,10 @@ struct ControllerCommand: AsyncParsableCommand {
                 throw CommandFailure(error.message)
             }
         }
+        let info: @Sendable (String) -> Void = { Output.write("netobs controller: info: \($0)\n", to: 2) }
+        let (joiner, topologySource) = try topology.start(log: info)
+        config.joiner = joiner
+        let analysisModel = try noAnalysis ? nil : RunDirectory.model(model)
         signal(SIGPIPE, SIG_IGN)
         let controller: Controller
         do {
@@ -83,9 +95,13 @@ struct ControllerCommand: AsyncParsableCommand {
             await controller.stop()
             throw error
         }
+        let analysis = analysisModel.map { LiveAnalysis(hub: controller.hub, model: $0, dataDirectory: data, log: info) }
+        await analysis?.start()
         let stopping = StopSignals {
+            await analysis?.stop()
             await httpServer?.stop()
             await controller.stop()
+            topologySource?.stop()
         }
         try await controller.wait()
         stopping.cancel()
