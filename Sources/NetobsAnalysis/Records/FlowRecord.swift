@@ -36,8 +36,15 @@ public struct FlowRecord: Sendable, Equatable {
 /// A pod named as `namespace/name` (or `name` with no namespace); `external`, empty and
 /// missing peers are no pod.
 public enum PodName {
+    /// The join's labels for ends that are not pods: hosts ("node:NAME", e.g. the agent talking to
+    /// the controller), services with several backends ("service:NAME"), and the outside world.
+    /// They are no localization candidates: the analysis names pods.
+    public static func isPod(_ name: String) -> Bool {
+        !name.isEmpty && name != "external" && name != "unknown" && !name.hasPrefix("node:") && !name.hasPrefix("service:")
+    }
+
     public static func join(_ name: String?, namespace: String?) -> String? {
-        guard let name, !name.isEmpty, name != "external", name != "unknown" else { return nil }
+        guard let name, isPod(name) else { return nil }
         guard let namespace, !namespace.isEmpty else { return name }
         return namespace + "/" + name
     }

@@ -105,7 +105,6 @@ public final class DemoRun: @unchecked Sendable {
         let stack = NetobsStack(tools: options.tools, layout: layout, lab: cluster.lab,
                                 settings: .init(node: options.node, interval: options.agentInterval))
         try stack.start(say: progress.event)
-        result.notices += stack.notices
 
         phase("load + faults")
         let load = try LoadGenerator(cluster: cluster, settings: .init(connections: options.loadConnections, pauseMs: options.loadPauseMs),
@@ -194,19 +193,12 @@ public final class DemoRun: @unchecked Sendable {
         }
     }
 
-    /// `netobs detect` then `netobs eval`, each if this build has it.
+    /// `netobs detect` over the recorded stream, then `netobs eval` of those anomalies against the labels.
     private func analyse(_ result: inout Result) -> [String] {
         let layout = options.layout
-        let available = options.tools.subcommands()
         var notices: [String] = []
-        for (command, output) in [("detect", layout.anomalies), ("eval", layout.report)] {
-            guard available.contains(command) else {
-                notices.append("this netobs has no `\(command)` command: \(URL(fileURLWithPath: output).lastPathComponent) not written")
-                continue
-            }
-            // eval scores the anomalies just detected when it can, rather than detecting again.
-            let reuse = command == "eval" && options.tools.has(flag: "--existing", in: ["eval"]) ? ["--existing"] : []
-            let argv = [options.tools.netobs, command, "--data", layout.out] + reuse
+        for (command, extra) in [("detect", [String]()), ("eval", ["--existing"])] {
+            let argv = [options.tools.netobs, command, "--data", layout.out] + extra
             progress.event("running " + Shell.render(Array(argv.dropFirst())))
             let run = try? Shell.run(argv, timeout: .seconds(600))
             try? ((run?.stdout ?? "") + (run?.stderr ?? "")).write(toFile: layout.log(command), atomically: true, encoding: .utf8)

@@ -17,7 +17,8 @@ final class NetobsStack: @unchecked Sendable {
     let tools: NetobsTools
     let layout: DemoLayout
     let settings: Settings
-    private(set) var notices: [String] = []
+    /// The controller's web dashboard (plaintext, loopback only) once started.
+    private(set) var dashboardURL: String?
     private var controller: LabProcess?
     private var tail: LabProcess?
     private var agent: LabProcess?
@@ -38,19 +39,16 @@ final class NetobsStack: @unchecked Sendable {
 
         let port = try Self.freePort()
         let endpoint = "127.0.0.1:\(port)"
-        var controllerArgs = [tools.netobs, "controller", "--listen", endpoint, "--data", layout.controllerData,
-                              "--certs", layout.certs]
-        if tools.has(flag: "--topology-file", in: ["controller"]) {
-            controllerArgs += ["--topology-file", layout.topology]
-        } else {
-            notice("this netobs controller has no --topology-file: records are not joined with pods")
-        }
-        let controller = try spawn("controller", controllerArgs)
+        var webPort = try Self.freePort()
+        while webPort == port { webPort = try Self.freePort() }
+        dashboardURL = "http://127.0.0.1:\(webPort)/"
+        let controller = try spawn("controller", [tools.netobs, "controller", "--listen", endpoint, "--data", layout.controllerData,
+                                                  "--certs", layout.certs, "--topology-file", layout.topology,
+                                                  "--http-listen", "127.0.0.1:\(webPort)", "--http-plaintext-loopback"])
         self.controller = controller
         try LogFiles.wait(for: "listening on", in: layout.log("controller"), from: controller, what: "netobs controller")
 
-        let json = tools.has(flag: "--output", in: ["tail"]) ? ["--output", "json"] : ["--json"]
-        let tail = try spawn("tail", [tools.netobs, "tail", "--controller", endpoint, "--certs", layout.certs] + json,
+        let tail = try spawn("tail", [tools.netobs, "tail", "--controller", endpoint, "--certs", layout.certs, "--output", "json"],
                              stdout: layout.records)
         self.tail = tail
         try LogFiles.wait(for: "connected to controller", in: layout.log("tail"), from: tail, what: "netobs tail")
@@ -60,6 +58,7 @@ final class NetobsStack: @unchecked Sendable {
         self.agent = agent
         try LogFiles.wait(for: "collecting on node", in: layout.log("agent"), from: agent, what: "netobs-agent", timeout: 60)
         say("netobs: controller on \(endpoint), agent on node \(settings.node) every \(settings.interval), stream -> \(layout.records)")
+        say("netobs: dashboard at \(dashboardURL ?? "") (this machine only)")
     }
 
     func checkAlive() throws {
@@ -92,8 +91,6 @@ final class NetobsStack: @unchecked Sendable {
         controller?.signal(SIGINT)
         if let controller, (try? controller.waitUntilExit(timeout: .seconds(10))) == nil { controller.terminate() }
     }
-
-    private func notice(_ text: String) { notices.append(text) }
 
     /// Starts `argv` on the host in `<lab cgroup>/system/<name>`; stdout to `stdout` or, like
     /// stderr, to logs/<name>.log.

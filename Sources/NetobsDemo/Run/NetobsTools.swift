@@ -22,25 +22,4 @@ public struct NetobsTools: Sendable {
             throw DemoError("\(path) is missing: build first (swift build), or say where the binaries are with --bin-dir")
         }
     }
-
-    /// Subcommand names in `netobs --help`.
-    public func subcommands() -> Set<String> {
-        let help = helpText([])
-        guard let start = help.range(of: "SUBCOMMANDS:") else { return [] }
-        return Set(help[start.upperBound...].split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("  "), let word = line.split(separator: " ").first else { return nil }
-            return String(word)
-        })
-    }
-
-    /// True when `netobs <subcommand> --help` lists `flag`.
-    public func has(flag: String, in subcommand: [String]) -> Bool {
-        let help = helpText(subcommand)
-        return help.contains(flag + " ") || help.contains(flag + "\n")
-    }
-
-    private func helpText(_ subcommand: [String]) -> String {
-        guard let result = try? Shell.run([netobs] + subcommand + ["--help"], timeout: .seconds(20)) else { return "" }
-        return result.stdout + result.stderr
-    }
 }
