@@ -50,6 +50,9 @@ struct TailCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "table: one aligned line per record; json: records exactly as received.")
     var output: OutputFormat = .table
 
+    @Flag(help: "Same as --output json (as `netobs agents --json`).")
+    var json = false
+
     func validate() throws {
         guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
         let known = ["", "tcp", "udp", "http", "dns"]
@@ -70,7 +73,7 @@ struct TailCommand: AsyncParsableCommand {
             throw CommandFailure(error.message)
         }
         signal(SIGPIPE, SIG_IGN)
-        let printer = TailPrinter(format: output,
+        let printer = TailPrinter(format: json ? .json : output,
                                   colour: isatty(1) == 1 && getenv("NO_COLOR").map { $0.pointee == 0 } ?? true)
         if let header = printer.header { Output.write(header + "\n", to: 1) }
         let stream = ConsumerStream(
