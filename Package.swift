@@ -116,7 +116,9 @@ let package = Package(
         .target(name: "NetobsDashboard",
                 dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "NetobsDashboardTests",
-                    dependencies: ["NetobsDashboard", .product(name: "Hummingbird", package: "hummingbird")]),
+                    dependencies: ["NetobsDashboard", "NetobsTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
+        // Helpers shared by test targets (headless Chromium).
+        .target(name: "NetobsTestSupport"),
 
         // Analysis: time series, detectors, localization, classifier, evaluation (pure).
         .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords"]),
@@ -124,7 +126,7 @@ let package = Package(
 
         // The demo: scenario files, the microservice cluster on lab pods, fault injection, labels.
         .target(name: "NetobsDemo", dependencies: ["NodeLab", "Yams"]),
-        .testTarget(name: "NetobsDemoTests", dependencies: ["NetobsDemo", "NodeLab"]),
+        .testTarget(name: "NetobsDemoTests", dependencies: ["NetobsDemo", "NodeLab", "NetobsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

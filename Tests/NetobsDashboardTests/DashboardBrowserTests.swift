@@ -1,20 +1,13 @@
 import Foundation
 import Hummingbird
+import NetobsTestSupport
 import Testing
 @testable import NetobsDashboard
 
 /// The dashboard served on 127.0.0.1 and loaded in headless Chromium: the checks read the DOM
 /// as the browser built it (scripts run), and screenshots are kept for people to look at.
 @Suite(.serialized) struct DashboardBrowserTests {
-    /// $NETOBS_ARTIFACTS, else .build/test-artifacts/dashboard in the package.
-    static let artifacts: URL = {
-        let dir = ProcessInfo.processInfo.environment["NETOBS_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts")
-        let url = dir.appendingPathComponent("dashboard")
-        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }()
+    static let artifacts = Chromium.artifacts("dashboard")
 
     func withServer(_ data: some DashboardDataSource, router: Router<BasicRequestContext> = Router(),
                     _ body: (Int) async throws -> Void) async throws {

@@ -4,6 +4,7 @@ import Glibc
 import Foundation
 import Testing
 import NodeLab
+import NetobsTestSupport
 @testable import NetobsDemo
 
 /// The demo for real: lab pods, dnsmasq, Redis, the Python services, wrk, the netobs
@@ -20,6 +21,9 @@ import NodeLab
         var baselineMs: [Double] = []
         var delayedMs: [Double] = []
         var cartsRules: [String: Int] = [:]   // fault kind started -> demo rules in carts' netns
+        var overviewDOM = ""                  // the dashboard as headless Chromium rendered it
+        var cartsDOM = ""
+        var streamedAnomalyPods: Set<String> = []   // anomaly records in the stream by then
         func with<T>(_ body: (Observed) throws -> T) rethrows -> T { try lock.withLock { try body(self) } }
     }
 
@@ -67,6 +71,24 @@ import NodeLab
                 guard case .delay = fault.kind else { return }
                 let delayed = try cluster.probe((0..<5).map { _ in ("GET", "http://catalogue.sock-shop/catalogue/808a2de1") })
                 observed.with { $0.delayedMs = delayed.map(\.milliseconds) }
+            },
+            loadStopped: { dashboard in
+                // The controller's dashboard during the run, in a real browser; screenshots kept.
+                let anomalyPods = Set(try readRecords(out + "/records.jsonl").filter { $0.string("kind") == "anomaly" }
+                    .map { $0.string("namespace") + "/" + $0.string("pod") })
+                let chromium = try Chromium()
+                defer { chromium.removeProfile() }
+                let (overview, carts) = try blocking {
+                    let shots = Chromium.artifacts("demo")
+                    try await chromium.screenshot(dashboard, to: shots.appendingPathComponent("overview.png"), height: 1100)
+                    try await chromium.screenshot(dashboard + "pods/sock-shop/carts", to: shots.appendingPathComponent("carts.png"), height: 1500)
+                    return (try await chromium.dumpDOM(dashboard), try await chromium.dumpDOM(dashboard + "pods/sock-shop/carts"))
+                }
+                observed.with {
+                    $0.overviewDOM = overview
+                    $0.cartsDOM = carts
+                    $0.streamedAnomalyPods = anomalyPods
+                }
             })
         var options = DemoRun.Options(scenario: scenario, scenarioText: text, layout: DemoLayout(out: out),
                                       tools: NetobsTools(directory: toolsDirectory), appDirectory: repository + "/scripts/demo-app")
@@ -130,6 +152,19 @@ import NodeLab
         #expect(!during.isEmpty && !before.isEmpty)
         #expect(median(during.map { $0.int("http_duration") }) >= delayNs)
         #expect(median(before.map { $0.int("http_duration") }) < median(during.map { $0.int("http_duration") }))
+
+        // The dashboard: the service map with the shop's pods and the calls between them, carts'
+        // charts with data, and every anomaly the stream carried by then in its list.
+        #expect(seen.overviewDOM.contains(#"<svg class="service-map""#))
+        for pod in ["front-end", "catalogue", "carts", "carts-db", "orders"] {
+            #expect(seen.overviewDOM.contains(#"data-pod="sock-shop/\#(pod)""#), "map node \(pod)")
+        }
+        #expect(seen.overviewDOM.components(separatedBy: #"<g class="edge "#).count - 1 >= 5)
+        #expect(seen.cartsDOM.components(separatedBy: #"<svg class="chart""#).count - 1 >= 4)
+        #expect(seen.cartsDOM.contains(#"data-series="retransmits""#))
+        for pod in seen.streamedAnomalyPods {
+            #expect(seen.overviewDOM.contains(#"<tr class="anomaly" data-pod="\#(pod)""#), "anomaly of \(pod) listed")
+        }
 
         // Nothing left: namespaces, links, cgroups, /etc/netns files, processes, root iptables rules.
         let after = try MachineState.of(labID: seen.labID, pids: seen.pids)

@@ -97,3 +97,20 @@ extension Dictionary where Key == String, Value == Any {
 func median(_ values: [Int64]) -> Int64 {
     values.isEmpty ? 0 : values.sorted()[values.count / 2]
 }
+
+/// Runs async work from the demo's synchronous hooks (they run on the test's own thread, which
+/// waits here while the work runs on another).
+func blocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let outcome = BlockingOutcome<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        do { outcome.value = .success(try await body()) } catch { outcome.value = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    return try outcome.value!.get()
+}
+
+private final class BlockingOutcome<T>: @unchecked Sendable {
+    var value: Result<T, any Error>?   // written before the semaphore is signalled, read after
+}

@@ -37,10 +37,14 @@ public final class DemoRun: @unchecked Sendable {
     public struct Hooks: Sendable {
         public var serving: (@Sendable (DemoCluster) throws -> Void)?
         public var faultStarted: (@Sendable (Fault, DemoCluster) throws -> Void)?
+        /// After the load, with netobs still up: the dashboard's address.
+        public var loadStopped: (@Sendable (_ dashboardURL: String) throws -> Void)?
         public init(serving: (@Sendable (DemoCluster) throws -> Void)? = nil,
-                    faultStarted: (@Sendable (Fault, DemoCluster) throws -> Void)? = nil) {
+                    faultStarted: (@Sendable (Fault, DemoCluster) throws -> Void)? = nil,
+                    loadStopped: (@Sendable (_ dashboardURL: String) throws -> Void)? = nil) {
             self.serving = serving
             self.faultStarted = faultStarted
+            self.loadStopped = loadStopped
         }
     }
 
@@ -53,7 +57,7 @@ public final class DemoRun: @unchecked Sendable {
         public var loadSocketErrors = 0
         public var loadStartNs: Int64 = 0
         public var loadEndNs: Int64 = 0
-        /// What this build could not do (older subcommands), in words.
+        /// What the run could not do (e.g. a failed analysis step), in words.
         public var notices: [String] = []
         public var anomalies: Int?
         public var reportWritten = false
@@ -129,6 +133,7 @@ public final class DemoRun: @unchecked Sendable {
 
         phase("collecting the last records")
         Thread.sleep(forTimeInterval: options.drainSeconds)
+        if let url = stack.dashboardURL { try hooks.loadStopped?(url) }   // a failure tears down like any other
         stack.stop()
         (result.records, result.httpRecords) = counter.count()
         progress.event("\(result.records) records (\(result.httpRecords) http) in \(layout.records)")

@@ -2,15 +2,15 @@ import Foundation
 
 /// Headless Chromium (Debian's `chromium`, installed by scripts/setup.sh) driven from tests:
 /// the DOM after scripts ran, and screenshots.
-struct Chromium {
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
+public struct Chromium: Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
     }
 
-    let executable: String
-    let profile: URL
+    public let executable: String
+    public let profile: URL
 
-    init() throws {
+    public init() throws {
         let candidates = ["/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome"]
         guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw Failure(description: "no chromium in \(candidates); scripts/setup.sh installs Debian's chromium")
@@ -20,13 +20,13 @@ struct Chromium {
     }
 
     /// The document after `budgetMs` of (virtual) time for scripts and streams.
-    func dumpDOM(_ url: String, budgetMs: Int = 3000) async throws -> String {
+    public func dumpDOM(_ url: String, budgetMs: Int = 3000) async throws -> String {
         let out = profile.appendingPathExtension("dom.html")
         try await run(["--dump-dom", "--virtual-time-budget=\(budgetMs)", url], stdout: out)
         return try String(contentsOf: out, encoding: .utf8)
     }
 
-    func screenshot(_ url: String, to file: URL, width: Int = 1400, height: Int = 1000, budgetMs: Int = 2000) async throws {
+    public func screenshot(_ url: String, to file: URL, width: Int = 1400, height: Int = 1000, budgetMs: Int = 2000) async throws {
         try? FileManager.default.removeItem(at: file)
         try await run(["--screenshot=\(file.path)", "--window-size=\(width),\(height)", "--hide-scrollbars",
                        "--virtual-time-budget=\(budgetMs)", url], stdout: nil)
@@ -35,7 +35,17 @@ struct Chromium {
         }
     }
 
-    func removeProfile() {
+    /// Where tests keep screenshots: $NETOBS_ARTIFACTS/NAME, else .build/test-artifacts/NAME in the package.
+    public static func artifacts(_ name: String) -> URL {
+        let dir = ProcessInfo.processInfo.environment["NETOBS_ARTIFACTS"].map { URL(fileURLWithPath: $0) }
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts")
+        let url = dir.appendingPathComponent(name)
+        try? FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    public func removeProfile() {
         try? FileManager.default.removeItem(at: profile)
     }
 
