@@ -1,4 +1,5 @@
 import Foundation
+import NodeLab
 
 /// Cleanup that must also happen when the process exits through `exit()` rather than by
 /// returning: NodeLab's SIGINT/SIGTERM handler tears the labs down and calls exit(), and only

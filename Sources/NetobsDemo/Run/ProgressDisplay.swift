@@ -1,4 +1,5 @@
 import Foundation
+import NodeLab
 #if canImport(Glibc)
 import Glibc
 #endif

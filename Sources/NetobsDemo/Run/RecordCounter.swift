@@ -1,4 +1,5 @@
 import Foundation
+import NodeLab
 
 /// Counts the records in records.jsonl as it grows (reads only what was appended).
 final class RecordCounter: @unchecked Sendable {
