@@ -16,6 +16,7 @@ import NetobsTestSupport
         var labID = ""
         var pids: [Int32] = []
         var pods: [String: String] = [:]   // name -> IPv4
+        var podsByIP: [String: (name: String, namespace: String)] = [:]
         var serving: [DemoCluster.ProbeResult] = []
         var resolved: [String: String] = [:]   // short name -> address, from inside sock-shop
         var baselineMs: [Double] = []
@@ -58,6 +59,7 @@ import NetobsTestSupport
                 observed.with {
                     $0.labID = cluster.lab.id
                     $0.pods = Dictionary(uniqueKeysWithValues: cluster.pods.map { ($0.name, $0.ipv4) })
+                    $0.podsByIP = Dictionary(uniqueKeysWithValues: cluster.pods.map { ($0.ipv4, ($0.name, $0.namespace)) })
                     $0.serving = serving
                     $0.resolved = resolved
                     $0.baselineMs = baseline.map(\.milliseconds)
@@ -130,6 +132,17 @@ import NetobsTestSupport
             $0.string("kind") == "tcp" && $0.involves(carts) && $0.int("ts_ns") >= loss.startNs && $0.int("ts_ns") <= loss.endNs + 2_000_000_000
         }.reduce(0) { $0 + $1.int("tcp_retransmit") }
         #expect(cartsRetransmits > 0)
+
+        // The controller's join with the file topology: every record between two pods names
+        // both, on both ends' views.
+        var betweenPods = 0
+        for r in records where r.string("kind") != "anomaly" {
+            guard let src = seen.podsByIP[r.string("src_ip")], let dst = seen.podsByIP[r.string("dst_ip")] else { continue }
+            betweenPods += 1
+            #expect(r.string("src_pod") == src.name && r.string("src_ns") == src.namespace, "\(r)")
+            #expect(r.string("dst_pod") == dst.name && r.string("dst_ns") == dst.namespace, "\(r)")
+        }
+        #expect(betweenPods > 1000)
 
         // HTTP records for the faulty pods' URIs.
         let http = records.filter { $0.string("kind") == "http" }
