@@ -127,6 +127,7 @@ public struct OnlineAnalyzer: Sendable {
                 incident = open
                 return []
             }
+            guard alarms.contains(where: { $0.2 >= (model.incidentScore ?? AnalysisModel.defaultIncidentScore) }) else { return [] }
             let start = alarms.map(\.1).min() ?? k
             var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:])
             for (key, _, score) in alarms { opened.alarms[key] = score }
