@@ -5,7 +5,8 @@ public enum FaultKind: String, Sendable, Codable, CaseIterable {
     case delay, loss, reset, dns
 }
 
-/// Tells the kind of a fault from the located pod's deviations: nearest centroid over
+/// Tells the kind of a fault from the located pod's deviations: rules where one signal decides
+/// (`unambiguous`), else the nearest centroid over
 /// log-scaled deviations. The default centroids encode what each fault does to the series
 /// (delay: latency and smoothed RTT alike; loss: a latency tail from retransmission timeouts,
 /// retransmits and drops, but little RTT, since RTT samples of retransmitted segments are
@@ -39,6 +40,30 @@ public struct FaultClassifier: Sendable, Codable, Equatable {
     }
 
     public func classify(_ features: [Double]) -> String {
+        Self.unambiguous(features) ?? nearest(features)
+    }
+
+    /// Deviation a signal needs (as log(1 + z)) to decide the kind by itself.
+    static let decisive = log1p(5.0)
+    /// Below this (as log(1 + z)) a signal is absent (a lossy pod's retransmits move by z ≈ 1.5
+    /// even when its latency tail dominates).
+    static let absent = log1p(1.0)
+
+    /// Rules for evidence that names the kind by itself, strongest mechanism first: lookups
+    /// failing (dns), connections refused or reset (reset), segments retransmitted or dropped
+    /// (loss), and slower answers with neither (delay). nil leaves it to the centroids.
+    static func unambiguous(_ f: [Double]) -> String? {
+        guard f.count == features.count else { return nil }
+        let latency = f[0], retransmits = f[2], drops = f[3], connErrors = f[4], dnsFailures = f[6]
+        let network = max(retransmits, drops)
+        if dnsFailures >= decisive, dnsFailures >= max(connErrors, network) { return FaultKind.dns.rawValue }
+        if connErrors >= decisive, connErrors >= network { return FaultKind.reset.rawValue }
+        if network >= decisive { return FaultKind.loss.rawValue }
+        if latency >= decisive, network < absent, connErrors < absent, dnsFailures < absent { return FaultKind.delay.rawValue }
+        return nil
+    }
+
+    func nearest(_ features: [Double]) -> String {
         var best = (kind: FaultKind.delay.rawValue, distance: Double.infinity)
         for (kind, c) in centroids.sorted(by: { $0.key < $1.key }) {
             var d = 0.0

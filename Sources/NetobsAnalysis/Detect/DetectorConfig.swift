@@ -13,8 +13,8 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
     /// SPOT risk level for the residuals of continuous series (0 = SPOT off).
     public var spotQ: Double = 1e-3
     public var window = 32
-    /// Normal intervals a series needs before it may alarm.
-    public var warmup = 12
+    /// Normal intervals a series needs before it may alarm (a median and MAD of fewer are noise).
+    public var warmup = 20
     public var hysteresisK = 2
     public var hysteresisN = 3
     public var clearAfter = 3

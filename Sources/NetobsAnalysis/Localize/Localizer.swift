@@ -117,6 +117,7 @@ public struct Localizer: Sendable {
         }
         uris.sort { $0.2 > $1.2 }
         domains.sort { $0.2 > $1.2 }
+        namePodOfFailingDomain(&ranking, domains: domains, pods: pods)
         let movedList = moved.map { ($0.key.a, $0.key.b, edgeMetric[$0.key] ?? .retransmits, $0.value) }
         return Result(ranking: ranking, uris: uris.map { (uri: $0.0, metric: $0.1, deviation: $0.2) },
                       domains: domains.map { (domain: $0.0, metric: $0.1, deviation: $0.2) },
@@ -143,6 +144,43 @@ public struct Localizer: Sendable {
                 }
             }
             if !changed { break }
+        }
+    }
+
+    /// A lookup fault belongs to the name that fails, not to the pod asking: when the top pod's
+    /// strongest signal is DNS failures and its most failing domain names a known pod (its first
+    /// label is the pod's name or the name's prefix before "-"), that pod goes first, carrying
+    /// the querier's deviations (the querier stays second, and its domains stay the evidence).
+    func namePodOfFailingDomain(_ ranking: inout [PodScore], domains: [(String, Metric, Double)], pods: Set<String>) {
+        guard let querier = ranking.first, let failures = querier.metrics[.dnsFailures],
+              failures >= config.edgeThreshold, failures >= (querier.metrics.values.max() ?? 0),
+              let domain = domains.first(where: { $0.1 == .dnsFailures })?.0,
+              let target = Self.pod(named: domain, among: pods, near: querier.pod), target != querier.pod
+        else { return }
+        ranking.removeAll { $0.pod == target }
+        var named = querier
+        named.pod = target
+        ranking.insert(named, at: 0)
+    }
+
+    /// The pod a DNS name refers to: `name`, `name.namespace…` or a short name; the querier's
+    /// namespace breaks ties.
+    static func pod(named domain: String, among pods: Set<String>, near querier: String) -> String? {
+        let labels = domain.lowercased().split(separator: ".").map(String.init)
+        guard let name = labels.first, !name.isEmpty else { return nil }
+        let querierNamespace = PodName.split(querier).namespace
+        let candidates = pods.filter { pod in
+            let p = PodName.split(pod)
+            return p.name == name || p.name.hasPrefix(name + "-")
+        }
+        // Best first: the namespace the name spells, the exact name, the querier's namespace.
+        func rank(_ pod: String) -> [Bool] {
+            let p = PodName.split(pod)
+            return [labels.count > 1 && p.namespace == labels[1], p.name == name, p.namespace == querierNamespace]
+        }
+        return candidates.min { a, b in
+            let ra = rank(a), rb = rank(b)
+            return ra != rb ? ra.lexicographicallyPrecedes(rb) { $0 && !$1 } : a < b
         }
     }
 

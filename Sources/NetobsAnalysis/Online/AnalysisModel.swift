@@ -9,6 +9,11 @@ public struct AnalysisModel: Sendable, Codable, Equatable {
     public var graceNs: UInt64 = 1_000_000_000
     /// Intervals with no alarm after which an incident closes.
     public var closeGap = 3
+    /// An incident opens only once one of its alarms reaches this score (z or Poisson z): a
+    /// series barely over its threshold for a few intervals is noise, a fault moves some series
+    /// far. Optional so that models written before it still load (nil: `defaultIncidentScore`).
+    public var incidentScore: Double?
+    public static let defaultIncidentScore = 12.0
     public var detector = DetectorConfig()
     public var localizer = Localizer.Config()
     public var classifier = FaultClassifier.default

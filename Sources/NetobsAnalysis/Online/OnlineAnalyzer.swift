@@ -20,6 +20,9 @@ public struct OnlineAnalyzer: Sendable {
         var detected: Int
         var lastAlarm: Int
         var alarms: [SeriesKey: Double]
+        var pods: Set<String>
+        var anchor: String
+        var anchorAlarm: Int
     }
 
     public let model: AnalysisModel
@@ -119,28 +122,61 @@ public struct OnlineAnalyzer: Sendable {
         return advanceIncident(interval: k, alarms: alarms)
     }
 
+    /// An incident is its pods: those alarming in its first `closeGap` intervals; it lasts while
+    /// they alarm. Its anchor is its located pod (or, when that pod does not alarm itself, e.g. a
+    /// name that fails to resolve, its strongest alarming pod). A strong alarm of another pod,
+    /// once the anchor has been quiet `closeGap` intervals, is a second fault when localization
+    /// from that alarm's start names that pod: the incident ends before it and a new one opens
+    /// (callers of both faults alarm throughout and would otherwise merge them).
     private mutating func advanceIncident(interval k: Int, alarms: [(SeriesKey, Int, Double)]) -> [Anomaly] {
-        if !alarms.isEmpty {
-            if var open = incident {
-                open.lastAlarm = k
-                for (key, _, score) in alarms { open.alarms[key] = max(open.alarms[key] ?? 0, score) }
-                incident = open
-                return []
-            }
+        let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
+        guard var open = incident else {
+            guard alarms.contains(where: { $0.2 >= strong }) else { return [] }
             let start = alarms.map(\.1).min() ?? k
-            var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:])
-            for (key, _, score) in alarms { opened.alarms[key] = score }
+            var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:], pods: [], anchor: "", anchorAlarm: k)
+            for (key, _, score) in alarms {
+                opened.alarms[key] = score
+                opened.pods.insert(key.a)
+            }
+            let raised = anomaly(opened, end: k, status: "open")
+            let located = PodName.join(raised.pod, namespace: raised.namespace) ?? ""
+            opened.anchor = opened.pods.contains(located) ? located
+                : opened.alarms.max { $0.value < $1.value }?.key.a ?? located
             incident = opened
-            return [anomaly(opened, end: k, status: "open")]
+            return [raised]
         }
-        if let open = incident, k - open.lastAlarm >= model.closeGap { return closeIncident() }
-        return []
+        let joining = k <= open.detected + model.closeGap
+        for (key, _, score) in alarms {
+            if joining { open.pods.insert(key.a) }
+            guard open.pods.contains(key.a) else { continue }
+            open.alarms[key] = max(open.alarms[key] ?? 0, score)
+            open.lastAlarm = k
+            if key.a == open.anchor { open.anchorAlarm = k }
+        }
+        incident = open
+        let newcomers = alarms.filter { !open.pods.contains($0.0.a) && $0.2 >= strong }
+        if !newcomers.isEmpty, k - open.anchorAlarm >= model.closeGap {
+            let start = newcomers.map(\.1).min() ?? k
+            if let top = localize(from: start, to: k).ranking.first?.pod, newcomers.contains(where: { $0.0.a == top }) {
+                incident?.lastAlarm = max(open.changePoint, min(open.lastAlarm, start - 1))
+                // The next incident starts at the newcomers (the callers' alarms began with the first fault).
+                return closeIncident() + advanceIncident(interval: k, alarms: newcomers)
+            }
+        }
+        guard k - open.lastAlarm >= model.closeGap else { return [] }
+        return closeIncident() + advanceIncident(interval: k, alarms: alarms)
     }
 
     private mutating func closeIncident() -> [Anomaly] {
         guard let open = incident else { return [] }
         incident = nil
         return [anomaly(open, end: open.lastAlarm, status: "closed")]
+    }
+
+    private func localize(from changePoint: Int, to end: Int) -> Localizer.Result {
+        let store = self.store
+        return localizer.localize(changePoint: changePoint, end: end, keys: store.allKeys,
+                                  read: { store.values($0, from: $1, to: $2) ?? [] }, calls: Set(calls.keys))
     }
 
     private mutating func expire(before k: Int) {
@@ -151,10 +187,7 @@ public struct OnlineAnalyzer: Sendable {
     }
 
     private func anomaly(_ incident: Incident, end: Int, status: String) -> Anomaly {
-        let store = self.store
-        let result = localizer.localize(changePoint: incident.changePoint, end: end, keys: store.allKeys,
-                                        read: { store.values($0, from: $1, to: $2) ?? [] },
-                                        calls: Set(calls.keys))
+        let result = localize(from: incident.changePoint, to: end)
         let top = result.ranking.first
         let pod = top.map { PodName.split($0.pod) } ?? (name: "", namespace: "")
         let features = FaultClassifier.features(top?.metrics ?? [:])
