@@ -101,6 +101,11 @@ let package = Package(
                                    .product(name: "NIOHTTP1", package: "swift-nio")]),
         // Join throughput and topology memory (bench/join.sh).
         .executableTarget(name: "JoinBench", dependencies: ["NetobsController", "NetobsTopology"], path: "bench/JoinBench"),
+        // TLS bulk throughput (TLSEngine and TLSHandler) against `openssl speed` (bench/tls.sh).
+        .executableTarget(name: "TLSBench",
+                          dependencies: ["NetobsTLS", .product(name: "NIOCore", package: "swift-nio"),
+                                         .product(name: "NIOEmbedded", package: "swift-nio")],
+                          path: "bench/TLSBench"),
 
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
