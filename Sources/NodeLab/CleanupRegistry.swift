@@ -14,6 +14,10 @@ enum CleanupRegistry {
     private static let installed = Locked<[any DispatchSourceSignal]?>(nil)   // keeps the signal sources alive
     private static let exiting = Locked(false)
 
+    /// True from the moment a SIGINT/SIGTERM/SIGHUP arrived: the labs are being torn down and
+    /// the process is about to exit with 128 + signal.
+    static var isExiting: Bool { exiting.withLock { $0 } }
+
     static func register(_ lab: NodeLab) {
         installOnce()
         labs.withLock { $0[ObjectIdentifier(lab)] = lab }

@@ -79,6 +79,10 @@ public final class NodeLab: Sendable, CustomStringConvertible {
     public var pods: [Pod] { state.withLock { $0.pods } }
     public var isTornDown: Bool { state.withLock { $0.tornDown } }
 
+    /// True once a signal started the teardown of every lab of this process (it then exits):
+    /// failures seen by other threads from then on are the teardown's doing.
+    public static var isInterruptedBySignal: Bool { CleanupRegistry.isExiting }
+
     public func pod(named name: String, namespace: String = "default") -> Pod? {
         pods.first { $0.name == name && $0.namespace == namespace }
     }

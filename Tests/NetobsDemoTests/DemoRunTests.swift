@@ -211,7 +211,8 @@ import NetobsTestSupport
         #expect(running.netns.count == SockShop.components.count && running.cgroup && !running.etcNetns.isEmpty)
 
         demo.signal(SIGTERM)
-        #expect(try demo.waitUntilExit(timeout: .seconds(30)) == .exited(128 + SIGTERM))
+        let ended = try demo.waitUntilExit(timeout: .seconds(30))
+        #expect(ended == .exited(128 + SIGTERM), "\(ended)\n\(demo.stderrString.suffix(1500))")
         let after = try MachineState.of(labID: labID, pids: pids)
         #expect(after.isClean, "\(after)")
     }

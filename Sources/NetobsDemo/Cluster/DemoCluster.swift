@@ -36,7 +36,7 @@ public final class DemoCluster: @unchecked Sendable {
             try cluster.startAll(say: say)
             return cluster
         } catch {
-            if lab.isTornDown { Interruption.awaitExit(say: say) }
+            if lab.isTornDown || NodeLab.isInterruptedBySignal { Interruption.awaitExit(say: say) }
             lab.teardown()
             for pod in lab.pods { NetnsEtc.remove(for: pod) }
             throw error
@@ -170,7 +170,7 @@ public final class DemoCluster: @unchecked Sendable {
     // MARK: Health and teardown
 
     /// The lab went away without `stop()`: NodeLab's signal handler tore it down.
-    var wasInterrupted: Bool { lab.isTornDown && !stopping.withLock { $0 } }
+    var wasInterrupted: Bool { (lab.isTornDown || NodeLab.isInterruptedBySignal) && !stopping.withLock { $0 } }
 
     /// Throws if a component's process ended (the application cannot have a pod die quietly).
     func checkAlive() throws {
