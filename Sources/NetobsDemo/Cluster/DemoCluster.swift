@@ -170,7 +170,8 @@ public final class DemoCluster: @unchecked Sendable {
     // MARK: Health and teardown
 
     /// The lab went away without `stop()`: NodeLab's signal handler tore it down.
-    var wasInterrupted: Bool { (lab.isTornDown || NodeLab.isInterruptedBySignal) && !stopping.withLock { $0 } }
+    // A signal wins over `stopping`: its exit path (atexit) also stops the cluster.
+    var wasInterrupted: Bool { NodeLab.isInterruptedBySignal || (lab.isTornDown && !stopping.withLock { $0 }) }
 
     /// Throws if a component's process ended (the application cannot have a pod die quietly).
     func checkAlive() throws {

@@ -23,6 +23,8 @@ struct ControllerCommand: AsyncParsableCommand {
             to every agent, now and when it connects) and program bundles (`netobs programs push`, \
             verified against --operator-key, stored in DATA/programs/, rolled out to canaries first \
             and rolled back when an agent refuses them). `netobs agents` lists the agents.
+
+            With a topology source (--topology-file, --kubeconfig, --in-cluster) records reach consumers             joined with pods, namespaces, workloads, services and nodes. The analysis engine runs on             the live stream and publishes `kind: anomaly` records (closed ones also to DATA/anomalies.jsonl).
             """)
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
@@ -78,14 +80,15 @@ struct ControllerCommand: AsyncParsableCommand {
             }
         }
         let info: @Sendable (String) -> Void = { Output.write("netobs controller: info: \($0)\n", to: 2) }
+        let analysisModel = try noAnalysis ? nil : RunDirectory.model(model)
         let (joiner, topologySource) = try topology.start(log: info)
         config.joiner = joiner
-        let analysisModel = try noAnalysis ? nil : RunDirectory.model(model)
         signal(SIGPIPE, SIG_IGN)
         let controller: Controller
         do {
             controller = try await Controller.start(config)
         } catch {
+            topologySource?.stop()
             throw CommandFailure("cannot start the controller on \(listen): \(error)")
         }
         let httpServer: HTTPServer?
@@ -93,6 +96,7 @@ struct ControllerCommand: AsyncParsableCommand {
             httpServer = try await http.start(controller: controller, tls: tls)
         } catch {
             await controller.stop()
+            topologySource?.stop()
             throw error
         }
         let analysis = analysisModel.map { LiveAnalysis(hub: controller.hub, model: $0, dataDirectory: data, log: info) }
