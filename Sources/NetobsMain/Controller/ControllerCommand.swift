@@ -24,7 +24,10 @@ struct ControllerCommand: AsyncParsableCommand {
             verified against --operator-key, stored in DATA/programs/, rolled out to canaries first \
             and rolled back when an agent refuses them). `netobs agents` lists the agents.
 
-            With a topology source (--topology-file, --kubeconfig, --in-cluster) records reach consumers             joined with pods, namespaces, workloads, services and nodes. The analysis engine runs on             the live stream and publishes `kind: anomaly` records (closed ones also to DATA/anomalies.jsonl).
+            With a topology source (--topology-file, --kubeconfig, --in-cluster) records reach \
+            consumers joined with pods, namespaces, workloads, services and nodes. The analysis \
+            engine runs on the live stream and publishes `kind: anomaly` records (closed ones also \
+            to DATA/anomalies.jsonl).
             """)
 
     @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port"))
