@@ -4,6 +4,7 @@ import NetobsAgentLink
 import NetobsController
 import NetobsHTTP
 import NetobsTLS
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -94,25 +95,38 @@ struct ControllerCommand: AsyncParsableCommand {
             topologySource?.stop()
             throw CommandFailure("cannot start the controller on \(listen): \(error)")
         }
-        let httpServer: HTTPServer?
+        // Signals are handled from the moment the controller listens; what starts after it is
+        // stopped too when it exists by then.
+        let parts = RunningParts()
+        let stopping = StopSignals {
+            await parts.analysis.withLock { $0 }?.stop()
+            await parts.http.withLock { $0 }?.stop()
+            await controller.stop()
+            topologySource?.stop()
+        }
         do {
-            httpServer = try await http.start(controller: controller, tls: tls)
+            let server = try await http.start(controller: controller, tls: tls)
+            parts.http.withLock { $0 = server }
         } catch {
+            stopping.cancel()
             await controller.stop()
             topologySource?.stop()
             throw error
         }
-        let analysis = analysisModel.map { LiveAnalysis(hub: controller.hub, model: $0, dataDirectory: data, log: info) }
-        await analysis?.start()
-        let stopping = StopSignals {
-            await analysis?.stop()
-            await httpServer?.stop()
-            await controller.stop()
-            topologySource?.stop()
+        if let analysisModel {
+            let analysis = LiveAnalysis(hub: controller.hub, model: analysisModel, dataDirectory: data, log: info)
+            await analysis.start()
+            parts.analysis.withLock { $0 = analysis }
         }
         try await controller.wait()
         stopping.cancel()
     }
+}
+
+/// What `netobs controller` started beside the controller, for the signal handler to stop.
+final class RunningParts: Sendable {
+    let http = Mutex<HTTPServer?>(nil)
+    let analysis = Mutex<LiveAnalysis?>(nil)
 }
 
 /// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk
