@@ -3,12 +3,16 @@ import NetobsWireNIO
 import Synchronization
 
 /// The durable per-agent logs under `DATA/agents/<id>/`: `batches.log` (LogEntry after LogEntry)
-/// and `state` ("<highest durable sequence> <log size>\n", atomically replaced after each append).
+/// and `state` ("<highest sequence> <log size>\n", replaced after each append).
 ///
 /// Exactly-once by sequence: a batch whose sequence is not above the agent's highest durable one
-/// is not stored again (the caller acknowledges it again). The log is the truth; on open, entries
-/// past what `state` names (a crash between the log's fsync and the state's) are recovered by
-/// scanning, and a torn tail is cut off.
+/// is not stored again (the caller acknowledges it again). The log is the truth and the only
+/// file fsynced per batch; `state` is a hint that spares a full scan on open, written without
+/// fsync. On open, entries past what `state` names are recovered by scanning; a scan from the
+/// hint that stops short of the end is redone from the start before anything is cut, so a stale
+/// or damaged hint can never cost an entry, and only a torn tail is cut off.
+///
+/// Each agent's log has its own lock: one agent's fsync never waits for another's.
 public final class AgentLogStore: Sendable {
     public enum Outcome: Equatable, Sendable {
         /// Appended and fsynced.
@@ -17,19 +21,21 @@ public final class AgentLogStore: Sendable {
         case duplicate(highest: UInt64)
     }
 
-    private final class AgentLog {
+    private struct AgentLog {
         let directory: String
         let file: AppendFile
         var highest: UInt64
-        init(directory: String, file: AppendFile, highest: UInt64) {
-            self.directory = directory
-            self.file = file
-            self.highest = highest
-        }
+    }
+
+    /// An agent's log behind its own lock.
+    private final class LockedLog: Sendable {
+        let log: Mutex<AgentLog>
+        init(_ log: sending AgentLog) { self.log = Mutex(log) }
     }
 
     public let directory: String
-    private let state = Mutex<[String: AgentLog]>([:])
+    /// Held only to find or open an agent's log, never across an append.
+    private let logs = Mutex<[String: LockedLog]>([:])
 
     public init(directory: String) throws {
         self.directory = directory
@@ -57,19 +63,21 @@ public final class AgentLogStore: Sendable {
 
     /// Highest durable sequence of an agent (0 when none).
     public func highestSequence(agentId: String) throws -> UInt64 {
-        try state.withLock { logs in try Self.open(agentId, in: &logs, store: self).highest }
+        try log(agentId).log.withLock { $0.highest }
     }
 
     /// Stores a batch durably unless its sequence is already durable. Blocks on fsync: call it
     /// off the event loops.
     public func append(agentId: String, sequence: UInt64, format: RecordFormat,
                        records: [[UInt8]]) throws -> Outcome {
-        try state.withLock { logs in
-            let log = try Self.open(agentId, in: &logs, store: self)
+        let entry = LogEntry(sequence: sequence, format: format, records: records)
+        return try log(agentId).log.withLock { log in
             guard sequence > log.highest else { return .duplicate(highest: log.highest) }
-            try log.file.appendDurably(LogEntry(sequence: sequence, format: format, records: records).encoded())
+            try log.file.appendDurably(entry.encoded())
             log.highest = sequence
-            try DurableFile.replace(log.directory + "/state", with: Array("\(sequence) \(log.file.size)\n".utf8))
+            // A hint: losing it to a crash costs a longer scan on open, never an entry.
+            try? DurableFile.replace(log.directory + "/state", with: Array("\(sequence) \(log.file.size)\n".utf8),
+                                     durably: false)
             return .stored
         }
     }
@@ -81,10 +89,17 @@ public final class AgentLogStore: Sendable {
         return LogEntry.scan(try DurableFile.read(path)).entries
     }
 
-    private static func open(_ agentId: String, in logs: inout [String: AgentLog],
-                             store: AgentLogStore) throws -> AgentLog {
-        if let log = logs[agentId] { return log }
-        let dir = store.agentDirectory(agentId)
+    private func log(_ agentId: String) throws -> LockedLog {
+        try logs.withLock { logs in
+            if let log = logs[agentId] { return log }
+            let log = LockedLog(try open(agentId))
+            logs[agentId] = log
+            return log
+        }
+    }
+
+    private func open(_ agentId: String) throws -> AgentLog {
+        let dir = agentDirectory(agentId)
         let fresh = !DurableFile.exists(dir)
         try DurableFile.makeDirectory(dir)
         var highest: UInt64 = 0
@@ -96,15 +111,19 @@ public final class AgentLogStore: Sendable {
         let logPath = dir + "/batches.log"
         let bytes = DurableFile.exists(logPath) ? try DurableFile.read(logPath) : []
         if offset > bytes.count { offset = 0; highest = 0 }  // state ahead of the log: rescan everything
-        let (recovered, end) = LogEntry.scan(bytes, from: offset)
+        var (recovered, end) = LogEntry.scan(bytes, from: offset)
+        if end != bytes.count && offset > 0 {
+            // Short of the end: a torn tail, or a hint that is not an entry boundary. Only a scan
+            // from the start can tell, and it decides what is cut.
+            (recovered, end) = LogEntry.scan(bytes, from: 0)
+            highest = 0
+        }
         for entry in recovered { highest = max(highest, entry.sequence) }
         let file = try AppendFile(path: logPath, truncatingTo: end)
         if fresh { try DurableFile.syncDirectory(of: dir) }
-        let log = AgentLog(directory: dir, file: file, highest: highest)
         if !recovered.isEmpty || end != bytes.count {
             try DurableFile.replace(dir + "/state", with: Array("\(highest) \(end)\n".utf8))
         }
-        logs[agentId] = log
-        return log
+        return AgentLog(directory: dir, file: file, highest: highest)
     }
 }

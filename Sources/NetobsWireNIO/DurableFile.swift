@@ -50,20 +50,22 @@ public enum DurableFile {
 
     /// Writes `bytes` to a temporary file, fsyncs it, renames it over `path` and fsyncs the
     /// directory: after return the new content survives a crash, and a crash before leaves the old.
-    public static func replace(_ path: String, with bytes: [UInt8]) throws {
+    /// With `durably: false` there is no fsync: readers see the old or the new content, but after
+    /// a crash the file may hold either, or be empty (for hints that are checked on use).
+    public static func replace(_ path: String, with bytes: [UInt8], durably: Bool = true) throws {
         let tmp = path + ".tmp"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw Failure("cannot create", tmp) }
         do {
             try writeAll(fd, bytes, tmp)
-            guard fsync(fd) == 0 else { throw Failure("cannot fsync", tmp) }
+            guard !durably || fsync(fd) == 0 else { throw Failure("cannot fsync", tmp) }
         } catch {
             close(fd)
             throw error
         }
         close(fd)
         guard rename(tmp, path) == 0 else { throw Failure("cannot rename to", path) }
-        try syncDirectory(of: path)
+        if durably { try syncDirectory(of: path) }
     }
 
     public static func syncDirectory(of path: String) throws {

@@ -44,6 +44,22 @@ struct StoreAndSpoolTests {
         #expect(try reopened.entries(agentId: "a").map(\.sequence) == [1, 2, 3])
     }
 
+    @Test("a state hint that is not an entry boundary, or garbage, costs no entry")
+    func damagedHint() throws {
+        let dir = temporaryDirectory("store")
+        let store = try AgentLogStore(directory: dir)
+        for seq in 1...3 {
+            _ = try store.append(agentId: "a", sequence: UInt64(seq), format: .jsonLines, records: records(batch: seq, count: 2))
+        }
+        let statePath = store.agentDirectory("a") + "/state"
+        for hint in ["3 17\n", "9 1\n", "\0\0\0", ""] {
+            try Data(hint.utf8).write(to: URL(fileURLWithPath: statePath))
+            let reopened = try AgentLogStore(directory: dir)
+            #expect(try reopened.highestSequence(agentId: "a") == 3, "hint \(hint.debugDescription)")
+            #expect(try reopened.entries(agentId: "a").map(\.sequence) == [1, 2, 3], "hint \(hint.debugDescription)")
+        }
+    }
+
     @Test("the spool numbers batches across restarts and forgets acknowledged ones")
     func spoolResume() throws {
         let dir = temporaryDirectory("spool")
