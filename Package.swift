@@ -88,6 +88,10 @@ let package = Package(
         .executableTarget(name: "NetobsConsumerBench",
                           dependencies: ["NetobsController", "NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
 
+        // Benchmark: the controller process with a consumer and with 1,000 simulated agents (scripts/bench-fleet.sh).
+        .executableTarget(name: "NetobsFleetBench",
+                          dependencies: ["NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
+
         // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
         .target(name: "NetobsTopology",
                 dependencies: ["NetobsTLS", "Yams",

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The controller as deployed (release `netobs controller`, its own process): CPU and RSS with
+# 1,000 simulated agents connected (idle, then each pushing a batch a second), and records/s
+# through agent -> controller -> consumer. Writes bench/results-fleet.json. A benchmark, not a
+# test: nothing asserts on time.
+# usage: scripts/bench-fleet.sh [AGENTS (1000)] [SECONDS (20)] [RECORDS_PER_AGENT_PER_SECOND (50)]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+case "${1:-}" in -h|--help) sed -n '2,6p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;; esac
+ulimit -n 65536   # two sockets and a spool file per agent in this process
+swift build -c release --product netobs >/dev/null
+swift build -c release --product NetobsFleetBench >/dev/null
+.build/release/NetobsFleetBench .build/release/netobs bench/results-fleet.json "${1:-1000}" "${2:-20}" "${3:-50}"
