@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "NetobsAnalysisTests", dependencies: ["NetobsAnalysis"]),
 
         // The demo: scenario files, the microservice cluster on lab pods, fault injection, labels.
-        .target(name: "NetobsDemo", dependencies: ["NodeLab", "Yams"]),
+        .target(name: "NetobsDemo", dependencies: ["NodeLab", "NetobsTopology", "Yams"]),
         .testTarget(name: "NetobsDemoTests", dependencies: ["NetobsDemo", "NodeLab", "NetobsTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

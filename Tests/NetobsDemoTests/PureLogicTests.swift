@@ -28,7 +28,7 @@ import Testing
     }
 
     @Test func topologyFileFollowsTheControllersSchema() throws {
-        let json = try TopologyFile(node: "demo-node", nodeIPs: ["127.0.0.1"], pods: Self.pods).json()
+        let json = try DemoTopology.json(node: "demo-node", nodeIPs: ["127.0.0.1"], pods: Self.pods)
         let object = try #require(try JSONSerialization.jsonObject(with: json) as? [String: Any])
         #expect(Set(object.keys) == ["nodes", "pods", "services"])
         let nodes = try #require(object["nodes"] as? [[String: Any]])

@@ -14,6 +14,13 @@ import Testing
                    "ports": [{"port": 80, "target_port": 8080}], "selector": {"app": "carts"}}]}
     """
 
+    @Test func writtenFileReadsBackAsTheSameTopology() throws {
+        let original = try TopologyFile.parse(Data(Self.json.utf8), yaml: false).state
+        let written = try TopologyFile.json(nodes: Array(original.nodes.values), pods: Array(original.pods.values),
+                                            services: Array(original.services.values))
+        #expect(try TopologyFile.parse(written, yaml: false).state == original)
+    }
+
     @Test func parsesJSONAndDerivesEndpointsFromSelectors() throws {
         let state = try TopologyFile.parse(Data(Self.json.utf8), yaml: false).state
         #expect(state.nodes.count == 1 && state.pods.count == 4 && state.services.count == 1)

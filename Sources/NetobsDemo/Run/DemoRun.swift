@@ -102,7 +102,7 @@ public final class DemoRun: @unchecked Sendable {
     private func run(on cluster: DemoCluster, hooks: Hooks, into result: inout Result) throws {
         let layout = options.layout
         try hooks.serving?(cluster)
-        try TopologyFile(node: options.node, nodeIPs: ["127.0.0.1"], pods: cluster.pods).json()
+        try DemoTopology.json(node: options.node, nodeIPs: ["127.0.0.1"], pods: cluster.pods)
             .write(to: URL(fileURLWithPath: layout.topology))
 
         phase("starting netobs")

@@ -24,12 +24,12 @@ public struct TopologyFile: Sendable, Equatable {
     public init(state: TopologyState) { self.state = state }
 
     public static func parse(_ data: Data, yaml: Bool) throws -> TopologyFile {
-        let document: Document
+        let document: TopologyFileDocument
         do {
             if yaml {
-                document = try YAMLDecoder().decode(Document.self, from: String(decoding: data, as: UTF8.self))
+                document = try YAMLDecoder().decode(TopologyFileDocument.self, from: String(decoding: data, as: UTF8.self))
             } else {
-                document = try JSONDecoder().decode(Document.self, from: data)
+                document = try JSONDecoder().decode(TopologyFileDocument.self, from: data)
             }
         } catch let error as DecodingError {
             throw TopologyError("\(DecodingErrorText.describe(error))")
@@ -37,6 +37,14 @@ public struct TopologyFile: Sendable, Equatable {
             throw TopologyError("not valid \(yaml ? "YAML" : "JSON"): \(error)")
         }
         return TopologyFile(state: try document.topology())
+    }
+
+    /// The file form of nodes, pods and services, without `endpoints`: a reader derives each
+    /// service's backends from its selector. What the node lab and the demo write.
+    public static func json(nodes: [TopologyNode], pods: [TopologyPod], services: [TopologyService]) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return try encoder.encode(TopologyFileDocument(nodes: nodes, pods: pods, services: services))
     }
 
     public static func load(path: String) throws -> TopologyFile {
@@ -68,68 +76,6 @@ public struct TopologyError: Error, Sendable, CustomStringConvertible, Equatable
     public var message: String
     public init(_ message: String) { self.message = message }
     public var description: String { message }
-}
-
-/// The file's wire shape (snake_case, optional fields), turned into the model by `topology()`.
-private struct Document: Decodable {
-    struct Node: Decodable { var name: String; var ips: [String]? }
-    struct Pod: Decodable {
-        var name: String, namespace: String
-        var uid: String?, ips: [String]?, node: String?, host_network: Bool?
-        var labels: [String: String]?, workload: String?
-    }
-    struct Port: Decodable { var port: Int; var `protocol`: String?; var target_port: Int? }
-    struct Service: Decodable {
-        var name: String, namespace: String
-        var cluster_ips: [String]?, ports: [Port]?, selector: [String: String]?
-    }
-    struct Endpoints: Decodable {
-        var service: String, namespace: String
-        var ports: [Int]?, pods: [String]?, ips: [String]?
-    }
-    var nodes: [Node]?
-    var pods: [Pod]?
-    var services: [Service]?
-    var endpoints: [Endpoints]?
-
-    func topology() throws -> TopologyState {
-        let pods = (pods ?? []).map {
-            TopologyPod(name: $0.name, namespace: $0.namespace, uid: $0.uid ?? "", ips: $0.ips ?? [],
-                        node: $0.node ?? "", hostNetwork: $0.host_network ?? false, labels: $0.labels ?? [:],
-                        workload: $0.workload ?? "")
-        }
-        let services = (services ?? []).map {
-            TopologyService(name: $0.name, namespace: $0.namespace, clusterIPs: $0.cluster_ips ?? [],
-                            ports: ($0.ports ?? []).map { .init(port: $0.port, protocol: $0.protocol ?? "TCP", targetPort: $0.target_port) },
-                            selector: $0.selector ?? [:])
-        }
-        var state = TopologyState(pods: pods, services: services,
-                                  nodes: (nodes ?? []).map { TopologyNode(name: $0.name, ips: $0.ips ?? []) })
-        guard state.pods.count == pods.count else { throw TopologyError("two pods have the same namespace and name") }
-        guard state.services.count == services.count else { throw TopologyError("two services have the same namespace and name") }
-        if let endpoints {
-            for (i, entry) in endpoints.enumerated() {
-                guard let service = state.services[ObjectKey(namespace: entry.namespace, name: entry.service)] else {
-                    throw TopologyError("endpoints[\(i)]: no service \(entry.namespace)/\(entry.service)")
-                }
-                var list: [TopologyEndpointSlice.Endpoint] = try (entry.pods ?? []).map { name in
-                    guard let pod = state.pods[ObjectKey(namespace: entry.namespace, name: name)] else {
-                        throw TopologyError("endpoints[\(i)]: no pod \(entry.namespace)/\(name)")
-                    }
-                    return .init(ips: pod.ips, pod: pod.name)
-                }
-                list += (entry.ips ?? []).map { .init(ips: [$0]) }
-                let slice = TopologyEndpointSlice(name: "\(entry.service)-\(i)", namespace: entry.namespace, service: entry.service,
-                                                  ports: entry.ports ?? service.ports.map { $0.targetPort ?? $0.port }, endpoints: list)
-                state.endpointSlices[slice.key] = slice
-            }
-        } else {
-            for service in state.services.values {
-                if let slice = TopologyFile.selectedEndpoints(service, pods: pods) { state.endpointSlices[slice.key] = slice }
-            }
-        }
-        return state
-    }
 }
 
 enum DecodingErrorText {
