@@ -13,6 +13,8 @@
 #      (bench/loadgen.c) pinned to one CPU at climbing rates: offered events beside recorded
 #      ones and the agent's counted losses; the rest is uncounted loss
 #   5. agent CPU and RSS holding 1k / 10k / 100k idle TCP connections (bench/hold_flows.py)
+#   6. the controller process with 1,000 simulated agents (CPU, RSS) and records/s through
+#      agent -> controller -> consumer (scripts/bench-fleet.sh -> bench/results-fleet.json)
 # usage: scripts/bench.sh [--quick] [--pairs N] [--seconds S] [--flows "1000 10000 100000"] [--agent PATH]
 #   --quick: 2 pairs of 2 s, 1k flows, short load steps: proves the run end to end (smoke).
 #   --agent: a netobs-agent binary to measure instead of building the release one.
@@ -150,6 +152,8 @@ run_wrk() {
              /Requests\/sec/ {rps=$2} /^ +99%/ {p99=us($2)} END {print rps, p99}'
 }
 busy_ns() { awk '/^cpu / {print ($2+$3+$4+$7+$8+$9) * 1e9 / '"$(getconf CLK_TCK)"'}' /proc/stat; }
+# CPU time of a process (user + system), in ns.
+process_ns() { awk '{print ($14 + $15) * 1e9 / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 
 observers=(none netobs bpftrace capture)
 echo "bench: workload impact, $pairs rounds x ${#observers[@]} observers x 3 workloads x ${secs}s"
@@ -174,10 +178,11 @@ for obs in netobs bpftrace; do
     bpftool prog show -j > "$tmp/cost-$obs-pre.json"   # the observer's programs are the new ones
     start_observer "$obs"
     bpftool prog show -j > "$tmp/cost-$obs-before.json"
-    before=$(busy_ns)
+    before=$(busy_ns) observer_before=$(process_ns "$observer_pid")
     run_iperf >/dev/null; run_sockperf >/dev/null; run_wrk >/dev/null
     ip netns exec "$a" "$tmp/loadgen" tcp $B 7999 2000 "$secs" >/dev/null
-    echo "$before $(busy_ns)" > "$tmp/cost-$obs-busy.txt"
+    # Busy CPU of the machine, and of the observer's own process (its user-space side).
+    echo "$before $(busy_ns) $observer_before $(process_ns "$observer_pid")" > "$tmp/cost-$obs-busy.txt"
     bpftool prog show -j > "$tmp/cost-$obs-after.json"
     stop_observer
 done
@@ -236,5 +241,8 @@ for n in $flows; do
     stop_observer
     grep '"kind":"loss"' "$tmp/agent.out" > "$tmp/footprint-$n-loss.out" || true
 done
+
+echo "bench: the controller with simulated agents, and agent -> controller -> consumer"
+if [ "$quick" = 1 ]; then scripts/bench-fleet.sh 100 5 50; else scripts/bench-fleet.sh 1000 20 50; fi
 
 /usr/bin/python3 bench/report.py "$tmp" "$out" "$pairs" "$secs" "$quick"
