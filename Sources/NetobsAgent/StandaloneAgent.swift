@@ -10,12 +10,12 @@ public enum StandaloneAgent {
 
     private static func emit(_ records: [Record]) throws {
         guard !records.isEmpty else { return }
-        var text = ""
+        var lines: [UInt8] = []
         for record in records {
-            text += JSONLineWriter.line(record)
-            text += "\n"
+            lines += JSONLineWriter.bytes(record)
+            lines.append(UInt8(ascii: "\n"))
         }
-        if !FDWriter.write(text, to: 1) { throw OutputClosed() }
+        if !FDWriter.write(lines, to: 1) { throw OutputClosed() }
     }
 
     struct OutputClosed: Error, CustomStringConvertible {

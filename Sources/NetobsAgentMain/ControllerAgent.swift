@@ -49,7 +49,7 @@ enum ControllerAgent {
                 records.append(loss)
             }
             guard !records.isEmpty else { return }
-            let lines = records.map { Array(JSONLineWriter.line($0).utf8) }
+            let lines = records.map(JSONLineWriter.bytes)
             if try uplink.submit(records: lines) != nil {
                 reportedOverflow = overflow
             } else {

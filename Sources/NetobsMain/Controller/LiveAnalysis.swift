@@ -63,7 +63,7 @@ actor LiveAnalysis {
     private func tick() {
         let anomalies = analyzer.tick(nowNs: UInt64(Date().timeIntervalSince1970 * 1e9))
         guard !anomalies.isEmpty else { return }
-        hub.publish(format: .jsonLines, records: anomalies.map { Array(JSONLineWriter.line($0.record).utf8) })
+        hub.publish(format: .jsonLines, records: anomalies.map { JSONLineWriter.bytes($0.record) })
         let closed = anomalies.filter { $0.status == "closed" }
         for a in anomalies {
             log("anomaly \(a.status): \(a.namespace)/\(a.pod) \(a.kind)\(a.uri.map { " " + $0 } ?? "") score \(String(format: "%.1f", a.score))")
