@@ -168,8 +168,8 @@ struct FlatJSONScanner {
     enum Value { case string(String), number(UInt64?), other }
     struct Malformed: Error {}
 
-    private let bytes: [UInt8]
-    private var i = 0
+    let bytes: [UInt8]
+    var i = 0
     private var first = true
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
@@ -259,18 +259,18 @@ struct FlatJSONScanner {
         throw Malformed()
     }
 
-    private static func isNumberByte(_ b: UInt8) -> Bool {
+    static func isNumberByte(_ b: UInt8) -> Bool {
         (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+")
             || b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E")
     }
 
-    private mutating func skipSpace() {
+    mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x09 || bytes[i] == 0x0A || bytes[i] == 0x0D { i += 1 }
     }
 
     /// A string at `i` (which is its opening quote), unescaped. The fast path copies the bytes
     /// between the quotes when there is no escape.
-    private mutating func string() throws -> String {
+    mutating func string() throws -> String {
         guard i < bytes.count, bytes[i] == UInt8(ascii: "\"") else { throw Malformed() }
         i += 1
         let start = i

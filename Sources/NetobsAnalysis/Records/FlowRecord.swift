@@ -1,4 +1,5 @@
 import Foundation
+import NetobsRecords
 
 /// The fields of one joined record (agent fields + controller's pod join) that the analysis
 /// reads. Everything is optional: records from older agents or without a join still parse.
@@ -74,14 +75,17 @@ extension FlowRecord {
     /// a record with no join falls back to its IP addresses so that standalone agent output
     /// still makes series.
     public static func parse(line: Substring) throws(ParseError) -> FlowRecord {
-        let object: Any
+        try parse(bytes: Array(line.utf8))
+    }
+
+    public static func parse(bytes: [UInt8]) throws(ParseError) -> FlowRecord {
+        let object: [String: Any]
         do {
-            object = try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed])
+            object = try NativeJSON.object(bytes)
         } catch {
-            throw .notJSON
+            throw error == .notAnObject ? .notAnObject : .notJSON
         }
-        guard let o = object as? [String: Any] else { throw .notAnObject }
-        return try parse(object: o)
+        return try parse(object: object)
     }
 
     public static func parse(object o: [String: Any]) throws(ParseError) -> FlowRecord {

@@ -53,7 +53,7 @@ actor LiveAnalysis {
             // Our own anomaly records come back through the hub; they are not measurements.
             if record.starts(with: Array(#"{"kind":"anomaly""#.utf8)) { continue }
             do {
-                analyzer.ingest(try FlowRecord.parse(line: Substring(decoding: record, as: UTF8.self)))
+                analyzer.ingest(try FlowRecord.parse(bytes: record))
             } catch {
                 unparsed += 1
             }
