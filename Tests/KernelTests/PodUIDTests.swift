@@ -3,8 +3,8 @@ import NodeLab
 import Testing
 
 /// `pod_uid` on the records of processes in kubelet pod cgroups (both cgroup drivers' layouts),
-/// with curl talking HTTP to nginx in a lab pod; and the controller naming a host-network pod,
-/// which shares its node's address, by that UID.
+/// with curl talking HTTP to nginx and dig asking dnsmasq in a lab pod; and the controller
+/// naming a host-network pod, which shares its node's address, by that UID.
 @Suite(.serialized, rootOnly)
 struct PodUIDTests {
     /// One curl exchange from `client`'s network namespace, run in `cgroup`.
@@ -18,6 +18,8 @@ struct PodUIDTests {
             let (client, server) = (pods[0], pods[1])
             let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
             defer { nginx.stop() }
+            let dnsmasq = try L7Peers.runDnsmasq(in: server, ip: server.ipv4)
+            defer { _ = dnsmasq.terminate() }
             // The agent starts before these cgroups exist: it has to find them by a rescan.
             let agent = try AgentRun()
             let cgroups = KubeletCgroupFixture()
@@ -25,13 +27,20 @@ struct PodUIDTests {
             let systemd = try cgroups.systemdPod(under: lab.cgroup2Mount)
             let cgroupfs = try cgroups.cgroupfsPod(under: lab.cgroupRoot)
             let service = try cgroups.systemService(under: lab.cgroupRoot)
-            for cgroup in [systemd, cgroupfs, service] { try curl(from: client, to: server, in: cgroup) }
+            for cgroup in [systemd, cgroupfs, service] {
+                try curl(from: client, to: server, in: cgroup)
+                let dig = try client.check(L7Peers.dig(server: server.ipv4, name: "a.svc.lab", type: "A"), cgroup: cgroup.path)
+                #expect(L7Peers.digHeader(dig.stdout)?.status == "NOERROR", "dig said: \(dig.stdout)")
+            }
             Thread.sleep(forTimeInterval: 0.4)
             let records = try agent.stop()
 
             for cgroup in [systemd, cgroupfs, service] {
                 let mine = records.filter { $0.uint("cgroup_id") == cgroup.id }
-                #expect(Set(mine.map(\.kind)).isSuperset(of: ["tcp", "http"]), "\(cgroup.path): \(mine)")
+                #expect(Set(mine.map(\.kind)).isSuperset(of: ["tcp", "http", "udp", "dns"]), "\(cgroup.path): \(mine)")
+                // One query, one answer: the UDP flow of this dig and no other process's.
+                let udp = mine.filter { $0.kind == "udp" }
+                #expect(udp.sum("udp_tx_packets") == 1 && udp.sum("udp_rx_packets") == 1, "\(udp)")
                 for r in mine {
                     #expect(r["pod_uid"] as? String == cgroup.podUID, "\(cgroup.path): \(r)")
                 }
