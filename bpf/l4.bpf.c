@@ -429,7 +429,9 @@ static __always_inline void tcp_data(struct sock *sk, int bytes, bool sent)
 static __always_inline void udp_data(struct sock *sk, int bytes, bool sent)
 {
     struct netobs_udp_key key = {};
-    key.sock = (__u64)sk;
+    /* The cookie, not the address: a closed socket's memory soon holds another socket, whose
+     * datagrams to the same peer would count in the old flow (its owner, port and cgroup). */
+    key.sock = bpf_get_socket_cookie(sk);
     __u16 family = sk->__sk_common.skc_family;
     __u16 dport = sk->__sk_common.skc_dport;
     __u64 tid = bpf_get_current_pid_tgid();

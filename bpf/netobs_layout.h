@@ -126,7 +126,7 @@ struct netobs_tuple_drops {
 };
 
 struct netobs_udp_key {
-    __u64 sock;
+    __u64 sock; /* the socket's cookie: unique, never reused */
     __u8 remote_addr[16];
     __u16 remote_port;
     __u8 ip_version;

@@ -46,6 +46,11 @@ public enum CollectionLoop {
         for line in collector.disabled { AgentLog.warning(line) }
         let l7 = startL7(settings, context: collector.context)
         defer { l7?.close() }
+        let podUIDs = settings.l4.cgroupRoot.map { PodUIDResolver(cgroupRoot: $0) }
+        func flush() throws -> [Record] {
+            let records = try collector.flush() + (l7?.flush() ?? [])
+            return podUIDs?.label(records) ?? records
+        }
         if let file = settings.rulesFile {
             try apply(try CollectionRules.load(path: file), file: file, collector, l7)
         }
@@ -61,7 +66,7 @@ public enum CollectionLoop {
             for request in settings.requests?() ?? [] { perform(request, collector, l7) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
-                try deliver(collector.flush() + (l7?.flush() ?? []))
+                try deliver(flush())
                 nextFlush += settings.intervalNs
                 if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
                 continue
@@ -70,7 +75,7 @@ public enum CollectionLoop {
             try l7?.drain()
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
-        try deliver(collector.flush() + (l7?.flush() ?? []))
+        try deliver(flush())
     }
 
     private static func startL7(_ settings: Settings, context: RecordContext) -> L7Collector? {

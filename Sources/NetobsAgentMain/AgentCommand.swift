@@ -53,7 +53,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Node name put in every record (default: the host name).")
     var node: String?
 
-    @Option(help: "cgroup v2 mount to attach the UDP address hooks to (default: from /proc/mounts).")
+    @Option(help: "cgroup v2 mount: the cgroup programs (UDP address hooks, HTTP/DNS) attach there, and pod cgroups are read there for pod_uid (default: from /proc/mounts).")
     var cgroupRoot: String?
 
     @Option(help: "Forget a UDP flow after this long without traffic.", transform: Duration.parse)

@@ -21,6 +21,18 @@ public struct Record: Sendable, Equatable {
         }
     }
 
+    /// Like `set`, but a new field goes right after `anchor` (at the end without it), so that
+    /// fields added later still read in their place.
+    public mutating func set(_ key: String, _ value: JSONValue, after anchor: String) {
+        if let i = fields.firstIndex(where: { $0.0 == key }) {
+            fields[i].1 = value
+        } else if let a = fields.firstIndex(where: { $0.0 == anchor }) {
+            fields.insert((key, value), at: a + 1)
+        } else {
+            fields.append((key, value))
+        }
+    }
+
     public subscript(key: String) -> JSONValue? {
         fields.first { $0.0 == key }?.1
     }

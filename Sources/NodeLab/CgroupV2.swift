@@ -29,7 +29,7 @@ public enum CgroupV2 {
         try inode(of: path)
     }
 
-    static func create(_ path: String) throws {
+    public static func create(_ path: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
@@ -61,7 +61,7 @@ public enum CgroupV2 {
     /// Removes the subtree bottom-up (rmdir only: the interface files inside cannot be
     /// unlinked), retrying while killed processes finish exiting. Returns false on timeout.
     @discardableResult
-    static func removeTree(_ path: String, timeout: TimeInterval = 5) -> Bool {
+    public static func removeTree(_ path: String, timeout: TimeInterval = 5) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while exists(path) {
             for dir in subtree(path).reversed() { rmdir(dir) }
@@ -87,7 +87,7 @@ public enum CgroupV2 {
         return result
     }
 
-    static func exists(_ path: String) -> Bool {
+    public static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
     }

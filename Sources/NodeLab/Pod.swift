@@ -36,12 +36,14 @@ public struct Pod: Sendable, Hashable, CustomStringConvertible {
     /// and execs the program in place without forking.
     /// Note: `ip netns exec` also gives the program a private mount namespace with a fresh /sys
     /// (so the cgroup filesystem is not visible inside, like in a real container).
+    /// `cgroup` (a cgroup v2 directory) puts the program there instead of the pod's container
+    /// cgroup: another container, or a host-network pod sharing this network namespace.
     public func spawn(_ argv: [String], stdout: OutputMode = .capture, stderr: OutputMode = .capture,
-                      environment: [String: String] = [:]) throws -> LabProcess {
+                      environment: [String: String] = [:], cgroup: String? = nil) throws -> LabProcess {
         precondition(!argv.isEmpty, "empty command")
         guard IPRoute.netnsExists(netnsName) else { throw NodeLabError.tornDown("pod \(namespace)/\(name)") }
         let program = try Shell.resolve(argv[0])
-        let wrapper = ["/bin/sh", "-c", #"echo $$ > "$0" && exec "$@""#, cgroupPath + "/cgroup.procs",
+        let wrapper = ["/bin/sh", "-c", #"echo $$ > "$0" && exec "$@""#, (cgroup ?? cgroupPath) + "/cgroup.procs",
                        try Shell.resolve("ip"), "netns", "exec", netnsName, program] + argv.dropFirst()
         Log.command(argv, pod: "\(namespace)/\(name)")
         let child = try Spawner.spawn(executable: "/bin/sh", argv: wrapper,
@@ -52,14 +54,14 @@ public struct Pod: Sendable, Hashable, CustomStringConvertible {
 
     /// Runs `argv` in the pod to completion; kills it and throws `timedOut` after `timeout`.
     /// A non-zero exit is returned, not thrown (see `check`).
-    public func run(_ argv: [String], timeout: Duration = .seconds(60)) throws -> CommandResult {
-        try Shell.finish(spawn(argv), timeout: timeout)
+    public func run(_ argv: [String], timeout: Duration = .seconds(60), cgroup: String? = nil) throws -> CommandResult {
+        try Shell.finish(spawn(argv, cgroup: cgroup), timeout: timeout)
     }
 
     /// Like `run`, but a non-zero exit throws `NodeLabError.commandFailed`.
     @discardableResult
-    public func check(_ argv: [String], timeout: Duration = .seconds(60)) throws -> CommandResult {
-        try Shell.requireSuccess(run(argv, timeout: timeout))
+    public func check(_ argv: [String], timeout: Duration = .seconds(60), cgroup: String? = nil) throws -> CommandResult {
+        try Shell.requireSuccess(run(argv, timeout: timeout, cgroup: cgroup))
     }
 
     // MARK: Traffic shaping and inspection

@@ -18,13 +18,14 @@ struct ControllerModeTests {
         var operatorFlags: [String] { ["--controller", "127.0.0.1:\(port)", "--certs", certs] }
         var controller: NetobsCLI!
 
-        init() throws {
+        /// `controllerArguments`: more for `netobs controller` (a topology source, say).
+        init(controllerArguments: [String] = []) throws {
             key = try SigningKey.generate()
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true, agentNode: "lab-node")
             try Data(key.publicKey.pem).write(to: URL(fileURLWithPath: pub))
             controller = try NetobsCLI(["controller", "--listen", "127.0.0.1:\(port)", "--data", dir + "/data",
-                                        "--certs", certs, "--operator-key", pub])
+                                        "--certs", certs, "--operator-key", pub] + controllerArguments)
             try controller.waitForStderr("listening", timeout: 20)
         }
 

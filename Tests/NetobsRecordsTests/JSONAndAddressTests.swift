@@ -22,6 +22,20 @@ import Testing
     }
 }
 
+@Suite struct RecordFieldOrderTests {
+    @Test func aFieldAddedAfterAnotherTakesItsPlace() {
+        var r = Record(kind: "tcp")
+        r.set("cgroup_id", .uint(7))
+        r.set("src_ip", .string("10.0.0.1"))
+        r.set("pod_uid", .string("u"), after: "cgroup_id")
+        #expect(r.fields.map(\.0) == ["kind", "cgroup_id", "pod_uid", "src_ip"])
+        r.set("pod_uid", .string("v"), after: "cgroup_id")
+        #expect(r.fields.map(\.0) == ["kind", "cgroup_id", "pod_uid", "src_ip"] && r["pod_uid"] == .string("v"))
+        r.set("x", .bool(true), after: "missing")
+        #expect(r.fields.last?.0 == "x")
+    }
+}
+
 @Suite struct IPAddressTests {
     @Test func ipv4() {
         #expect(IPAddress.format([10, 244, 1, 2] + Array(repeating: 0, count: 12), ipVersion: 4) == ("10.244.1.2", 4))

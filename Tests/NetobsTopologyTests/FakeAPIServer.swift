@@ -8,6 +8,8 @@ import NetobsTLS
 /// limit/continue) and watch (chunked, one JSON event per line, bookmarks on request, 410
 /// Gone for compacted resourceVersions) of the four collections the topology uses. Tests
 /// change objects, drop watches, compact history, slow lists down and stop/restart it.
+/// Without `tls` it speaks plain HTTP (for a TLS terminator in front, see `TLSTerminator`);
+/// with `bearerToken` it answers 401 to requests without `Authorization: Bearer <token>`.
 final class FakeAPIServer: @unchecked Sendable {
     static let paths = ["/api/v1/pods", "/api/v1/services", "/apis/discovery.k8s.io/v1/endpointslices", "/api/v1/nodes"]
 
@@ -24,14 +26,17 @@ final class FakeAPIServer: @unchecked Sendable {
     /// Answer an expired watch with HTTP 410 instead of a 200 stream carrying an ERROR event.
     var goneAsHTTPStatus = false
     private(set) var requests: [String] = []
+    private var authorizationHeaders: [String] = []
+    private var bearerToken: String?
 
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private let tls: TLSContext
+    private let tls: TLSContext?
     private var server: (any Channel)?
     private(set) var port = 0
 
-    init(tls: TLSContext) throws {
+    init(tls: TLSContext?, bearerToken: String? = nil) throws {
         self.tls = tls
+        self.bearerToken = bearerToken
         for path in Self.paths { objects[path] = [:] }
         try start()
     }
@@ -45,7 +50,7 @@ final class FakeAPIServer: @unchecked Sendable {
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(TLSHandler(context: tls))
+                    if let tls { try sync.addHandler(TLSHandler(context: tls)) }
                     try sync.configureHTTPServerPipeline(withErrorHandling: false)
                     try sync.addHandler(FakeAPIHandler(server: self))
                 }
@@ -116,6 +121,9 @@ final class FakeAPIServer: @unchecked Sendable {
     }
 
     func setListDelay(_ delay: TimeAmount) { lock.withLock { listDelay = delay } }
+    func setBearerToken(_ token: String?) { lock.withLock { bearerToken = token } }
+    /// The Authorization header of each request so far ("" when absent).
+    var authorizations: [String] { lock.withLock { authorizationHeaders } }
     var openWatches: Int { lock.withLock { watchers.count } }
 
     // MARK: Serving (called by the handler on its event loop)
@@ -125,11 +133,16 @@ final class FakeAPIServer: @unchecked Sendable {
         case watch(status: Int, lines: [String])
     }
 
-    func respond(to uri: String, channel: any Channel) -> Response {
+    func respond(to uri: String, authorization: String?, channel: any Channel) -> Response {
         let url = URLComponents(string: uri)!
         let query = Dictionary((url.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { $1 })
         return lock.withLock {
             requests.append(uri)
+            authorizationHeaders.append(authorization ?? "")
+            if let bearerToken, authorization != "Bearer \(bearerToken)" {
+                // What the API server says: nothing about the token it got.
+                return .json(status: 401, body: Self.status(401, "Unauthorized", "Unauthorized"), delay: .zero)
+            }
             guard let collection = objects[url.path] else {
                 return .json(status: 404, body: Self.status(404, "NotFound", "no such collection"), delay: .zero)
             }
@@ -194,15 +207,18 @@ private final class FakeAPIHandler: ChannelInboundHandler {
     typealias OutboundOut = HTTPServerResponsePart
     private let server: FakeAPIServer
     private var uri = ""
+    private var authorization: String?
 
     init(server: FakeAPIServer) { self.server = server }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head): uri = head.uri
+        case .head(let head):
+            uri = head.uri
+            authorization = head.headers.first(name: "Authorization")
         case .body: break
         case .end:
-            switch server.respond(to: uri, channel: context.channel) {
+            switch server.respond(to: uri, authorization: authorization, channel: context.channel) {
             case .json(let status, let body, let delay):
                 let channel = context.channel
                 channel.eventLoop.scheduleTask(in: delay) {

@@ -55,8 +55,17 @@ public final class KubeHTTPClient: Sendable {
         headers.add(name: "User-Agent", value: "netobs-controller")
         if let token = try bearerToken() { headers.add(name: "Authorization", value: "Bearer \(token)") }
         let head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path, headers: headers)
-        channel.write(HTTPClientRequestPart.head(head), promise: nil)
-        try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        do {
+            channel.write(HTTPClientRequestPart.head(head), promise: nil)
+            try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+        } catch let writeError {
+            // A failed TLS handshake closes the connection before or while the request goes
+            // out; the stream ends with its reason (the server's certificate, say), which says
+            // more than the failed write.
+            channel.close(promise: nil)
+            do { for try await _ in stream {} } catch { throw error }
+            throw writeError
+        }
         return stream
     }
 

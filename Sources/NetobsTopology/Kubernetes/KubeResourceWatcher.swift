@@ -140,7 +140,12 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
         }
     }
 
+    /// The server's message; for refused credentials, which ones to check (never their value).
     private static func statusError(_ what: String, _ status: Int, _ body: [UInt8]) -> TopologyError {
+        if status == 401 {
+            return TopologyError("\(what) answered HTTP 401 Unauthorized: the API server did not accept the credentials "
+                + "(service-account or kubeconfig token, or client certificate)")
+        }
         let message = (try? JSONDecoder().decode(KubeStatusEvent.Status.self, from: Data(body)))?.message
         return TopologyError("\(what) answered HTTP \(status)\(message.map { ": \($0)" } ?? "")")
     }
