@@ -55,13 +55,15 @@ struct {
     __type(value, struct netobs_udp_flow);
 } netobs_udp_flows SEC(".maps");
 
-/* Per-thread peer of the unconnected UDP send/receive in progress. */
+/* Per-thread peer of the unconnected UDP send/receive in progress, in task storage: a
+ * lookup in the task, where a hash map cost an update and a delete per datagram. An entry
+ * with ip_version 0 holds no peer. Transient: a hot swap may start it afresh. */
 struct {
-    __uint(type, BPF_MAP_TYPE_LRU_HASH);
-    __uint(max_entries, 16384);
-    __type(key, __u64);
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
     __type(value, struct netobs_udp_peer);
-} netobs_udp_peers SEC(".maps");
+} netobs_udp_hints SEC(".maps");
 
 struct {
     __uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -434,14 +436,13 @@ static __always_inline void udp_data(struct sock *sk, int bytes, bool sent)
     key.sock = bpf_get_socket_cookie(sk);
     __u16 family = sk->__sk_common.skc_family;
     __u16 dport = sk->__sk_common.skc_dport;
-    __u64 tid = bpf_get_current_pid_tgid();
-    struct netobs_udp_peer *hint = bpf_map_lookup_elem(&netobs_udp_peers, &tid);
-    if (hint) {
+    struct netobs_udp_peer *hint = bpf_task_storage_get(&netobs_udp_hints, bpf_get_current_task_btf(), 0, 0);
+    if (hint && hint->ip_version) {
         /* Unconnected socket: the peer of this very call, from the sock_addr hook. */
         __builtin_memcpy(key.remote_addr, hint->addr, 16);
         key.remote_port = hint->port;
         key.ip_version = hint->ip_version;
-        bpf_map_delete_elem(&netobs_udp_peers, &tid);
+        hint->ip_version = 0;
     } else if (dport) {
         key.remote_port = bpf_ntohs(dport);
         if (family == AF_INET) {
@@ -489,13 +490,16 @@ static __always_inline void udp_data(struct sock *sk, int bytes, bool sent)
 
 static __always_inline void note_udp_peer(__u32 ip_version, const __u32 *addr, __u32 port_be)
 {
-    struct netobs_udp_peer peer = {};
-    __u64 tid = bpf_get_current_pid_tgid();
-    peer.ip_version = ip_version;
-    peer.port = bpf_ntohs((__u16)port_be);
-    __builtin_memcpy(peer.addr, addr, ip_version == 4 ? 4 : 16);
-    if (bpf_map_update_elem(&netobs_udp_peers, &tid, &peer, BPF_ANY))
+    struct netobs_udp_peer *peer = bpf_task_storage_get(&netobs_udp_hints, bpf_get_current_task_btf(), 0,
+                                                         BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (!peer) {
         count_loss(NETOBS_LOSS_UDP_HINT_MAP_FULL);
+        return;
+    }
+    __builtin_memset(peer->addr, 0, sizeof(peer->addr));
+    __builtin_memcpy(peer->addr, addr, ip_version == 4 ? 4 : 16);
+    peer->port = bpf_ntohs((__u16)port_be);
+    peer->ip_version = ip_version;
 }
 
 SEC("cgroup/sendmsg4")

@@ -37,8 +37,11 @@ final class LoadedL4 {
             disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
         }
         if let previous {
+            // Shared state carries over; a map the running version lacks (one a newer version
+            // added) starts afresh.
             for map in object.maps {
-                try map.reuse(fd: try previous.object.map(named: map.name).fd)
+                guard let old = try? previous.object.map(named: map.name) else { continue }
+                try map.reuse(fd: old.fd)
             }
         } else {
             try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
