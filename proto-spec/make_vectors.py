@@ -190,6 +190,14 @@ VALID = {
         u64(1699999999000000000, "  last_batch_ns"), u64(7, "  lost_records 7"),
         count(1, "  counters"), string("spool_overflow", "    name"), u64(7, "    value 7"),
         no_tags("  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
+    "subscribe_replay": frame(SUBSCRIBE, cat(
+        string("shop", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
+        string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
+        tags([(0, u32(50, "  replay_last 50"), "replay_last")])), corr=10),
+    "stream_batch_replay_end": frame(STREAM_BATCH, cat(
+        u64(2, "sequence 2"), u64(0, "dropped 0"), u8(1, "format json lines"),
+        rec_list([b'{"kind":"http","http_status_code":200}'], "records"),
+        tags([(0, boolean(True, "  replay_end"), "replay_end")])), corr=10, flags=REPLY),
 }
 
 # Decode-only: valid, but not canonical output of an encoder (they show the extension rules).

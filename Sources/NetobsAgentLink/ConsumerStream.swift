@@ -4,20 +4,30 @@ import NetobsWire
 
 /// A consumer's subscription to the controller's stream; re-subscribes after a reconnect.
 /// `onBatch` runs on the client's event loop, one batch at a time.
+///
+/// With `filter.replayLast`, the first subscription asks for that many recent records; once their
+/// replay has ended, later re-subscriptions ask for none (they would repeat records already seen).
+/// A controller that does not offer `stream.replay` sends no replay: `onReplayRefused` is called.
 public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
     private var client: ReconnectingClient?
     private let filter: Subscribe
     private let onBatch: @Sendable (StreamBatch) -> Void
+    private let onReplayRefused: @Sendable () -> Void
     private let log: @Sendable (String) -> Void
+    /// On the client's event loop only.
+    private var replayEnded = false
 
     public init(endpoint: ControllerEndpoint, filter: Subscribe = Subscribe(), backoff: Backoff = Backoff(),
                 eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
                 log: @escaping @Sendable (String) -> Void,
+                onReplayRefused: @escaping @Sendable () -> Void = {},
                 onBatch: @escaping @Sendable (StreamBatch) -> Void) {
         self.filter = filter
         self.onBatch = onBatch
+        self.onReplayRefused = onReplayRefused
         self.log = log
-        client = ReconnectingClient(endpoint: endpoint, hello: Hello(role: .consumer, capabilities: [Capability.recordsJSON]),
+        client = ReconnectingClient(endpoint: endpoint,
+                                    hello: Hello(role: .consumer, capabilities: [Capability.recordsJSON, Capability.streamReplay]),
                                     backoff: backoff, eventLoop: eventLoop, behaviour: self, log: log)
     }
 
@@ -25,14 +35,24 @@ public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
     public func stop() async { try? await client?.stop().get() }
 
     func accepted(_ accept: HelloAccept, channel: Channel) {
-        if let frame = try? Frame(.subscribe(filter), correlationId: 2) {
+        var subscribe = filter
+        if replayEnded { subscribe.replayLast = 0 }
+        if subscribe.replayLast > 0 && !accept.capabilities.contains(Capability.streamReplay) {
+            log("the controller does not replay recent records (no \(Capability.streamReplay) capability); following only")
+            subscribe.replayLast = 0
+            replayEnded = true
+            onReplayRefused()
+        }
+        if let frame = try? Frame(.subscribe(subscribe), correlationId: 2) {
             channel.writeAndFlush(frame, promise: nil)
         }
     }
 
     func received(_ message: Message, frame: Frame, channel: Channel) {
         switch message {
-        case .streamBatch(let batch): onBatch(batch)
+        case .streamBatch(let batch):
+            if batch.replayEnd { replayEnded = true }
+            onBatch(batch)
         case .error(let e): log("controller refused the subscription: \(e.code) \(e.message)")
         default: break
         }

@@ -9,7 +9,11 @@ import NetobsWire
 /// namespace of 100: together they take every record once), and with 100 unfiltered consumers
 /// (each takes every record). Arms interleaved per round, medians reported. Consumers are
 /// in-process TLS clients sharing the machine's cores with the controller.
-/// usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]
+/// Also the process's CPU time (controller, agent and consumers together) from the first submit
+/// until every record reached its consumers: less sensitive than the rate to other load on the
+/// machine, which the rate suffers at nice 19.
+/// usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]; NETOBS_BENCH_ARMS=none,filtered100 runs only those
+/// arms (for profiling one of them); NETOBS_BENCH_WINDOW_MS sets the hub's grouping window.
 @main
 struct ConsumerBench {
     static let namespaces = 100
@@ -25,27 +29,38 @@ struct ConsumerBench {
         }
         let rounds = args.count > 2 ? Int(args[2]) ?? 5 : 5
         let batches = args.count > 3 ? Int(args[3]) ?? 100 : 100
+        let arms = ProcessInfo.processInfo.environment["NETOBS_BENCH_ARMS"].map {
+            $0.split(separator: ",").compactMap { Arm(rawValue: String($0)) }
+        } ?? Arm.allCases
+        guard arms.contains(.none) else {
+            FileHandle.standardError.write(Data("NETOBS_BENCH_ARMS must include none (the base of every ratio)\n".utf8))
+            exit(2)
+        }
         let pki = try BenchPKI()
         var rates: [Arm: [Double]] = [:]
+        var cpu: [Arm: [Double]] = [:]
         var delivered: [Arm: [Int]] = [:]
         for round in 0..<rounds {
-            for k in Arm.allCases.indices {
-                let arm = Arm.allCases[(k + round) % Arm.allCases.count]
-                let (rate, got, dropped) = try await run(arm, batches: batches, pki: pki)
-                rates[arm, default: []].append(rate)
-                delivered[arm, default: []].append(got)
-                print("round \(round + 1) \(arm.rawValue): \(Int(rate)) records/s, \(got) delivered, \(dropped) dropped")
+            for k in arms.indices {
+                let arm = arms[(k + round) % arms.count]
+                let r = try await run(arm, batches: batches, pki: pki)
+                rates[arm, default: []].append(r.rate)
+                cpu[arm, default: []].append(r.cpuSeconds)
+                delivered[arm, default: []].append(r.delivered)
+                print("round \(round + 1) \(arm.rawValue): \(Int(r.rate)) records/s, \(r.delivered) delivered, \(r.dropped) dropped, \(Int(r.cpuSeconds * 1000)) ms CPU")
             }
         }
         let base = median(rates[.none]!)
-        var arms: [String: Any] = [:]
-        for arm in Arm.allCases {
+        var results: [String: Any] = [:]
+        for arm in arms {
             let m = median(rates[arm]!)
             // Each round's rate over the same round's no-consumer rate: less noise from the machine's load.
             let paired = median(zip(rates[arm]!, rates[.none]!).map { $0 / $1 })
-            arms[arm.rawValue] = ["records_per_s_median": Int(m), "records_per_s": rates[arm]!.map { Int($0) },
+            results[arm.rawValue] = ["records_per_s_median": Int(m), "records_per_s": rates[arm]!.map { Int($0) },
                                   "ratio_of_medians": (m / base * 1000).rounded() / 1000,
                                   "median_of_round_ratios": (paired * 1000).rounded() / 1000,
+                                  "cpu_ms_per_run": cpu[arm]!.map { Int($0 * 1000) },
+                                  "cpu_over_none_median_of_round_ratios": (median(zip(cpu[arm]!, cpu[.none]!).map { $0 / $1 }) * 1000).rounded() / 1000,
                                   "records_delivered_per_run": delivered[arm]!]
         }
         let result: [String: Any] = [
@@ -53,7 +68,8 @@ struct ConsumerBench {
             "records_per_run": batches * perBatch, "records_per_batch": perBatch, "rounds": rounds,
             "consumers": "in-process ConsumerStream clients over TLS, on the same 2 cores; filtered100: one namespace each of 100 (together every record once); unfiltered100: every record to each",
             "build": "release",
-            "arms": arms,
+            "grouping_window_ms": windowMs,
+            "arms": results,
         ]
         let data = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: URL(fileURLWithPath: args[1]))
@@ -72,12 +88,23 @@ struct ConsumerBench {
         }
     }
 
+    static let windowMs = ProcessInfo.processInfo.environment["NETOBS_BENCH_WINDOW_MS"].flatMap { Int($0) }
+        ?? Int(StreamHub.Settings().window.nanoseconds / 1_000_000)
+
+    struct RunResult {
+        var rate: Double
+        var delivered: Int
+        var dropped: Int
+        var cpuSeconds: Double
+    }
+
     /// One run: a fresh controller and agent, the arm's consumers subscribed before the first batch.
-    static func run(_ arm: Arm, batches: Int, pki: BenchPKI) async throws -> (Double, Int, Int) {
+    static func run(_ arm: Arm, batches: Int, pki: BenchPKI) async throws -> RunResult {
         let data = temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: data) }
-        let controller = try await Controller.start(.init(host: "127.0.0.1", port: 0, dataDirectory: data + "/data",
-                                                          tls: try pki.context(.controller)), log: ControllerLog { _ in })
+        var config = Controller.Configuration(host: "127.0.0.1", port: 0, dataDirectory: data + "/data", tls: try pki.context(.controller))
+        config.stream.window = .milliseconds(Int64(windowMs))
+        let controller = try await Controller.start(config, log: ControllerLog { verbose($0) })
         let received = Counter()
         var consumers: [ConsumerStream] = []
         if arm != .none {
@@ -91,11 +118,13 @@ struct ConsumerBench {
             try await until(60) { controller.hub.count == 100 }
         }
         let uplink = AgentUplink(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port, tls: try pki.context(.agent)),
-                                 spool: try Spool(directory: data + "/spool", agentId: "bench"),
-                                 node: AgentIdentity(nodeName: "bench", agentVersion: "bench", kernelRelease: "bench"),
-                                 backoff: Backoff(baseMs: 20, capMs: 200, floorMs: 10), log: { _ in })
+                                 spool: try Spool(directory: data + "/spool", agentId: "bench-agent"),
+                                 node: AgentIdentity(nodeName: "bench-agent", agentVersion: "bench", kernelRelease: "bench"),
+                                 backoff: Backoff(baseMs: 20, capMs: 200, floorMs: 10), log: { verbose("agent: " + $0) })
         uplink.start()
         let all = (0..<batches).map(batch)
+        let cpuStart = processCPUSeconds()
+        let monotonicStart = monotonicSeconds()
         let start = ContinuousClock.now
         for b in all { _ = try uplink.submit(records: b) }
         guard await uplink.drain(timeoutMs: 300_000) else { throw BenchError("the agent did not drain") }
@@ -105,11 +134,28 @@ struct ConsumerBench {
         let expected = arm == .none ? 0 : arm == .filtered100 ? total : total * 100
         // Each record reaches each consumer selecting it, or is counted as dropped (a slow reader).
         try await until(300) { received.value + Int(controller.hub.stats.droppedRecords) >= expected }
+        let cpuSeconds = processCPUSeconds() - cpuStart
+        // For `perf record -k CLOCK_MONOTONIC`: the measured part of the run, apart from setup.
+        verbose("measured \(arm.rawValue) from \(monotonicStart) to \(monotonicSeconds()) (CLOCK_MONOTONIC s)")
         let dropped = Int(controller.hub.stats.droppedRecords)
         await uplink.stop()
         for c in consumers { await c.stop() }
         await controller.stop()
-        return (Double(total) / seconds, received.value, dropped)
+        return RunResult(rate: Double(total) / seconds, delivered: received.value, dropped: dropped, cpuSeconds: cpuSeconds)
+    }
+
+    static func monotonicSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
+    }
+
+    /// User + system CPU time of the whole process (every thread).
+    static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func until(_ seconds: Double, _ condition: () -> Bool) async throws {
@@ -154,4 +200,10 @@ final class BenchPKI: @unchecked Sendable {
             : .client(trustRoots: .bytes(ca.certificate.pem), certificateChain: .bytes(pair.certificate.pem), privateKey: .bytes(pair.key.pkcs8PEM))
         return try TLSContext(configuration: config)
     }
+}
+
+/// NETOBS_BENCH_VERBOSE=1: the controller's and the agent's logs on stderr.
+let verboseLogs = ProcessInfo.processInfo.environment["NETOBS_BENCH_VERBOSE"] != nil
+@Sendable func verbose(_ line: String) {
+    if verboseLogs { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 }

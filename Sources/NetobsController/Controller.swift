@@ -23,6 +23,8 @@ public final class Controller: Sendable {
         /// Joins JSON records with pods, services and nodes before they reach consumers; the
         /// durable log keeps them as the agents sent them. Nil: records go out unjoined.
         public var joiner: TopologyJoiner?
+        /// Consumer fan-out: grouping window, per-consumer bounds, replay ring size.
+        public var stream = StreamHub.Settings()
 
         public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
             self.host = host
@@ -60,7 +62,7 @@ public final class Controller: Sendable {
     public static func start(_ configuration: Configuration, log: ControllerLog = .stderr,
                              group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Controller {
         let store = try AgentLogStore(directory: configuration.dataDirectory)
-        let hub = StreamHub()
+        let hub = StreamHub(settings: configuration.stream)
         let control = ControlPlane(rules: try RuleStore(directory: configuration.dataDirectory),
                                    programs: try ProgramRegistry(directory: configuration.dataDirectory),
                                    agents: AgentRegistry(), operatorKey: configuration.operatorKey,

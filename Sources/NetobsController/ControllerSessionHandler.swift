@@ -260,7 +260,9 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         let context = NIOLoopBound(context, eventLoop: loop)
         storeChain = stored.assumeIsolated().map { outcome in
             if outcome == .stored {
-                services.publish(batch)
+                // After the Ack and off the store chain (the next batch's fsync need not wait for
+                // the parse and filters); batches still reach the hub in the order they were stored.
+                loop.execute { services.publish(batch) }
                 services.counters.stored(records: batch.records.count)
                 let lost = batch.format == .jsonLines ? batch.records.reduce(UInt64(0)) { $0 + (LossRecord.count($1) ?? 0) } : 0
                 agents.update(batch.agentId) { s in

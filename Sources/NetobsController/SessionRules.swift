@@ -40,5 +40,5 @@ enum SessionRules {
 
     /// Capabilities the controller offers.
     static let capabilities: Set<String> = [Capability.recordsJSON, Capability.recordsBinaryV1, Capability.spool,
-                                            Capability.rules, Capability.programs]
+                                            Capability.rules, Capability.programs, Capability.streamReplay]
 }

@@ -42,13 +42,20 @@ public struct RecordView: Sendable, Equatable {
 
     public init() {}
 
-    public init?(json line: [UInt8]) {
+    public init?(json line: [UInt8]) { self.init(line, filterFieldsOnly: false) }
+
+    /// Only the fields a `RecordFilter` reads (kind, namespaces, pods, service, HTTP status, DNS
+    /// rcode); the others stay empty. For when nothing else needs the view: the strings of the
+    /// other fields are never made.
+    public init?(filterFieldsOf line: [UInt8]) { self.init(line, filterFieldsOnly: true) }
+
+    private init?(_ line: [UInt8], filterFieldsOnly: Bool) {
         var scanner = FlatJSONScanner(line)
         guard scanner.begin() else { return nil }
         do {
             while let key = try scanner.nextKey() {
                 // Fields no consumer reads are skipped without making strings of their values.
-                guard let field = Field.lookup(line, key) else {
+                guard let field = Field.lookup(line, key), !filterFieldsOnly || field.readByFilters else {
                     try scanner.skipValue()
                     continue
                 }
@@ -74,6 +81,13 @@ public struct RecordView: Sendable, Equatable {
         case httpDuration = "http_duration"
         case dnsDomain = "dns_query_domain", dnsType = "dns_query_type", dnsRcode = "dns_response_code"
         case dnsDuration = "dns_duration"
+
+        var readByFilters: Bool {
+            switch self {
+            case .kind, .namespace, .pod, .srcNs, .srcPod, .dstNs, .dstPod, .dstService, .httpStatus, .dnsRcode: true
+            default: false
+            }
+        }
 
         /// Fields by key length, with their key bytes: a key is compared only with the few of
         /// its length, without making a string of it or hashing it.

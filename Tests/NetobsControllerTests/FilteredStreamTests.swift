@@ -157,6 +157,14 @@ struct TailOutputTests {
         #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--output", "yaml"]) }
     }
 
+    @Test func lastAndNoFollow() throws {
+        let tail = try TailCommand.parse(["--controller", "h:1", "--kind", "http", "--last", "25", "--no-follow"])
+        #expect(tail.filter == Subscribe(kind: "http", replayLast: 25) && tail.noFollow)
+        #expect(try TailCommand.parse(["--controller", "h:1"]).filter.replayLast == 0)
+        #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--no-follow"]) }
+        #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--last", "-1"]) }
+    }
+
     @Test func tableAndJSON() {
         let records = [joined("http", ns: "shop", pod: "front-0", extra: #""http_request_method":"GET","http_request_uri":"/x","http_status_code":503,"http_duration":1500000"#, i: 1),
                        Array("garbage".utf8)]

@@ -33,6 +33,24 @@ struct RecordViewTests {
         #expect(h.tsNs == 1764379815123456789)
     }
 
+    @Test("a view of the filter fields only selects exactly what the full view selects")
+    func filterFieldsOnly() throws {
+        let records = [Sample.http(503), Sample.http(200, srcNs: "db", srcPod: "orders"), Sample.dns("NXDOMAIN"),
+                       Sample.tcp(), Sample.anomaly]
+        let filters = [RecordFilter(namespace: "shop"), RecordFilter(pod: "db/mysql-0"), RecordFilter(service: "shop/carts"),
+                       RecordFilter(kind: "dns"), RecordFilter(protocol: "tcp"), RecordFilter(status: "5xx"),
+                       RecordFilter(status: "nxdomain"), RecordFilter(anomaliesOnly: true), RecordFilter(pod: "carts-1")]
+        for record in records {
+            let full = try #require(RecordView(json: record))
+            let lean = try #require(RecordView(filterFieldsOf: record))
+            for f in filters { #expect(f.matches(lean) == f.matches(full), "\(f) on \(String(decoding: record, as: UTF8.self))") }
+        }
+        let lean = try #require(RecordView(filterFieldsOf: Sample.http(503)))
+        #expect(lean.srcIP.isEmpty && lean.httpURI.isEmpty && lean.node.isEmpty && lean.httpDuration == nil)
+        #expect(lean.kind == "http" && lean.srcPod == "front-end" && lean.dstService == "carts" && lean.httpStatusCode == 503)
+        #expect(RecordView(filterFieldsOf: Array("not json".utf8)) == nil)
+    }
+
     @Test func unescapesStringsAndSkipsNestedValues() throws {
         let line = Array(#"{"kind":"http","nested":{"a":[1,{"b":"}"}]},"ok":true,"none":null,"http_request_uri":"/a\"b\\c\u00e9\n","src_pod":"p"}"#.utf8)
         let v = try #require(RecordView(json: line))

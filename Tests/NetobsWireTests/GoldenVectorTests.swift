@@ -54,6 +54,11 @@ let goldens: [Golden] = [
         sequence: 1, dropped: 0, format: .jsonLines, records: [Array(#"{"kind":"http","http_status_code":503}"#.utf8)]))),
     Golden(name: "rule_set_exclude", correlationId: 5, message: .ruleSet(RuleSet(
         version: 4, rules: [Rule(id: "exclude-ports", ports: [PortRange(port: 9000)], exclude: true)]))),
+    Golden(name: "subscribe_replay", correlationId: 10, message: .subscribe(Subscribe(
+        namespace: "shop", kind: "http", replayLast: 50))),
+    Golden(name: "stream_batch_replay_end", correlationId: 10, flags: .reply, message: .streamBatch(StreamBatch(
+        sequence: 2, dropped: 0, format: .jsonLines, records: [Array(#"{"kind":"http","http_status_code":200}"#.utf8)],
+        replayEnd: true))),
     Golden(name: "agent_list_request", correlationId: 6, message: .agentListRequest(AgentListRequest())),
     Golden(name: "agent_list", correlationId: 6, flags: .reply, message: .agentList(AgentList(
         timestampNs: 1_700_000_000_000_000_000,

@@ -234,11 +234,11 @@ struct MessageGenerator {
             return .subscribe(Subscribe(namespace: string(limit: Limits.label), pod: string(limit: Limits.name),
                                         service: string(limit: Limits.name), kind: string(limit: Limits.label),
                                         protocol: string(limit: Limits.label), status: string(limit: Limits.label),
-                                        anomaliesOnly: chance(0.5)))
+                                        anomaliesOnly: chance(0.5), replayLast: chance(0.5) ? UInt32.random(in: 1...UInt32.max, using: &rng) : 0))
         case .streamBatch:
             return .streamBatch(StreamBatch(sequence: u64(), dropped: u64(),
                                             format: RecordFormat(rawValue: UInt8.random(in: 0...255, using: &rng)),
-                                            records: records()))
+                                            records: records(), replayEnd: chance(0.3)))
         case .agentListRequest:
             return .agentListRequest(AgentListRequest())
         case .agentList:

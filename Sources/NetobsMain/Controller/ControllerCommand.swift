@@ -18,7 +18,9 @@ struct ControllerCommand: AsyncParsableCommand {
             Each agent's FlowBatches are appended to DATA/agents/<agent>/batches.log and fsynced \
             before they are acknowledged; a batch whose sequence number is already stored is \
             acknowledged again but not stored twice, so every record is kept exactly once across \
-            restarts of either side. Consumers (`netobs tail`) get the records as they arrive.
+            restarts of either side. Consumers (`netobs tail`) get the records as they arrive, \
+            grouped for a few milliseconds per consumer; the last --replay-records records are kept \
+            in memory so that `netobs tail --last N` can show recent ones first.
 
             Operators push rules (`netobs rules push`, stored as DATA/rules/<version>.ruleset and sent \
             to every agent, now and when it connects) and program bundles (`netobs programs push`, \
@@ -59,10 +61,15 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Share of agents (percent) that get a new program version first, unless the push says otherwise.")
     var canaryPercent = 10
 
+    @Option(help: ArgumentHelp("Most recent records kept in memory for `netobs tail --last` (at most 32 MiB; 0: none).",
+                               valueName: "n"))
+    var replayRecords = StreamHub.Settings().replayRecords
+
     func validate() throws {
         guard ControllerEndpoint.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
         guard (100...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 100...3600000") }
         guard (1...100).contains(canaryPercent) else { throw ValidationError("--canary-percent must be 1...100") }
+        guard (0...1_000_000).contains(replayRecords) else { throw ValidationError("--replay-records must be 0...1000000") }
     }
 
     func run() async throws {
@@ -76,6 +83,7 @@ struct ControllerCommand: AsyncParsableCommand {
         var config = Controller.Configuration(host: host, port: port, dataDirectory: data, tls: context)
         config.heartbeatIntervalMs = heartbeatMs
         config.canaryPercent = canaryPercent
+        config.stream.replayRecords = replayRecords
         if let operatorKey {
             do {
                 config.operatorKey = try VerifyingKey(file: operatorKey)

@@ -17,6 +17,10 @@ struct TailCommand: AsyncParsableCommand {
             cross the network. Follows until interrupted; reconnects and re-subscribes on its own \
             (records arriving while disconnected are not replayed). Table output is coloured when \
             stdout is a terminal and NO_COLOR is unset.
+
+            --last N first shows the N most recent matching records the controller still holds \
+            (it keeps its last `--replay-records`, 10000 by default), oldest first, then follows \
+            with no gap and no repeat between the two; with --no-follow it exits after them.
             """)
 
     enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case table, json }
@@ -53,15 +57,22 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "Same as --output json (as `netobs agents --json`).")
     var json = false
 
+    @Option(help: ArgumentHelp("First show the N most recent matching records the controller holds.", valueName: "n"))
+    var last: UInt32 = 0
+
+    @Flag(help: "Exit after the records of --last instead of following.")
+    var noFollow = false
+
     func validate() throws {
         guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
         let known = ["", "tcp", "udp", "http", "dns"]
         guard known.contains(proto) else { throw ValidationError("--protocol must be one of tcp, udp, http, dns") }
+        guard !noFollow || last > 0 else { throw ValidationError("--no-follow needs --last N (N > 0)") }
     }
 
     var filter: Subscribe {
         Subscribe(namespace: namespace, pod: pod, service: service, kind: kind, protocol: proto, status: status,
-                  anomaliesOnly: anomalies)
+                  anomaliesOnly: anomalies, replayLast: last)
     }
 
     func run() async throws {
@@ -76,13 +87,20 @@ struct TailCommand: AsyncParsableCommand {
         let printer = TailPrinter(format: json ? .json : output,
                                   colour: isatty(1) == 1 && getenv("NO_COLOR").map { $0.pointee == 0 } ?? true)
         if let header = printer.header { Output.write(header + "\n", to: 1) }
+        let noFollow = noFollow
         let stream = ConsumerStream(
             endpoint: ControllerEndpoint(host: host, port: port, tls: context),
             filter: filter,
             log: { line in Output.write("netobs tail: \(line)\n", to: 2) },
+            onReplayRefused: {
+                guard noFollow else { return }
+                Output.write("netobs tail: the controller cannot show recent records (--last); nothing to print\n", to: 2)
+                Glibc.exit(1)
+            },
             onBatch: { batch in
                 if batch.dropped > 0 { Output.write("netobs tail: \(batch.dropped) records dropped (reading too slowly)\n", to: 2) }
                 if !Output.write(printer.text(batch.records), to: 1) { Glibc.exit(0) }
+                if noFollow && batch.replayEnd { Glibc.exit(0) }
             })
         stream.start()
         while true { try await Task.sleep(for: .seconds(3600)) }

@@ -171,4 +171,6 @@ public enum Capability {
     public static let recordsBinaryV1 = "records.binary-v1"
     /// The agent keeps unacknowledged FlowBatches and resends them, same sequence numbers, after a reconnect.
     public static let spool = "spool"
+    /// The server honours Subscribe's `replayLast` and ends the replay with `StreamBatch.replayEnd`.
+    public static let streamReplay = "stream.replay"
 }

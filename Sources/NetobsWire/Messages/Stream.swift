@@ -14,9 +14,12 @@ public struct Subscribe: WireMessage {
     /// Outcome, e.g. an HTTP status "503" or class "5xx", or a DNS rcode "NXDOMAIN".
     public var status: String
     public var anomaliesOnly: Bool
+    /// Tagged field 0 (u32, sent only when > 0): first send up to this many of the most recent
+    /// matching records the server still holds, then follow. Needs the `stream.replay` capability.
+    public var replayLast: UInt32
 
     public init(namespace: String = "", pod: String = "", service: String = "", kind: String = "",
-                protocol: String = "", status: String = "", anomaliesOnly: Bool = false) {
+                protocol: String = "", status: String = "", anomaliesOnly: Bool = false, replayLast: UInt32 = 0) {
         self.namespace = namespace
         self.pod = pod
         self.service = service
@@ -24,6 +27,7 @@ public struct Subscribe: WireMessage {
         self.protocol = `protocol`
         self.status = status
         self.anomaliesOnly = anomaliesOnly
+        self.replayLast = replayLast
     }
 
     public func encode(into w: inout ByteWriter) throws(WireError) {
@@ -34,7 +38,12 @@ public struct Subscribe: WireMessage {
         try w.string(`protocol`, limit: Limits.label, field: "subscribe.protocol")
         try w.string(status, limit: Limits.label, field: "subscribe.status")
         w.bool(anomaliesOnly)
-        w.noTaggedFields()
+        var replay = ByteWriter(capacity: 4)
+        replay.u32(replayLast)
+        let value: [UInt8] = replay.bytes
+        var tagged: [TaggedField] = []
+        if replayLast > 0 { tagged.append((tag: 0, value: value)) }
+        try w.taggedFields(tagged, "subscribe.tagged")
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
@@ -45,7 +54,13 @@ public struct Subscribe: WireMessage {
         `protocol` = try r.string(limit: Limits.label, "subscribe.protocol")
         status = try r.string(limit: Limits.label, "subscribe.status")
         anomaliesOnly = try r.bool("subscribe.anomalies_only")
-        try r.taggedFields("subscribe.tagged")
+        var replay: UInt32 = 0
+        try r.taggedFields("subscribe.tagged") { tag, v throws(WireError) in
+            guard tag == 0 else { return false }
+            replay = try v.u32("subscribe.replay_last")
+            return true
+        }
+        replayLast = replay
     }
 }
 
@@ -60,12 +75,17 @@ public struct StreamBatch: WireMessage {
     public var dropped: UInt64
     public var format: RecordFormat
     public var records: [[UInt8]]
+    /// Tagged field 0 (bool, sent only when true): the last batch of the replay a Subscribe's
+    /// `replayLast` asked for (possibly with no records); the batches after it are live.
+    public var replayEnd: Bool
 
-    public init(sequence: UInt64, dropped: UInt64 = 0, format: RecordFormat = .jsonLines, records: [[UInt8]]) {
+    public init(sequence: UInt64, dropped: UInt64 = 0, format: RecordFormat = .jsonLines, records: [[UInt8]],
+                replayEnd: Bool = false) {
         self.sequence = sequence
         self.dropped = dropped
         self.format = format
         self.records = records
+        self.replayEnd = replayEnd
     }
 
     public func encode(into w: inout ByteWriter) throws(WireError) {
@@ -73,7 +93,7 @@ public struct StreamBatch: WireMessage {
         w.u64(dropped)
         w.u8(format.rawValue)
         try w.records(records, "stream_batch.records")
-        w.noTaggedFields()
+        try w.taggedFields(replayEnd ? [(0, [1])] : [], "stream_batch.tagged")
     }
 
     public init(from r: inout ByteReader) throws(WireError) {
@@ -81,6 +101,12 @@ public struct StreamBatch: WireMessage {
         dropped = try r.u64("stream_batch.dropped")
         format = RecordFormat(rawValue: try r.u8("stream_batch.format"))
         records = try r.records("stream_batch.records")
-        try r.taggedFields("stream_batch.tagged")
+        var end = false
+        try r.taggedFields("stream_batch.tagged") { tag, v throws(WireError) in
+            guard tag == 0 else { return false }
+            end = try v.bool("stream_batch.replay_end")
+            return true
+        }
+        replayEnd = end
     }
 }
