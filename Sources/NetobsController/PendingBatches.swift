@@ -5,7 +5,7 @@ import NetobsWire
 ///
 /// Live records are bounded (`limit` bytes waiting): a record that does not fit is dropped and
 /// counted, and the count rides on the next record that does fit (its batch's `dropped`), so the
-/// consumer learns where the gap is. A replay goes in front of the live records and is not held
+/// consumer learns where the gap is, or on an empty batch at the next flush. A replay goes in front of the live records and is not held
 /// to that limit (the replay ring bounds it); its last batch says `replayEnd`.
 struct PendingBatches {
     /// A run of records of one format that follow one another with no gap.
@@ -21,7 +21,8 @@ struct PendingBatches {
     private(set) var liveBytes = 0
     /// Bytes waiting, replay included.
     private(set) var bytes = 0
-    /// Dropped after the last record waiting; told with the next record that fits.
+    /// Dropped after the last record waiting; told with the next record that fits, or at the
+    /// next flush.
     private(set) var owedDrops: UInt64 = 0
     /// The last StreamBatch sequence handed out (the first batch is 1).
     private(set) var sequence: UInt64 = 0
@@ -67,7 +68,8 @@ struct PendingBatches {
     }
 
     /// Everything waiting as numbered StreamBatches of at most `frameBytes` of records each (a
-    /// larger single record goes alone); leaves nothing waiting but the owed drop count.
+    /// larger single record goes alone). Drops after the last record go in an empty batch of
+    /// their own: the consumer hears of them even when no record follows.
     mutating func take(frameBytes: Int) -> [StreamBatch] {
         var batches: [StreamBatch] = []
         for segment in segments {
@@ -86,6 +88,11 @@ struct PendingBatches {
                                            replayEnd: segment.endsReplay && end == segment.records.count))
                 start = end
             } while start < segment.records.count
+        }
+        if owedDrops > 0 {
+            sequence += 1
+            batches.append(StreamBatch(sequence: sequence, dropped: owedDrops, format: .jsonLines, records: []))
+            owedDrops = 0
         }
         segments = []
         liveBytes = 0
