@@ -122,19 +122,24 @@ public struct OnlineAnalyzer: Sendable {
         return advanceIncident(interval: k, alarms: alarms)
     }
 
-    /// An incident is its pods: those alarming in its first `closeGap` intervals; it lasts while
-    /// they alarm. Its anchor is its located pod (or, when that pod does not alarm itself, e.g. a
-    /// name that fails to resolve, its strongest alarming pod). A strong alarm of another pod,
+    /// An incident is its pods: those alarming strongly in its first `closeGap` intervals; it
+    /// lasts while they alarm, and starts where its strong alarms began. A pod alarming only
+    /// weakly (a noisy low-rate series) is no member: it would keep a finished fault's incident
+    /// open and hide its own later fault inside it. Its anchor is its located pod (or, when that
+    /// pod does not alarm itself, e.g. a name that fails to resolve, its strongest alarming pod).
+    /// A strong alarm of another pod,
     /// once the anchor has been quiet `closeGap` intervals, is a second fault when localization
     /// from that alarm's start names that pod: the incident ends before it and a new one opens
     /// (callers of both faults alarm throughout and would otherwise merge them).
     private mutating func advanceIncident(interval k: Int, alarms: [(SeriesKey, Int, Double)]) -> [Anomaly] {
         let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
         guard var open = incident else {
-            guard alarms.contains(where: { $0.2 >= strong }) else { return [] }
-            let start = alarms.map(\.1).min() ?? k
+            let strongAlarms = alarms.filter { $0.2 >= strong }
+            guard let start = strongAlarms.map(\.1).min() else { return [] }
+            let strongPods = Set(strongAlarms.map(\.0.a))
+            let members = alarms.filter { strongPods.contains($0.0.a) }
             var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:], pods: [], anchor: "", anchorAlarm: k)
-            for (key, _, score) in alarms {
+            for (key, _, score) in members {
                 opened.alarms[key] = score
                 opened.pods.insert(key.a)
             }
@@ -147,7 +152,7 @@ public struct OnlineAnalyzer: Sendable {
         }
         let joining = k <= open.detected + model.closeGap
         for (key, _, score) in alarms {
-            if joining { open.pods.insert(key.a) }
+            if joining, score >= strong { open.pods.insert(key.a) }
             guard open.pods.contains(key.a) else { continue }
             open.alarms[key] = max(open.alarms[key] ?? 0, score)
             open.lastAlarm = k
