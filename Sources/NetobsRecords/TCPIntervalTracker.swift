@@ -47,8 +47,8 @@ public struct TCPIntervalTracker: Sendable {
     }
 
     /// Counters only grow, but a flow's drops include its tuple's socketless drops, whose map entry
-    /// goes when another flow of the same tuple closes (a request socket and its child): a count
-    /// lower than last time is nothing new, not a wrap to ~2^32 new drops.
+    /// goes when another flow with the same tuple closes: a count lower than last time is nothing
+    /// new, not a wrap to ~2^32 new drops (seen in a real demo run: tcp_drop 4294967295).
     static func delta<T: FixedWidthInteger & UnsignedInteger>(_ now: T, _ before: T) -> T {
         now >= before ? now - before : 0
     }

@@ -139,10 +139,10 @@ public struct OnlineAnalyzer: Sendable {
     /// weakly (a noisy low-rate series) is no member: it would keep a finished fault's incident
     /// open and hide its own later fault inside it. Its anchor is its located pod (or, when that
     /// pod does not alarm itself, e.g. a name that fails to resolve, its strongest alarming pod).
-    /// A strong alarm of another pod,
-    /// once the anchor has been quiet `closeGap` intervals, is a second fault when localization
-    /// from that alarm's start names that pod: the incident ends before it and a new one opens
-    /// (callers of both faults alarm throughout and would otherwise merge them).
+    /// A strong alarm of another pod, once the anchor has been quiet `closeGap` intervals, is a
+    /// second fault when localization from that alarm's start names that pod: the incident ends
+    /// before it and a new one opens (callers of both faults alarm throughout and would otherwise
+    /// merge them).
     private mutating func advanceIncident(interval k: Int, alarms: [Alarm]) -> [Anomaly] {
         let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
         guard var open = incident else {
