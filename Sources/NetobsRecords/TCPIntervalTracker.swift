@@ -46,14 +46,22 @@ public struct TCPIntervalTracker: Sendable {
         return records
     }
 
+    /// Counters only grow, but a flow's drops include its tuple's socketless drops, whose map entry
+    /// goes when another flow with the same tuple closes: a count lower than last time is nothing
+    /// new, not a wrap to ~2^32 new drops (seen in a real demo run: tcp_drop 4294967295).
+    static func delta<T: FixedWidthInteger & UnsignedInteger>(_ now: T, _ before: T) -> T {
+        now >= before ? now - before : 0
+    }
+
     private mutating func update(_ s: TCPFlowSample, closed: Bool, endedEpoch: UInt32, now: UInt64,
                                  context: RecordContext) -> [Record] {
         let id = FlowID(sock: s.sock, start: s.startNs)
         let previous = seen[id]
         let p = previous ?? Seen()
         let transitions = newTransitions(s, since: p.transitionCount)
-        let dTx = s.txBytes &- p.tx, dRx = s.rxBytes &- p.rx
-        let dRetransmits = s.retransmits &- p.retransmits, dTLP = s.tlp &- p.tlp, dDrops = s.drops &- p.drops
+        let dTx = Self.delta(s.txBytes, p.tx), dRx = Self.delta(s.rxBytes, p.rx)
+        let dRetransmits = Self.delta(s.retransmits, p.retransmits), dTLP = Self.delta(s.tlp, p.tlp)
+        let dDrops = Self.delta(s.drops, p.drops)
 
         if closed {
             seen[id] = nil

@@ -109,6 +109,10 @@ struct RealRunFixesTests {
         #expect(kind(latency: 500, rtt: 0.1) == "delay")
         #expect(kind(latency: 1000, rtt: 0.6, retransmits: 14, drops: 20, conn: 1.4, errors: 2, dns: 4) == "loss")
         #expect(kind(retransmits: 1.3, drops: 6.2, conn: 12.8) == "reset")
+        // A rejected segment is also a drop: more drops than failed connections is still a reset,
+        // unless the segments were sent again (loss, whose timeouts also fail connections).
+        #expect(kind(retransmits: 1.7, drops: 14, conn: 9.4) == "reset")
+        #expect(kind(latency: 600, retransmits: 13, drops: 20, conn: 8) == "loss")
         #expect(kind(latency: 2.8, errors: 12, dns: 96) == "dns")
         // Latency with some retransmits is no clean delay: the centroids decide.
         #expect(FaultClassifier.unambiguous(FaultClassifier.features([.httpLatencyP99: 400, .retransmits: 2])) == nil)

@@ -15,6 +15,16 @@ struct SeriesStoreTests {
         #expect(!accepted)
     }
 
+    @Test func aWindowReachingBeforeIntervalZeroReadsNothingThere() {
+        // A localization window of a fault in a run's first minute starts before interval 0.
+        var store = SeriesStore(retention: .init(rawIntervals: 10, compactionFactor: 5, compactedBuckets: 3))
+        let id = store.id(for: .pod("a", .rtt))
+        for k in 0..<4 { store.append(id: id, interval: k, value: Float(k + 1)) }
+        let v = store.values(id: id, from: -3, to: 4)
+        #expect(v.prefix(3).allSatisfy { $0.isNaN })
+        #expect(Array(v.suffix(4)) == [1, 2, 3, 4])
+    }
+
     @Test func compactionKeepsMeanAndMaxPerBucketAndLogsThem() {
         var store = SeriesStore(retention: .init(rawIntervals: 10, compactionFactor: 5, compactedBuckets: 3))
         store.logsCompaction = true

@@ -35,6 +35,18 @@ import Testing
         #expect(await data.counts.lastRejection == "anomaly record without end_ns")
     }
 
+    @Test func aDismissedAnomalyIsTakenBack() async {
+        let data = StaticDashboardData()
+        await data.ingest(jsonLines: """
+            {"kind":"anomaly","start_ns":5,"end_ns":6,"pod":"load-generator","fault":"delay","status":"open"}
+            {"kind":"anomaly","start_ns":20,"end_ns":21,"pod":"carts","fault":"loss","status":"open"}
+            {"kind":"anomaly","start_ns":5,"end_ns":8,"pod":"front-end","fault":"delay","status":"dismissed"}
+
+            """)
+        #expect(await data.anomalies().map(\.pod.name) == ["carts"])
+        #expect(await data.counts.anomalies == 1)
+    }
+
     @Test func edgesCountEachExchangeOnceAndColourByHealth() async throws {
         let edges = await SyntheticCluster.data().serviceEdges()
         #expect(edges.count == 7)

@@ -76,7 +76,10 @@ import NetobsTestSupport
             },
             loadStopped: { dashboard in
                 // The controller's dashboard during the run, in a real browser; screenshots kept.
-                let anomalyPods = Set(try readRecords(out + "/records.jsonl").filter { $0.string("kind") == "anomaly" }
+                let anomalies = try readRecords(out + "/records.jsonl").filter { $0.string("kind") == "anomaly" }
+                // A dismissed blip is taken back from the list (by its start).
+                let dismissed = Set(anomalies.filter { $0.string("status") == "dismissed" }.map { $0.int("start_ns") })
+                let anomalyPods = Set(anomalies.filter { !dismissed.contains($0.int("start_ns")) }
                     .map { $0.string("namespace") + "/" + $0.string("pod") })
                 let chromium = try Chromium()
                 defer { chromium.removeProfile() }

@@ -63,6 +63,22 @@ extension TCPFlowSample {
         #expect(records[0]["tcp_new_state"] == .string("ESTABLISHED"))
     }
 
+    @Test func aCounterThatGoesBackIsNoWrap() {
+        // Tuple drops joined the flow at one flush, and their entry went with a closed twin before
+        // the next: the flow's count falls from 3 to 1, then grows to 2.
+        var tracker = TCPIntervalTracker()
+        var s = flow(transitions: [(7, 2), (2, 1)], tx: 500)
+        s.drops = 3
+        _ = tracker.flush(live: [s], closed: [], endedEpoch: 0, nowMonotonicNs: 1000, context: context)
+        s.drops = 1
+        s.txBytes = 600
+        let fell = tracker.flush(live: [s], closed: [], endedEpoch: 1, nowMonotonicNs: 2000, context: context)
+        #expect(fell.map { $0["tcp_drop"] } == [.uint(0)])
+        s.drops = 2
+        let grew = tracker.flush(live: [s], closed: [], endedEpoch: 2, nowMonotonicNs: 3000, context: context)
+        #expect(grew.map { $0["tcp_drop"] } == [.uint(1)])
+    }
+
     @Test func closedFlowEndsWithItsFinalDeltaAndFailure() {
         var tracker = TCPIntervalTracker()
         var s = flow(transitions: [(7, 2)])

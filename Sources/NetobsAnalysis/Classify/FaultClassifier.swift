@@ -52,12 +52,15 @@ public struct FaultClassifier: Sendable, Codable, Equatable {
     /// Rules for evidence that names the kind by itself, strongest mechanism first: lookups
     /// failing (dns), connections refused or reset (reset), segments retransmitted or dropped
     /// (loss), and slower answers with neither (delay). nil leaves it to the centroids.
+    /// Drops come with both loss and resets (a rejected segment is dropped as its RST goes
+    /// out), so retransmits tell them apart: a lost segment is sent again, a refused
+    /// connection is not.
     static func unambiguous(_ f: [Double]) -> String? {
         guard f.count == features.count else { return nil }
         let latency = f[0], retransmits = f[2], drops = f[3], connErrors = f[4], dnsFailures = f[6]
         let network = max(retransmits, drops)
         if dnsFailures >= decisive, dnsFailures >= max(connErrors, network) { return FaultKind.dns.rawValue }
-        if connErrors >= decisive, connErrors >= network { return FaultKind.reset.rawValue }
+        if connErrors >= decisive, connErrors >= retransmits { return FaultKind.reset.rawValue }
         if network >= decisive { return FaultKind.loss.rawValue }
         if latency >= decisive, network < absent, connErrors < absent, dnsFailures < absent { return FaultKind.delay.rawValue }
         return nil

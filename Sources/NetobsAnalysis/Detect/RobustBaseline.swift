@@ -11,6 +11,9 @@ public struct RobustBaseline: Sendable {
     public private(set) var median: Double = 0
     /// 1.4826 × MAD: the standard deviation of normal data.
     public private(set) var scale: Double = 0
+    /// (p90 − median) / 1.2816: the same for normal data, larger when the series often visits
+    /// a higher level (a minority mode, which the MAD does not see).
+    public private(set) var upperScale: Double = 0
     public private(set) var mean: Double = 0
     public private(set) var variance: Double = 0
 
@@ -43,17 +46,19 @@ public struct RobustBaseline: Sendable {
     private mutating func refresh() {
         sinceRefresh = 0
         // Sorted copies on the stack: no allocation per refresh.
-        let (m, mad) = withUnsafeTemporaryAllocation(of: Float.self, capacity: ring.count) { storage -> (Float, Float) in
+        let (m, p90, mad) = withUnsafeTemporaryAllocation(of: Float.self, capacity: ring.count) { storage -> (Float, Float, Float) in
             var buf = storage
             _ = buf.initialize(from: ring)
             buf.sort()
             let m = Self.middle(buf)
+            let p90 = buf[Int((Double(buf.count - 1) * 0.9).rounded())]
             for i in buf.indices { buf[i] = abs(buf[i] - m) }
             buf.sort()
-            return (m, Self.middle(buf))
+            return (m, p90, Self.middle(buf))
         }
         median = Double(m)
         scale = 1.4826 * Double(mad)
+        upperScale = max(0, Double(p90 - m)) / 1.2816
         var sum = 0.0, sumSquares = 0.0
         for v in ring {
             sum += Double(v)

@@ -63,7 +63,9 @@ public struct SeriesDetector: Sendable {
 
     private func testContinuous(_ x: Double, _ config: DetectorConfig) -> (Bool, Double) {
         let median = baseline.median
-        let scale = max(baseline.scale, 0.05 * abs(median), floor)
+        // The upper spread too: the p50 of a service whose endpoints differ tenfold, at a few
+        // requests an interval, jumps between their levels with no fault.
+        let scale = max(baseline.scale, baseline.upperScale, 0.05 * abs(median), floor)
         let z = (x - median) / scale
         var anomalous = z >= config.zThreshold && x >= median * (1 + config.minRelativeIncrease)
         if anomalous, let s = spot, s.isCalibrated { anomalous = x - median > s.threshold }

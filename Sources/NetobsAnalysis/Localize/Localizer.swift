@@ -124,7 +124,8 @@ public struct Localizer: Sendable {
                       movedEdges: movedList.sorted { $0.3 > $1.3 }.map { (a: $0.0, b: $0.1, metric: $0.2, deviation: $0.3) })
     }
 
-    /// Moves a callee ahead of its caller when nearly as deviant (bounded passes, no cycles).
+    /// Moves a callee ahead of its caller when nearly as deviant, or when calls to it fail at
+    /// the transport (bounded passes, no cycles).
     func preferCallees(_ ranking: inout [PodScore], calls: Set<CallEdge>) {
         let head = min(ranking.count, 6)
         for _ in 0..<head {
@@ -134,7 +135,7 @@ public struct Localizer: Sendable {
                     let caller = ranking[i], callee = ranking[j]
                     if calls.contains(CallEdge(client: caller.pod, server: callee.pod)),
                        !calls.contains(CallEdge(client: callee.pod, server: caller.pod)),
-                       callee.score > 0, callee.score >= config.tieRatio * caller.score,
+                       callee.score > 0, callee.score >= config.tieRatio * caller.score || refusesCalls(callee),
                        callee.graphFactor >= caller.graphFactor - 1e-9 {
                         ranking.remove(at: j)
                         ranking.insert(callee, at: i)
@@ -145,6 +146,14 @@ public struct Localizer: Sendable {
             }
             if !changed { break }
         }
+    }
+
+    /// Connections to the pod fail (connection errors belong to the server end) in a way that
+    /// names a reset fault by itself: its callers' errors are those failed calls, however many
+    /// more of them the callers count (each failed call is an error at every hop above, seen
+    /// from both ends of each).
+    func refusesCalls(_ pod: PodScore) -> Bool {
+        FaultClassifier.unambiguous(FaultClassifier.features(pod.metrics)) == FaultKind.reset.rawValue
     }
 
     /// A lookup fault belongs to the name that fails, not to the pod asking: when the top pod's

@@ -14,6 +14,12 @@ public struct AnalysisModel: Sendable, Codable, Equatable {
     /// far. Optional so that models written before it still load (nil: `defaultIncidentScore`).
     public var incidentScore: Double?
     public static let defaultIncidentScore = 12.0
+    /// An open incident is confirmed (reported `closed` when it ends) once its pods were
+    /// anomalous in this many intervals from its opening on (a low-rate fault may alarm strongly
+    /// once, then weakly); else it was a blip (a two-interval RTT spike on a busy machine),
+    /// reported `dismissed`. Optional like `incidentScore` (nil: `defaultConfirmIntervals`).
+    public var confirmIntervals: Int?
+    public static let defaultConfirmIntervals = 2
     public var detector = DetectorConfig()
     public var localizer = Localizer.Config()
     public var classifier = FaultClassifier.default

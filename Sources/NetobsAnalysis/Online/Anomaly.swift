@@ -38,7 +38,8 @@ public struct Anomaly: Sendable, Codable, Equatable {
     public var kind: String
     public var score: Double
     public var uri: String?
-    /// `open` when raised, `closed` when the alarms stopped.
+    /// `open` when raised, `closed` when the alarms stopped, `dismissed` instead when its pods
+    /// were anomalous in too few intervals to confirm it (a blip).
     public var status: String
     public var ranking: [RankedPod]
     public var evidence: Evidence

@@ -4,7 +4,7 @@ import Foundation
 /// interval into the series store; when an interval closes, the pod-level series go through
 /// their detectors; an incident opens when a series alarms (reported `open`, localized on the
 /// data so far) and closes `closeGap` quiet intervals later (reported `closed`, localized on
-/// the whole window). The analyzer never sees labels.
+/// the whole window, or `dismissed` when it was a blip). The analyzer never sees labels.
 public struct OnlineAnalyzer: Sendable {
     public struct Stats: Sendable, Equatable {
         public var records = 0
@@ -15,6 +15,16 @@ public struct OnlineAnalyzer: Sendable {
         public var intervals = 0
     }
 
+    /// A series whose alarm is on this interval.
+    struct Alarm {
+        var key: SeriesKey
+        /// First anomalous interval of its run.
+        var runStart: Int
+        var score: Double
+        /// This interval itself is anomalous (not only held by hysteresis).
+        var anomalous: Bool
+    }
+
     struct Incident: Sendable {
         var changePoint: Int
         var detected: Int
@@ -23,6 +33,8 @@ public struct OnlineAnalyzer: Sendable {
         var pods: Set<String>
         var anchor: String
         var anchorAlarm: Int
+        /// Intervals, from its opening on, in which a member was anomalous.
+        var anomalousIntervals = 1
     }
 
     public let model: AnalysisModel
@@ -108,7 +120,7 @@ public struct OnlineAnalyzer: Sendable {
 
     private mutating func process(interval k: Int, rollup: IntervalRollup) -> [Anomaly] {
         stats.intervals += 1
-        var alarms: [(SeriesKey, Int, Double)] = []
+        var alarms: [Alarm] = []
         for (key, value) in rollup.values() {
             let id = store.id(for: key)
             store.append(id: id, interval: k, value: Float(value))
@@ -116,27 +128,32 @@ public struct OnlineAnalyzer: Sendable {
             if id >= detectors.count { detectors += [SeriesDetector?](repeating: nil, count: id - detectors.count + 1) }
             if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
             let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incident == nil)
-            if verdict.alarm { alarms.append((key, verdict.runStart ?? k, verdict.score)) }
+            if verdict.alarm { alarms.append(Alarm(key: key, runStart: verdict.runStart ?? k, score: verdict.score, anomalous: verdict.anomalous)) }
         }
         if k % 60 == 0 { expire(before: k) }
         return advanceIncident(interval: k, alarms: alarms)
     }
 
-    /// An incident is its pods: those alarming in its first `closeGap` intervals; it lasts while
-    /// they alarm. Its anchor is its located pod (or, when that pod does not alarm itself, e.g. a
-    /// name that fails to resolve, its strongest alarming pod). A strong alarm of another pod,
-    /// once the anchor has been quiet `closeGap` intervals, is a second fault when localization
-    /// from that alarm's start names that pod: the incident ends before it and a new one opens
-    /// (callers of both faults alarm throughout and would otherwise merge them).
-    private mutating func advanceIncident(interval k: Int, alarms: [(SeriesKey, Int, Double)]) -> [Anomaly] {
+    /// An incident is its pods: those alarming strongly in its first `closeGap` intervals; it
+    /// lasts while they alarm, and starts where its strong alarms began. A pod alarming only
+    /// weakly (a noisy low-rate series) is no member: it would keep a finished fault's incident
+    /// open and hide its own later fault inside it. Its anchor is its located pod (or, when that
+    /// pod does not alarm itself, e.g. a name that fails to resolve, its strongest alarming pod).
+    /// A strong alarm of another pod, once the anchor has been quiet `closeGap` intervals, is a
+    /// second fault when localization from that alarm's start names that pod: the incident ends
+    /// before it and a new one opens (callers of both faults alarm throughout and would otherwise
+    /// merge them).
+    private mutating func advanceIncident(interval k: Int, alarms: [Alarm]) -> [Anomaly] {
         let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
         guard var open = incident else {
-            guard alarms.contains(where: { $0.2 >= strong }) else { return [] }
-            let start = alarms.map(\.1).min() ?? k
+            let strongAlarms = alarms.filter { $0.score >= strong }
+            guard let start = strongAlarms.map(\.runStart).min() else { return [] }
+            let strongPods = Set(strongAlarms.map(\.key.a))
+            let members = alarms.filter { strongPods.contains($0.key.a) }
             var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:], pods: [], anchor: "", anchorAlarm: k)
-            for (key, _, score) in alarms {
-                opened.alarms[key] = score
-                opened.pods.insert(key.a)
+            for alarm in members {
+                opened.alarms[alarm.key] = alarm.score
+                opened.pods.insert(alarm.key.a)
             }
             let raised = anomaly(opened, end: k, status: "open")
             let located = PodName.join(raised.pod, namespace: raised.namespace) ?? ""
@@ -146,18 +163,22 @@ public struct OnlineAnalyzer: Sendable {
             return [raised]
         }
         let joining = k <= open.detected + model.closeGap
-        for (key, _, score) in alarms {
-            if joining { open.pods.insert(key.a) }
+        var anomalousNow = false
+        for alarm in alarms {
+            let key = alarm.key
+            if joining, alarm.score >= strong { open.pods.insert(key.a) }
             guard open.pods.contains(key.a) else { continue }
-            open.alarms[key] = max(open.alarms[key] ?? 0, score)
+            open.alarms[key] = max(open.alarms[key] ?? 0, alarm.score)
             open.lastAlarm = k
             if key.a == open.anchor { open.anchorAlarm = k }
+            anomalousNow = anomalousNow || alarm.anomalous
         }
+        if anomalousNow, k > open.detected { open.anomalousIntervals += 1 }
         incident = open
-        let newcomers = alarms.filter { !open.pods.contains($0.0.a) && $0.2 >= strong }
+        let newcomers = alarms.filter { !open.pods.contains($0.key.a) && $0.score >= strong }
         if !newcomers.isEmpty, k - open.anchorAlarm >= model.closeGap {
-            let start = newcomers.map(\.1).min() ?? k
-            if let top = localize(from: start, to: k).ranking.first?.pod, newcomers.contains(where: { $0.0.a == top }) {
+            let start = newcomers.map(\.runStart).min() ?? k
+            if let top = localize(from: start, to: k).ranking.first?.pod, newcomers.contains(where: { $0.key.a == top }) {
                 incident?.lastAlarm = max(open.changePoint, min(open.lastAlarm, start - 1))
                 // The next incident starts at the newcomers (the callers' alarms began with the first fault).
                 return closeIncident() + advanceIncident(interval: k, alarms: newcomers)
@@ -170,7 +191,8 @@ public struct OnlineAnalyzer: Sendable {
     private mutating func closeIncident() -> [Anomaly] {
         guard let open = incident else { return [] }
         incident = nil
-        return [anomaly(open, end: open.lastAlarm, status: "closed")]
+        let confirmed = open.anomalousIntervals >= model.confirmIntervals ?? AnalysisModel.defaultConfirmIntervals
+        return [anomaly(open, end: open.lastAlarm, status: confirmed ? "closed" : "dismissed")]
     }
 
     private func localize(from changePoint: Int, to end: Int) -> Localizer.Result {

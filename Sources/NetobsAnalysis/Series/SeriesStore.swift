@@ -135,13 +135,14 @@ public struct SeriesStore: Sendable {
         return true
     }
 
-    /// Raw values of intervals `from..<to` (NaN where none, or outside retention).
+    /// Raw values of intervals `from..<to` (NaN where none, or outside retention; intervals
+    /// before 0, which a window reaching back from a run's first minutes asks for, hold none).
     public func values(id: Int, from: Int, to: Int) -> [Float] {
         guard from < to else { return [] }
         let s = series[id]
         let capacity = retention.rawIntervals
         return (from..<to).map { k in
-            guard !s.raw.isEmpty, k < s.end, k >= s.end - capacity else { return .nan }
+            guard !s.raw.isEmpty, k >= 0, k < s.end, k >= s.end - capacity else { return .nan }
             return s.raw[k % capacity]
         }
     }

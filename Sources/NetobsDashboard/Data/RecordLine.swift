@@ -39,6 +39,8 @@ struct RecordLine: Decodable {
     var score: Double?
     var scoreMilli: UInt64?
     var uri: String?
+    /// `open`, `closed`, or `dismissed` (an incident that turned out a blip: withdrawn).
+    var status: String?
     /// Evidence as the analysis writes it: a string, a list or an object.
     var evidence: JSONFragment?
 

@@ -90,6 +90,14 @@ public actor StaticDashboardData: DashboardDataSource {
         counts.anomalies += 1
     }
 
+    /// Takes back the anomaly reported open at `startNs`: the analysis dismissed it as a blip
+    /// (its pod may have changed since it opened, its start does not).
+    public func withdraw(startNs: UInt64) {
+        let before = anomalyList.count
+        anomalyList.removeAll { $0.startNs == startNs }
+        counts.anomalies -= before - anomalyList.count
+    }
+
     private func ingestOrThrow(_ line: some StringProtocol) throws {
         let record: RecordLine
         do {
@@ -98,6 +106,7 @@ public actor StaticDashboardData: DashboardDataSource {
             throw IngestError.notARecord(Self.reason(error))
         }
         if record.kind == "anomaly" {
+            if record.status == "dismissed", let start = record.startNs { return withdraw(startNs: start) }
             add(try Self.anomaly(record))
         } else if let o = Observation(record) {
             observations.append(o)
