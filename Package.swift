@@ -63,7 +63,7 @@ let package = Package(
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",
                     dependencies: ["NetobsKernel", "NetobsAgent", "NodeLab", "NetobsAgentMain",
-                                   "NetobsPrograms", "NetobsTLS", "NetobsWire"],
+                                   "NetobsPrograms", "NetobsTLS", "NetobsWire", "NetobsTestSupport"],
                     exclude: ["Fixtures"]),
 
         // Frames over NIO (after TLSHandler), shared by the controller and its clients.
@@ -80,6 +80,7 @@ let package = Package(
                                .product(name: "NIOPosix", package: "swift-nio")]),
         .testTarget(name: "NetobsControllerTests",
                     dependencies: ["NetobsController", "NetobsAgentLink", "NetobsWireNIO", "NetobsWire", "NetobsTLS", "NetobsMain",
+                                   "NetobsTestSupport",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "NIOPosix", package: "swift-nio"),
                                    .product(name: "NIOEmbedded", package: "swift-nio")]),

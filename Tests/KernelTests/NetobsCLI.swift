@@ -1,4 +1,5 @@
 import Foundation
+import NetobsTestSupport
 import NodeLab
 
 /// The `netobs` binary beside `netobs-agent`: one-shot commands and long-running ones
@@ -12,31 +13,14 @@ final class NetobsCLI: @unchecked Sendable {
         try Shell.run([binary] + arguments, timeout: .seconds(150))
     }
 
-    private let process = Process()
-    private let out = Pipe()
-    private let err = Pipe()
-    private let lock = NSLock()
-    private var stdoutData = Data()
-    private var stderrData = Data()
+    private let captured: CapturedProcess
 
     init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = arguments
-        process.standardOutput = out
-        process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.stdoutData.append(d) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.stderrData.append(d) }
-        }
-        try process.run()
+        captured = try CapturedProcess(Self.binary, arguments)
     }
 
-    var stdoutText: String { lock.withLock { String(decoding: stdoutData, as: UTF8.self) } }
-    var stderrText: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
+    var stdoutText: String { captured.stdoutText }
+    var stderrText: String { captured.stderrText }
 
     /// The JSON lines printed so far (`netobs tail --json`).
     var records: [FlowRecord] {
@@ -51,14 +35,8 @@ final class NetobsCLI: @unchecked Sendable {
             if stderrText.contains(text) { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw AgentRun.AgentFailed(stderr: "netobs \(process.arguments ?? []): no \"\(text)\" in:\n" + stderrText)
+        throw AgentRun.AgentFailed(stderr: "netobs \(captured.process.arguments ?? []): no \"\(text)\" in:\n" + stderrText)
     }
 
-    func stop() {
-        guard process.isRunning else { return }
-        process.terminate()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
+    func stop() { captured.stop() }
 }

@@ -3,6 +3,7 @@ import Testing
 import NetobsAgentLink
 import NetobsController
 import NetobsTLS
+import NetobsTestSupport
 import NetobsWire
 
 /// Record `i` of the test stream: namespaces take turns, so a namespace filter selects every third.
@@ -28,39 +29,17 @@ private var netobsBinary: String {
 }
 
 /// `netobs tail` as a process; its stdout lines as they come.
-private final class TailProcess: @unchecked Sendable {
-    let process = Process()
-    private let out = Pipe()
-    private let err = Pipe()
-    private let lock = NSLock()
-    private var stdoutData = Data()
-    private var stderrData = Data()
+private final class TailProcess: Sendable {
+    private let captured: CapturedProcess
+    var process: Process { captured.process }
 
     init(_ arguments: [String]) throws {
-        process.executableURL = URL(fileURLWithPath: netobsBinary)
-        process.arguments = ["tail"] + arguments
-        process.standardOutput = out
-        process.standardError = err
-        out.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.stdoutData.append(d) }
-        }
-        err.fileHandleForReading.readabilityHandler = { [weak self] h in
-            let d = h.availableData
-            self?.lock.withLock { self?.stderrData.append(d) }
-        }
-        try process.run()
+        captured = try CapturedProcess(netobsBinary, ["tail"] + arguments)
     }
 
-    var numbers: [Int] {
-        lock.withLock { String(decoding: stdoutData, as: UTF8.self) }.split(separator: "\n").compactMap(number)
-    }
-    var stderr: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
-
-    func stop() {
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-    }
+    var numbers: [Int] { captured.stdoutText.split(separator: "\n").compactMap(number) }
+    var stderr: String { captured.stderrText }
+    func stop() { captured.stop() }
 }
 
 @Suite("netobs tail --last: recent records, then the live ones, over mutual TLS", .serialized)
