@@ -124,7 +124,7 @@ let package = Package(
 
         // The web dashboard: service map, per-pod charts, anomalies, rendered as HTML + SVG.
         .target(name: "NetobsDashboard",
-                dependencies: [.product(name: "Hummingbird", package: "hummingbird")]),
+                dependencies: ["NetobsTopology", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "NetobsDashboardTests",
                     dependencies: ["NetobsDashboard", "NetobsTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         // Helpers shared by test targets (headless Chromium).

@@ -17,24 +17,13 @@ private func number(_ line: some StringProtocol) -> Int? {
     return o["i"] as? Int
 }
 
-/// The `netobs` binary built beside the test bundle.
-private var netobsBinary: String {
-    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    while dir.path != "/" {
-        let candidate = dir.appendingPathComponent("netobs")
-        if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-        dir = dir.deletingLastPathComponent()
-    }
-    return ".build/debug/netobs"
-}
-
 /// `netobs tail` as a process; its stdout lines as they come.
 private final class TailProcess: Sendable {
     private let captured: CapturedProcess
     var process: Process { captured.process }
 
     init(_ arguments: [String]) throws {
-        captured = try CapturedProcess(netobsBinary, ["tail"] + arguments)
+        captured = try CapturedProcess(ControllerProcess.binary, ["tail"] + arguments)
     }
 
     var numbers: [Int] { captured.stdoutText.split(separator: "\n").compactMap(number) }

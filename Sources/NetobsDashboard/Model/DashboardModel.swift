@@ -1,22 +1,10 @@
+import NetobsTopology
+
 /// What the dashboard shows, as plain values: the source of the data (the controller's live
 /// state, or `StaticDashboardData` in tests) fills these; the pages only render them.
 
-/// A pod, by namespace and name.
-public struct PodID: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
-    public var namespace: String
-    public var name: String
-
-    public init(namespace: String, name: String) {
-        self.namespace = namespace
-        self.name = name
-    }
-
-    public var description: String { namespace.isEmpty ? name : "\(namespace)/\(name)" }
-
-    public static func < (a: PodID, b: PodID) -> Bool {
-        (a.namespace, a.name) < (b.namespace, b.name)
-    }
-}
+/// A pod, by namespace and name: the topology's key.
+public typealias PodID = ObjectKey
 
 /// The colour of an edge or a pod: green, amber, red.
 public enum Health: String, Codable, Sendable, Comparable {

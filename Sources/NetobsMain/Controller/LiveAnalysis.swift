@@ -48,10 +48,12 @@ actor LiveAnalysis {
         tasks.forEach { $0.cancel() }
     }
 
+    /// How our own anomaly records begin: they come back through the hub and are not measurements.
+    private static let anomalyPrefix = Array(#"{"kind":"anomaly""#.utf8)
+
     private func ingest(_ batch: [[UInt8]]) {
         for record in batch {
-            // Our own anomaly records come back through the hub; they are not measurements.
-            if record.starts(with: Array(#"{"kind":"anomaly""#.utf8)) { continue }
+            if record.starts(with: Self.anomalyPrefix) { continue }
             do {
                 analyzer.ingest(try FlowRecord.parse(bytes: record))
             } catch {

@@ -106,7 +106,7 @@ public struct TopologyNode: Sendable, Equatable, Codable {
 }
 
 /// Namespace and name: how the cache names objects (nodes have an empty namespace).
-public struct ObjectKey: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct ObjectKey: Sendable, Hashable, Comparable, Codable, CustomStringConvertible {
     public var namespace: String
     public var name: String
 
