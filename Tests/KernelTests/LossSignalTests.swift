@@ -42,10 +42,11 @@ struct LossSignalTests {
             #expect(lossyRetransmitted > 0)
             #expect(lossyFlow.sum("tcp_retransmit") == lossyRetransmitted, "kernel says \(lossyRetransmitted)")
             #expect(lossyFlow.sum("tcp_tx_bytes") == UInt64(bytes))
-            // The clean path repairs nothing; at most a spurious loss probe, which the kernel
-            // counts too (on 2 busy cores an ACK can come later than the probe timer).
+            // The clean path loses nothing, but on 2 busy cores an ACK can come later than a probe
+            // or retransmission timer: the kernel then counts a few spurious repairs, which the agent
+            // must report just the same, far fewer than the lossy path's.
             #expect(cleanFlow.sum("tcp_retransmit") == cleanRetransmitted)
-            #expect(cleanRetransmitted <= cleanFlow.sum("tcp_tlp") && cleanRetransmitted * 20 < lossyRetransmitted)
+            #expect(cleanRetransmitted * 20 < lossyRetransmitted, "clean \(cleanRetransmitted), lossy \(lossyRetransmitted)")
 
             // The receiver's flow carries the drops, with their reason.
             let receiver = records.local(kind: "tcp", netns: lossy.netnsInode, port: port)
