@@ -27,6 +27,8 @@ public struct Evaluation: Sendable, Codable, Equatable {
     public var byKind: [String: KindFigures] = [:]
     public var missed: [String] = []
     public var falsePositives: [String] = []
+    /// Incidents reported open and then withdrawn as blips (nil when scoring stored anomalies).
+    public var dismissed: Int?
 
     public struct KindFigures: Sendable, Codable, Equatable {
         public var labels = 0
@@ -41,7 +43,7 @@ public struct Evaluation: Sendable, Codable, Equatable {
         case acAt1 = "ac_at_1", acAt3 = "ac_at_3", avgAt5 = "avg_at_5"
         case kindAccuracy = "kind_accuracy", kindCorrect = "kind_correct"
         case medianDelayNs = "median_delay_ns", medianDelayIntervals = "median_delay_intervals"
-        case intervalNs = "interval_ns", byKind = "by_kind", falsePositives = "false_positives"
+        case intervalNs = "interval_ns", byKind = "by_kind", falsePositives = "false_positives", dismissed
     }
 
     public init() {}

@@ -20,6 +20,12 @@ public struct AnalysisModel: Sendable, Codable, Equatable {
     /// reported `dismissed`. Optional like `incidentScore` (nil: `defaultConfirmIntervals`).
     public var confirmIntervals: Int?
     public static let defaultConfirmIntervals = 2
+    /// An incident opens in the first interval in which this many series of at least
+    /// `corroboratingPods` pods are anomalous at `incidentScore`, before their hysteresis alarms
+    /// (0: off). Optional like `incidentScore` (nil: the defaults).
+    public var corroboratingSeries: Int?
+    public var corroboratingPods: Int?
+    public static let defaultCorroboratingSeries = 3, defaultCorroboratingPods = 2
     public var detector = DetectorConfig()
     public var localizer = Localizer.Config()
     public var classifier = FaultClassifier.default

@@ -13,6 +13,8 @@ public struct OnlineAnalyzer: Sendable {
         /// Records of kinds that move no series (udp, loss, ...).
         public var unused = 0
         public var intervals = 0
+        /// Incidents reported `open` and later withdrawn as blips (alerts an operator saw).
+        public var dismissed = 0
     }
 
     /// A series whose alarm is on this interval.
@@ -120,7 +122,7 @@ public struct OnlineAnalyzer: Sendable {
 
     private mutating func process(interval k: Int, rollup: IntervalRollup) -> [Anomaly] {
         stats.intervals += 1
-        var alarms: [Alarm] = []
+        var alarms: [Alarm] = [], firstAnomalous: [Alarm] = []
         for (key, value) in rollup.values() {
             let id = store.id(for: key)
             store.append(id: id, interval: k, value: Float(value))
@@ -129,9 +131,22 @@ public struct OnlineAnalyzer: Sendable {
             if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
             let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incident == nil)
             if verdict.alarm { alarms.append(Alarm(key: key, runStart: verdict.runStart ?? k, score: verdict.score, anomalous: verdict.anomalous)) }
+            else if verdict.anomalous { firstAnomalous.append(Alarm(key: key, runStart: k, score: verdict.score, anomalous: true)) }
         }
+        if incident == nil { alarms += corroborated(firstAnomalous) }
         if k % 60 == 0 { expire(before: k) }
         return advanceIncident(interval: k, alarms: alarms)
+    }
+
+    /// Series anomalous this interval but not (yet) alarming that may open an incident at once: a
+    /// fault moves several series of several pods together (the faulty pod and its callers), so
+    /// enough strong ones in one interval need no second interval of hysteresis. Noise moves one.
+    private func corroborated(_ candidates: [Alarm]) -> [Alarm] {
+        let strong = candidates.filter { $0.score >= model.incidentScore ?? AnalysisModel.defaultIncidentScore }
+        let (series, pods) = (model.corroboratingSeries ?? AnalysisModel.defaultCorroboratingSeries,
+                              model.corroboratingPods ?? AnalysisModel.defaultCorroboratingPods)
+        guard series > 0, strong.count >= series, Set(strong.map(\.key.a)).count >= pods else { return [] }
+        return strong
     }
 
     /// An incident is its pods: those alarming strongly in its first `closeGap` intervals; it
@@ -192,6 +207,7 @@ public struct OnlineAnalyzer: Sendable {
         guard let open = incident else { return [] }
         incident = nil
         let confirmed = open.anomalousIntervals >= model.confirmIntervals ?? AnalysisModel.defaultConfirmIntervals
+        if !confirmed { stats.dismissed += 1 }
         return [anomaly(open, end: open.lastAlarm, status: confirmed ? "closed" : "dismissed")]
     }
 

@@ -19,7 +19,7 @@ struct AnomaliesCommand: ParsableCommand {
         for run in try RunDirectory.find(options.data) {
             let anomalies = !redetect && FileManager.default.fileExists(atPath: run.anomalies.path)
                 ? try RunDirectory.readLines(run.anomalies, what: "anomaly") { try Anomaly.parse(line: $0) }
-                : try DetectCommand.detect(run, model: model)
+                : try DetectCommand.detect(run, model: model).anomalies
             print("\(run.name): \(anomalies.count) anomalies")
             print(AnomalyTable.render(anomalies))
         }

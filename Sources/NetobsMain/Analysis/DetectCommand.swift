@@ -19,17 +19,17 @@ struct DetectCommand: ParsableCommand {
         if out != nil && runs.count > 1 { throw ValidationError("--out takes one run; --data has \(runs.count)") }
         let model = try RunDirectory.model(options.model)
         for run in runs {
-            let anomalies = try Self.detect(run, model: model)
+            let anomalies = try Self.detect(run, model: model).anomalies
             let target = out.map { URL(fileURLWithPath: $0) } ?? run.anomalies
             try RunDirectory.write(anomalies.map { $0.jsonLine() + "\n" }.joined(), to: target)
             RunDirectory.log("\(run.name): \(anomalies.count) anomalies -> \(target.path)")
         }
     }
 
-    static func detect(_ run: RunDirectory, model: AnalysisModel) throws -> [Anomaly] {
+    static func detect(_ run: RunDirectory, model: AnalysisModel) throws -> (anomalies: [Anomaly], stats: OnlineAnalyzer.Stats) {
         let records = try run.loadRecords()
         let (anomalies, stats) = Replay.detect(records, model: model)
-        RunDirectory.log("\(run.name): \(stats.records) records over \(stats.intervals) intervals (\(stats.unused) of kinds with no series)")
-        return anomalies
+        RunDirectory.log("\(run.name): \(stats.records) records over \(stats.intervals) intervals (\(stats.unused) of kinds with no series), \(stats.dismissed) incidents dismissed as blips")
+        return (anomalies, stats)
     }
 }

@@ -30,20 +30,27 @@ struct EvalCommand: ParsableCommand {
         if labels != nil && runs.count > 1 { throw ValidationError("--labels takes one run; --data has \(runs.count)") }
         let model = try RunDirectory.model(options.model)
         var scored: [(anomalies: [Anomaly], labels: [FaultLabel])] = []
+        var dismissed = 0
         for run in runs {
-            let anomalies = existing
-                ? try RunDirectory.readLines(run.anomalies, what: "anomaly") { try Anomaly.parse(line: $0) }
-                : try DetectCommand.detect(run, model: model)
+            let anomalies: [Anomaly]
+            if existing {
+                anomalies = try RunDirectory.readLines(run.anomalies, what: "anomaly") { try Anomaly.parse(line: $0) }
+            } else {
+                let detected = try DetectCommand.detect(run, model: model)
+                anomalies = detected.anomalies
+                dismissed += detected.stats.dismissed
+            }
             scored.append((anomalies, try run.loadLabels(override: labels)))
         }
-        let e = Evaluation.score(scored, intervalNs: model.intervalNs)
+        var e = Evaluation.score(scored, intervalNs: model.intervalNs)
+        if !existing { e.dismissed = dismissed }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         let target = out.map { URL(fileURLWithPath: $0) } ?? URL(fileURLWithPath: options.data).appendingPathComponent("report.json")
         try RunDirectory.write(String(decoding: try encoder.encode(e), as: UTF8.self) + "\n", to: target)
         print(String(format: "runs %d, labels %d, anomalies %d: precision %.3f recall %.3f F1 %.3f | AC@1 %.3f AC@3 %.3f Avg@5 %.3f | kind accuracy %.3f | median delay %.2f intervals",
                      e.runs, e.labels, e.anomalies, e.precision, e.recall, e.f1, e.acAt1, e.acAt3, e.avgAt5,
-                     e.kindAccuracy, e.medianDelayIntervals))
+                     e.kindAccuracy, e.medianDelayIntervals) + (e.dismissed.map { " | \($0) alerts withdrawn as blips" } ?? ""))
         RunDirectory.log("report -> \(target.path)")
     }
 }
