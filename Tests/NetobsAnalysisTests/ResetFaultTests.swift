@@ -82,6 +82,14 @@ struct ResetFaultTests {
         #expect(reset.map { $0.startNs >= 100 * Self.second && $0.startNs < 115 * Self.second } == true, "\(spans)")
     }
 
+    @Test func theURIOfAPodRefusingConnectionsIsTheOneFailingAtItsCallers() {
+        // Refused calls never reach orders: its own URIs show only its flicker; front-end's
+        // /orders answers 502 for each of them.
+        let reset = Replay.detect(Self.run(), model: AnalysisModel()).anomalies.first { $0.pod == "orders" }
+        #expect(reset?.uri == "/orders")
+        #expect(reset?.evidence.uris.first?.hasPrefix("front-end /orders http_errors z=") == true, "\(reset?.evidence.uris ?? [])")
+    }
+
     static func score(_ pod: String, graph: Double = 0.2, _ metrics: [Metric: Double]) -> Localizer.PodScore {
         let deviation = metrics.values.max() ?? 0
         return Localizer.PodScore(pod: pod, score: deviation * (0.2 + 0.8 * graph), deviation: deviation,

@@ -9,7 +9,8 @@
 /// 3. Ties go to the callee: L7 latency and errors travel up the call graph (a slow carts
 ///    slows front-end), so a caller ranked above one of its callees gives way when the callee
 ///    is nearly as deviant and explains the network signals at least as well.
-/// 4. The top pod's URIs and DNS domains are ranked the same way.
+/// 4. The top pod's URIs and DNS domains are ranked the same way (for a pod that refuses
+///    connections, the URIs failing at its callers).
 public struct Localizer: Sendable {
     public struct Config: Sendable, Codable, Equatable {
         public var baselineIntervals = 60
@@ -34,7 +35,8 @@ public struct Localizer: Sendable {
 
     public struct Result: Sendable {
         public var ranking: [PodScore]
-        public var uris: [(uri: String, metric: Metric, deviation: Double)]
+        /// `pod` serves the URI: the top pod, or for a pod that refuses connections its callers.
+        public var uris: [(uri: String, pod: String, metric: Metric, deviation: Double)]
         public var domains: [(domain: String, metric: Metric, deviation: Double)]
         public var movedEdges: [(a: String, b: String, metric: Metric, deviation: Double)]
     }
@@ -104,22 +106,26 @@ public struct Localizer: Sendable {
         ranking.sort { $0.score != $1.score ? $0.score > $1.score : $0.pod < $1.pod }
         preferCallees(&ranking, calls: calls)
 
-        var uris: [(String, Metric, Double)] = [], domains: [(String, Metric, Double)] = []
-        if let top = ranking.first?.pod {
-            for key in uriKeys where key.a == top && key.metric != .httpRequests {
+        var uris: [(uri: String, pod: String, metric: Metric, deviation: Double)] = []
+        var domains: [(String, Metric, Double)] = []
+        if let top = ranking.first {
+            // Calls a pod refuses never reach it: they fail at its callers, under their URIs.
+            let callers = refusesCalls(top) ? Set(calls.filter { $0.server == top.pod }.map(\.client)) : []
+            for key in uriKeys where key.metric != .httpRequests {
+                guard callers.isEmpty ? key.a == top.pod : callers.contains(key.a) && key.metric == .httpErrors else { continue }
                 let d = deviation(key)
-                if d >= config.evidenceThreshold { uris.append((key.b, key.metric, d)) }
+                if d >= config.evidenceThreshold { uris.append((key.b, key.a, key.metric, d)) }
             }
-            for key in domainKeys where key.a == top && key.metric != .dnsQueries {
+            for key in domainKeys where key.a == top.pod && key.metric != .dnsQueries {
                 let d = deviation(key)
                 if d >= config.evidenceThreshold { domains.append((key.b, key.metric, d)) }
             }
         }
-        uris.sort { $0.2 > $1.2 }
+        uris.sort { $0.deviation > $1.deviation }
         domains.sort { $0.2 > $1.2 }
         namePodOfFailingDomain(&ranking, domains: domains, pods: pods)
         let movedList = moved.map { ($0.key.a, $0.key.b, edgeMetric[$0.key] ?? .retransmits, $0.value) }
-        return Result(ranking: ranking, uris: uris.map { (uri: $0.0, metric: $0.1, deviation: $0.2) },
+        return Result(ranking: ranking, uris: uris,
                       domains: domains.map { (domain: $0.0, metric: $0.1, deviation: $0.2) },
                       movedEdges: movedList.sorted { $0.3 > $1.3 }.map { (a: $0.0, b: $0.1, metric: $0.2, deviation: $0.3) })
     }

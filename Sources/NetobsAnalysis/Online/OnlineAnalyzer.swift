@@ -241,7 +241,9 @@ public struct OnlineAnalyzer: Sendable {
             series: series,
             flows: result.movedEdges.prefix(8).map { "\($0.a)<->\($0.b) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
             dropReasons: reasons,
-            uris: result.uris.prefix(5).map { "\($0.uri) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
+            uris: result.uris.prefix(5).map {
+                ($0.pod == top?.pod ? "" : "\($0.pod) ") + "\($0.uri) \($0.metric.rawValue) z=\(Self.format($0.deviation))"
+            },
             domains: result.domains.prefix(5).map { "\($0.domain) \($0.metric.rawValue) z=\(Self.format($0.deviation))" },
             alarms: incident.alarms.sorted { $0.value > $1.value }.prefix(8).map { "\($0.key) z=\(Self.format($0.value))" },
             features: features.map { ($0 * 1000).rounded() / 1000 })
