@@ -7,13 +7,14 @@ import NetobsWire
 /// Controller ingest rate (records/s from the agent's first submit to its last ack, through TLS
 /// and the fsynced durable log) with no consumer, with 100 filtered consumers (each its own
 /// namespace of 100: together they take every record once), and with 100 unfiltered consumers
-/// (each takes every record). Arms interleaved per round, medians reported. Consumers are
-/// in-process TLS clients sharing the machine's cores with the controller.
-/// Also the process's CPU time (controller, agent and consumers together) from the first submit
-/// until every record reached its consumers: less sensitive than the rate to other load on the
-/// machine, which the rate suffers at nice 19.
+/// (each takes every record). Arms interleaved per round, medians reported. The consumers are
+/// TLS clients in a process of their own (`ConsumerProcess`).
+/// Also this process's CPU time (controller and agent) from the first submit until the
+/// controller has written every record to its consumers: less sensitive than the rate to other
+/// load on the machine.
 /// usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]; NETOBS_BENCH_ARMS=none,filtered100 runs only those
-/// arms (for profiling one of them); NETOBS_BENCH_WINDOW_MS sets the hub's grouping window.
+/// arms (for profiling one of them); NETOBS_BENCH_WINDOW_MS sets the hub's grouping window;
+/// NETOBS_BENCH_CONSUMER_CPUS pins the consumer process (scripts/bench-consumers.sh pins this one apart).
 @main
 struct ConsumerBench {
     static let namespaces = 100
@@ -23,6 +24,7 @@ struct ConsumerBench {
 
     static func main() async throws {
         let args = CommandLine.arguments
+        if args.count > 1, args[1] == ConsumerProcess.flag { return try await ConsumerProcess.main(Array(args.dropFirst(2))) }
         guard args.count >= 2 else {
             FileHandle.standardError.write(Data("usage: NetobsConsumerBench OUT.json [ROUNDS] [BATCHES]\n".utf8))
             exit(2)
@@ -66,7 +68,10 @@ struct ConsumerBench {
         let result: [String: Any] = [
             "what": "controller ingest: agent uplink over TLS -> fsynced durable log -> publish -> ack; records/s, median of interleaved rounds",
             "records_per_run": batches * perBatch, "records_per_batch": perBatch, "rounds": rounds,
-            "consumers": "in-process ConsumerStream clients over TLS, on the same 2 cores; filtered100: one namespace each of 100 (together every record once); unfiltered100: every record to each",
+            "consumers": "ConsumerStream clients over TLS in a process of their own; filtered100: one namespace each of 100 (together every record once); unfiltered100: every record to each",
+            "cpus": ["controller_and_agent": ProcessInfo.processInfo.environment["NETOBS_BENCH_CPUS"] ?? "any",
+                     "consumers": ProcessInfo.processInfo.environment["NETOBS_BENCH_CONSUMER_CPUS"] ?? "any"],
+            "cpu_ms": "this process (controller and agent) from the first submit until every record was written to its consumers",
             "build": "release",
             "grouping_window_ms": windowMs,
             "arms": results,
@@ -105,16 +110,10 @@ struct ConsumerBench {
         var config = Controller.Configuration(host: "127.0.0.1", port: 0, dataDirectory: data + "/data", tls: try pki.context(.controller))
         config.stream.window = .milliseconds(Int64(windowMs))
         let controller = try await Controller.start(config, log: ControllerLog { verbose($0) })
-        let received = Counter()
-        var consumers: [ConsumerStream] = []
+        var consumers: ConsumerProcess?
         if arm != .none {
-            for k in 0..<100 {
-                let filter = arm == .filtered100 ? Subscribe(namespace: "ns-\(k)") : Subscribe()
-                let c = ConsumerStream(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port, tls: try pki.context(.consumer)),
-                                       filter: filter, log: { _ in }, onBatch: { received.add($0.records.count) })
-                c.start()
-                consumers.append(c)
-            }
+            try pki.writeConsumerFiles(to: data)
+            consumers = try ConsumerProcess.launch(port: controller.port, filtered: arm == .filtered100, count: 100, pki: data)
             try await until(60) { controller.hub.count == 100 }
         }
         let uplink = AgentUplink(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port, tls: try pki.context(.agent)),
@@ -132,16 +131,16 @@ struct ConsumerBench {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let total = batches * perBatch
         let expected = arm == .none ? 0 : arm == .filtered100 ? total : total * 100
-        // Each record reaches each consumer selecting it, or is counted as dropped (a slow reader).
-        try await until(300) { received.value + Int(controller.hub.stats.droppedRecords) >= expected }
+        // Each record is written to each consumer selecting it, or counted as dropped (a slow reader).
+        try await until(300) { controller.hub.stats.deliveredRecords + controller.hub.stats.droppedRecords >= UInt64(expected) }
         let cpuSeconds = processCPUSeconds() - cpuStart
         // For `perf record -k CLOCK_MONOTONIC`: the measured part of the run, apart from setup.
         verbose("measured \(arm.rawValue) from \(monotonicStart) to \(monotonicSeconds()) (CLOCK_MONOTONIC s)")
         let dropped = Int(controller.hub.stats.droppedRecords)
+        let received = try consumers?.finish(expected: expected - dropped) ?? 0
         await uplink.stop()
-        for c in consumers { await c.stop() }
         await controller.stop()
-        return RunResult(rate: Double(total) / seconds, delivered: received.value, dropped: dropped, cpuSeconds: cpuSeconds)
+        return RunResult(rate: Double(total) / seconds, delivered: received, dropped: dropped, cpuSeconds: cpuSeconds)
     }
 
     static func monotonicSeconds() -> Double {

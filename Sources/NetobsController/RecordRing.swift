@@ -54,7 +54,7 @@ struct RecordRing {
             guard picked.count < limit else { break }
             if filter.selectsAll {
                 picked.append(entry)
-            } else if entry.format == .jsonLines, let view = RecordView(filterFieldsOf: entry.record), filter.matches(view) {
+            } else if entry.format == .jsonLines, let view = RecordView(filter.fieldsRead, of: entry.record), filter.matches(view) {
                 picked.append(entry)
             }
         }

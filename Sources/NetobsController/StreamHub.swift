@@ -95,6 +95,8 @@ public final class StreamHub: Sendable {
         var unfiltered: [Subscriber] = []
         /// Subscribers whose filter must read the records.
         var filtering = 0
+        /// What their filters read: a publish parses only these fields.
+        var filterFields: RecordView.FilterFields = []
         /// Filtering subscribers by the namespace they ask for: a record is checked only against
         /// those of its own namespaces, so 100 consumers of 100 namespaces cost a record two
         /// lookups, not 100 filter checks.
@@ -159,6 +161,7 @@ public final class StreamHub: Sendable {
                 s.unfiltered.append(subscriber)
             } else {
                 s.filtering += 1
+                s.filterFields.formUnion(filter.fieldsRead)
                 if filter.namespace.isEmpty {
                     s.anyNamespace.append(subscriber)
                 } else {
@@ -179,6 +182,7 @@ public final class StreamHub: Sendable {
                 return
             }
             s.filtering -= 1
+            s.filterFields = s.subscribers.values.reduce(into: []) { $0.formUnion($1.filter.fieldsRead) }
             s.anyNamespace.removeAll { $0 === gone }
             s.byNamespace[gone.filter.namespace]?.removeAll { $0 === gone }
             if s.byNamespace[gone.filter.namespace]?.isEmpty == true { s.byNamespace[gone.filter.namespace] = nil }
@@ -188,19 +192,20 @@ public final class StreamHub: Sendable {
     /// Hands `records` to every subscriber whose filter they pass, and their views to the observer.
     public func publish(format: RecordFormat, records: [[UInt8]]) {
         guard !records.isEmpty else { return }
-        let (filtering, observer) = state.withLock { ($0.filtering > 0, $0.observer) }
+        let (fields, observer) = state.withLock { ($0.filterFields, $0.observer) }
         // Parsed outside the lock: publishes from several agent sessions do not wait on each other.
         // Without an observer, only the fields the filters read.
-        let parsed = format == .jsonLines && (filtering || observer != nil)
-        var views: [RecordView?] = !parsed ? Array(repeating: nil, count: records.count)
+        let json = format == .jsonLines
+        let parsed: RecordView.FilterFields = !json ? [] : observer != nil ? .all : fields
+        var views: [RecordView?] = parsed.isEmpty ? Array(repeating: nil, count: records.count)
             : observer != nil ? records.map { RecordView(json: $0) }
-            : records.map { RecordView(filterFieldsOf: $0) }
+            : records.map { RecordView(fields, of: $0) }
 
         let (deliveries, flushes) = state.withLock { s in
-            if s.filtering > 0 && !parsed && format == .jsonLines {
-                // A filtering subscriber came in meanwhile: it must see this publish too (no gap
-                // after its replay), so read the records here, once.
-                views = records.map { RecordView(filterFieldsOf: $0) }
+            if json && !s.filterFields.isSubset(of: parsed) {
+                // A subscriber whose filter reads more came in meanwhile: it must see this publish
+                // too (no gap after its replay), so read the records again here, once.
+                views = records.map { RecordView(s.filterFields, of: $0) }
             }
             s.stats.publishedRecords += UInt64(records.count)
             if s.filtering > 0 || observer != nil { s.stats.unparsedRecords += UInt64(views.lazy.filter { $0 == nil }.count) }
@@ -215,8 +220,10 @@ public final class StreamHub: Sendable {
                     sub.dropped = 0
                 case .frames(let channel, _):
                     s.stats.droppedRecords += UInt64(sub.pending.append(selected, format: format, limit: settings.pendingBytes))
-                    if !sub.replaying, !sub.pending.isEmpty,
-                       let request = s.queue(sub.id, on: channel.eventLoop, urgent: sub.pending.bytes >= settings.frameBytes) {
+                    let urgent = sub.pending.bytes >= settings.frameBytes
+                    // A queued subscriber's loop has a flush armed already: only a full frame needs more.
+                    if !sub.replaying, !sub.pending.isEmpty, !sub.queued || urgent,
+                       let request = s.queue(sub.id, on: channel.eventLoop, urgent: urgent) {
                         flushes.append(request)
                     }
                 }

@@ -37,6 +37,17 @@ public struct RecordFilter: Sendable, Equatable {
     /// True when every record passes: no need to read the records at all.
     public var selectsAll: Bool { self == RecordFilter() }
 
+    /// The fields `matches` reads.
+    public var fieldsRead: RecordView.FilterFields {
+        var fields: RecordView.FilterFields = []
+        if anomaliesOnly || !kind.isEmpty || !`protocol`.isEmpty { fields.insert(.kind) }
+        if !namespace.isEmpty { fields.insert(.namespaces) }
+        if !pod.isEmpty { fields.formUnion([.pods, .namespaces]) }
+        if !service.isEmpty { fields.formUnion([.service, .namespaces]) }
+        if statusPattern != nil { fields.insert(.status) }
+        return fields
+    }
+
     public func matches(_ r: RecordView) -> Bool {
         if anomaliesOnly && r.kind != "anomaly" { return false }
         if !kind.isEmpty && r.kind != kind { return false }

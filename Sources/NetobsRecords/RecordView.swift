@@ -42,20 +42,34 @@ public struct RecordView: Sendable, Equatable {
 
     public init() {}
 
-    public init?(json line: [UInt8]) { self.init(line, filterFieldsOnly: false) }
+    public init?(json line: [UInt8]) { self.init(line, only: nil) }
 
-    /// Only the fields a `RecordFilter` reads (kind, namespaces, pods, service, HTTP status, DNS
-    /// rcode); the others stay empty. For when nothing else needs the view: the strings of the
-    /// other fields are never made.
-    public init?(filterFieldsOf line: [UInt8]) { self.init(line, filterFieldsOnly: true) }
+    /// The groups of fields `RecordFilter`s read.
+    public struct FilterFields: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public static let kind = FilterFields(rawValue: 1)
+        /// `src_ns`, `dst_ns`, `namespace`.
+        public static let namespaces = FilterFields(rawValue: 2)
+        /// `src_pod`, `dst_pod`, `pod`.
+        public static let pods = FilterFields(rawValue: 4)
+        public static let service = FilterFields(rawValue: 8)
+        /// HTTP status and DNS rcode.
+        public static let status = FilterFields(rawValue: 16)
+        public static let all: FilterFields = [.kind, .namespaces, .pods, .service, .status]
+    }
 
-    private init?(_ line: [UInt8], filterFieldsOnly: Bool) {
+    /// Only the fields of `fields` (what the filters at hand read); the others stay empty. For
+    /// when nothing else needs the view: the strings of the other fields are never made.
+    public init?(_ fields: FilterFields = .all, of line: [UInt8]) { self.init(line, only: fields) }
+
+    private init?(_ line: [UInt8], only fields: FilterFields?) {
         var scanner = FlatJSONScanner(line)
         guard scanner.begin() else { return nil }
         do {
             while let key = try scanner.nextKey() {
                 // Fields no consumer reads are skipped without making strings of their values.
-                guard let field = Field.lookup(line, key), !filterFieldsOnly || field.readByFilters else {
+                guard let field = Field.lookup(line, key), fields.map({ field.read(by: $0) }) ?? true else {
                     try scanner.skipValue()
                     continue
                 }
@@ -82,9 +96,13 @@ public struct RecordView: Sendable, Equatable {
         case dnsDomain = "dns_query_domain", dnsType = "dns_query_type", dnsRcode = "dns_response_code"
         case dnsDuration = "dns_duration"
 
-        var readByFilters: Bool {
+        func read(by fields: FilterFields) -> Bool {
             switch self {
-            case .kind, .namespace, .pod, .srcNs, .srcPod, .dstNs, .dstPod, .dstService, .httpStatus, .dnsRcode: true
+            case .kind: fields.contains(.kind)
+            case .namespace, .srcNs, .dstNs: fields.contains(.namespaces)
+            case .pod, .srcPod, .dstPod: fields.contains(.pods)
+            case .dstService: fields.contains(.service)
+            case .httpStatus, .dnsRcode: fields.contains(.status)
             default: false
             }
         }

@@ -42,13 +42,19 @@ struct RecordViewTests {
                        RecordFilter(status: "nxdomain"), RecordFilter(anomaliesOnly: true), RecordFilter(pod: "carts-1")]
         for record in records {
             let full = try #require(RecordView(json: record))
-            let lean = try #require(RecordView(filterFieldsOf: record))
-            for f in filters { #expect(f.matches(lean) == f.matches(full), "\(f) on \(String(decoding: record, as: UTF8.self))") }
+            let lean = try #require(RecordView(of: record))
+            for f in filters {
+                let own = try #require(RecordView(f.fieldsRead, of: record))
+                #expect(f.matches(lean) == f.matches(full), "\(f) on \(String(decoding: record, as: UTF8.self))")
+                #expect(f.matches(own) == f.matches(full), "\(f), its own fields, on \(String(decoding: record, as: UTF8.self))")
+            }
         }
-        let lean = try #require(RecordView(filterFieldsOf: Sample.http(503)))
+        let lean = try #require(RecordView(of: Sample.http(503)))
         #expect(lean.srcIP.isEmpty && lean.httpURI.isEmpty && lean.node.isEmpty && lean.httpDuration == nil)
         #expect(lean.kind == "http" && lean.srcPod == "front-end" && lean.dstService == "carts" && lean.httpStatusCode == 503)
-        #expect(RecordView(filterFieldsOf: Array("not json".utf8)) == nil)
+        let namespaces = try #require(RecordView(.namespaces, of: Sample.http(503)))
+        #expect(namespaces.srcNamespace == "shop" && namespaces.kind.isEmpty && namespaces.srcPod.isEmpty && namespaces.httpStatusCode == nil)
+        #expect(RecordView(of: Array("not json".utf8)) == nil)
     }
 
     @Test func unescapesStringsAndSkipsNestedValues() throws {
