@@ -42,6 +42,7 @@ struct ConsumerBench {
         var rates: [Arm: [Double]] = [:]
         var cpu: [Arm: [Double]] = [:]
         var delivered: [Arm: [Int]] = [:]
+        var lag: [Arm: [Double]] = [:]
         for round in 0..<rounds {
             for k in arms.indices {
                 let arm = arms[(k + round) % arms.count]
@@ -49,7 +50,8 @@ struct ConsumerBench {
                 rates[arm, default: []].append(r.rate)
                 cpu[arm, default: []].append(r.cpuSeconds)
                 delivered[arm, default: []].append(r.delivered)
-                print("round \(round + 1) \(arm.rawValue): \(Int(r.rate)) records/s, \(r.delivered) delivered, \(r.dropped) dropped, \(Int(r.cpuSeconds * 1000)) ms CPU")
+                lag[arm, default: []].append(r.lagSeconds)
+                print("round \(round + 1) \(arm.rawValue): \(Int(r.rate)) records/s, \(r.delivered) delivered, \(r.dropped) dropped, \(Int(r.cpuSeconds * 1000)) ms CPU, written to consumers \(Int(r.lagSeconds * 1000)) ms after the last Ack")
             }
         }
         let base = median(rates[.none]!)
@@ -63,7 +65,8 @@ struct ConsumerBench {
                                   "median_of_round_ratios": (paired * 1000).rounded() / 1000,
                                   "cpu_ms_per_run": cpu[arm]!.map { Int($0 * 1000) },
                                   "cpu_over_none_median_of_round_ratios": (median(zip(cpu[arm]!, cpu[.none]!).map { $0 / $1 }) * 1000).rounded() / 1000,
-                                  "records_delivered_per_run": delivered[arm]!]
+                                  "records_delivered_per_run": delivered[arm]!,
+                                  "ms_from_last_ack_to_all_written_median": Int(median(lag[arm]!) * 1000)]
         }
         let result: [String: Any] = [
             "what": "controller ingest: agent uplink over TLS -> fsynced durable log -> publish -> ack; records/s, median of interleaved rounds",
@@ -100,6 +103,8 @@ struct ConsumerBench {
         var rate: Double
         var delivered: Int
         var dropped: Int
+        /// From the last Ack until the controller had written every record to its consumers.
+        var lagSeconds: Double
         var cpuSeconds: Double
     }
 
@@ -133,6 +138,7 @@ struct ConsumerBench {
         let expected = arm == .none ? 0 : arm == .filtered100 ? total : total * 100
         // Each record is written to each consumer selecting it, or counted as dropped (a slow reader).
         try await until(300) { controller.hub.stats.deliveredRecords + controller.hub.stats.droppedRecords >= UInt64(expected) }
+        let lag = ContinuousClock.now - start - elapsed
         let cpuSeconds = processCPUSeconds() - cpuStart
         // For `perf record -k CLOCK_MONOTONIC`: the measured part of the run, apart from setup.
         verbose("measured \(arm.rawValue) from \(monotonicStart) to \(monotonicSeconds()) (CLOCK_MONOTONIC s)")
@@ -140,7 +146,9 @@ struct ConsumerBench {
         let received = try consumers?.finish(expected: expected - dropped) ?? 0
         await uplink.stop()
         await controller.stop()
-        return RunResult(rate: Double(total) / seconds, delivered: received, dropped: dropped, cpuSeconds: cpuSeconds)
+        let lagSeconds = Double(lag.components.seconds) + Double(lag.components.attoseconds) / 1e18
+        return RunResult(rate: Double(total) / seconds, delivered: received, dropped: dropped, lagSeconds: lagSeconds,
+                         cpuSeconds: cpuSeconds)
     }
 
     static func monotonicSeconds() -> Double {

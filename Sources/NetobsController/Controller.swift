@@ -45,6 +45,8 @@ public final class Controller: Sendable {
     private let diskPool: NIOThreadPool
 
     public var counters: ControllerCounters { services.counters }
+    /// Stored records not published to consumers because too many waited (`publishBacklogBytes`).
+    public var unpublishedRecords: UInt64 { services.publisher.skippedRecords }
     public var joiner: TopologyJoiner? { services.joiner }
     public var port: Int { serverChannel.localAddress?.port ?? 0 }
 
@@ -72,7 +74,8 @@ public final class Controller: Sendable {
         let services = ControllerServices(store: store, hub: hub, control: control, diskPool: pool, log: log,
                                           serverId: configuration.serverId, maxPayload: configuration.maxPayload,
                                           heartbeatIntervalMs: configuration.heartbeatIntervalMs,
-                                          helloTimeout: configuration.helloTimeout, joiner: configuration.joiner)
+                                          helloTimeout: configuration.helloTimeout, joiner: configuration.joiner,
+                                          publisher: PublishQueue(limitBytes: configuration.stream.publishBacklogBytes, log: log))
         let tls = configuration.tls
         let heartbeat = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
         let tracker = ChildTracker()
@@ -93,6 +96,7 @@ public final class Controller: Sendable {
                 .bind(host: configuration.host, port: configuration.port).get()
         } catch {
             try? await pool.shutdownGracefully()
+            await services.publisher.shutdown()
             throw error
         }
         let controller = Controller(store: store, hub: hub, services: services, serverChannel: channel,
@@ -106,6 +110,7 @@ public final class Controller: Sendable {
         try? await serverChannel.close()
         for child in tracker.all() { try? await child.close() }
         try? await diskPool.shutdownGracefully()
+        await services.publisher.shutdown()
     }
 
     /// Until the listening socket closes.

@@ -18,10 +18,12 @@ final class ControllerServices: Sendable {
     let heartbeatIntervalMs: UInt32
     let helloTimeout: TimeAmount
     let joiner: TopologyJoiner?
+    let publisher: PublishQueue
     let counters = ControllerCounters()
 
     init(store: AgentLogStore, hub: StreamHub, control: ControlPlane, diskPool: NIOThreadPool, log: ControllerLog, serverId: String,
-         maxPayload: UInt32, heartbeatIntervalMs: UInt32, helloTimeout: TimeAmount, joiner: TopologyJoiner?) {
+         maxPayload: UInt32, heartbeatIntervalMs: UInt32, helloTimeout: TimeAmount, joiner: TopologyJoiner?,
+         publisher: PublishQueue) {
         self.store = store
         self.hub = hub
         self.control = control
@@ -32,12 +34,17 @@ final class ControllerServices: Sendable {
         self.heartbeatIntervalMs = heartbeatIntervalMs
         self.helloTimeout = helloTimeout
         self.joiner = joiner
+        self.publisher = publisher
     }
 
-    /// Sends a stored batch to consumers, joined with the topology when there is one.
+    /// Sends a stored batch to consumers, joined with the topology when there is one, on the
+    /// publishing thread (after every batch stored before it).
     func publish(_ batch: FlowBatch) {
-        let records = batch.format == .jsonLines ? (joiner?.join(batch.records) ?? batch.records) : batch.records
-        hub.publish(format: batch.format, records: records)
+        let (hub, joiner) = (self.hub, self.joiner)
+        publisher.enqueue(records: batch.records.count, bytes: batch.records.reduce(0) { $0 + $1.count }) {
+            let records = batch.format == .jsonLines ? (joiner?.join(batch.records) ?? batch.records) : batch.records
+            hub.publish(format: batch.format, records: records)
+        }
     }
 }
 

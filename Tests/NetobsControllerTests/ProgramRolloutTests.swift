@@ -94,9 +94,11 @@ struct ProgramRolloutTests {
         #expect(status.state == .rejected)
         #expect(status.verifierLog.contains("invalid mem access"))
         #expect(status.error?.contains("node-b") == true)
-        #expect(Set(received(events, "2.0")) == ["node-a", "node-b"])   // the rest never got it
+        // Both canaries got it (their logs may trail the status on a busy machine); the rest never did.
+        #expect(await eventually { Set(received(events, "2.0")) == ["node-a", "node-b"] })
         #expect(await eventually { fleet.allSatisfy { $0.program == "1.0" } })
-        #expect(events.lines.filter { $0 == "node-a bundle 1.0" }.count == 2) // rolled back
+        #expect(await eventually { events.lines.filter { $0 == "node-a bundle 1.0" }.count == 2 }) // rolled back
+        #expect(Set(received(events, "2.0")) == ["node-a", "node-b"])
         #expect(await eventually { controller.agents.status(of: "node-a")?.programVersion == "1.0" })
         #expect(controller.agents.status(of: "node-b")?.detail.contains("rejected") == true)
         #expect(controller.programs.active?.bundle.version == "1.0")

@@ -8,6 +8,7 @@ public struct ControllerSelfMetrics: Sendable {
     public var deliveredRecords: UInt64 = 0
     public var droppedRecords: UInt64 = 0
     public var unparsedRecords: UInt64 = 0
+    public var unpublishedRecords: UInt64 = 0
     public var httpStreams: UInt64 = 0
 
     public init() {}
@@ -32,6 +33,7 @@ enum MetricsExposition {
             ("netobs_stream_published_records_total", "Records published to the consumer stream.", own.publishedRecords),
             ("netobs_stream_delivered_records_total", "Records handed to consumers, summed over consumers.", own.deliveredRecords),
             ("netobs_stream_dropped_records_total", "Records dropped for consumers that read too slowly, summed over consumers.", own.droppedRecords),
+            ("netobs_stream_unpublished_records_total", "Stored records not published to consumers because too many waited to be (they stay in the durable log).", own.unpublishedRecords),
             ("netobs_stream_unparsed_records_total", "Published records that are not a JSON object: no filters or metrics for them.", own.unparsedRecords),
             ("netobs_metrics_records_total", "Records counted into the per-pod and per-edge metrics.", t.records),
         ]

@@ -38,6 +38,7 @@ struct HTTPRoutes: Sendable {
         own.deliveredRecords = hub.deliveredRecords
         own.droppedRecords = hub.droppedRecords
         own.unparsedRecords = hub.unparsedRecords
+        own.unpublishedRecords = controller.unpublishedRecords
         own.httpStreams = UInt64(openStreams.count)
         let text = metrics.exposition(own)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
