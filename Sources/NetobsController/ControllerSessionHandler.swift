@@ -260,8 +260,8 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         let context = NIOLoopBound(context, eventLoop: loop)
         storeChain = stored.assumeIsolated().map { outcome in
             if outcome == .stored {
-                // After the Ack and off the store chain (the next batch's fsync need not wait for
-                // the parse and filters); batches still reach the hub in the order they were stored.
+                // Queued for the publishing thread after the Ack and off the store chain (the next
+                // batch's fsync need not wait); batches reach the hub in the order they were stored.
                 loop.execute { services.publish(batch) }
                 services.counters.stored(records: batch.records.count)
                 let lost = batch.format == .jsonLines ? batch.records.reduce(UInt64(0)) { $0 + (LossRecord.count($1) ?? 0) } : 0

@@ -197,8 +197,8 @@ public final class StreamHub: Sendable {
     public func publish(format: RecordFormat, records: [[UInt8]]) {
         guard !records.isEmpty else { return }
         let (fields, observer) = state.withLock { ($0.filterFields, $0.observer) }
-        // Parsed outside the lock: publishes from several agent sessions do not wait on each other.
-        // Without an observer, only the fields the filters read.
+        // Parsed outside the lock: other publishers (the live analysis) do not wait on it. Without
+        // an observer, only the fields the filters read.
         let json = format == .jsonLines
         let parsed: RecordView.FilterFields = !json ? [] : observer != nil ? .all : fields
         var views: [RecordView?] = parsed.isEmpty ? Array(repeating: nil, count: records.count)
