@@ -10,7 +10,7 @@ struct DashboardEndpointTests {
         let running = try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
                                               configure: { $0.dashboard = true })
         defer { Task { await running.stop() } }
-        #expect(running.controller.hub.count == 1, "the dashboard subscribes to the hub")
+        #expect(running.controller.hub.count == 2, "the dashboard subscribes to the hub: flows and anomalies")
         let batch = (0..<20).map { i in Records.http(i % 5 == 0 ? 503 : 200, pod: "front-end", dstPod: "carts-1") }
         running.controller.hub.publish(format: .jsonLines, records: batch)
 
@@ -29,5 +29,25 @@ struct DashboardEndpointTests {
 
         curl.client = nil
         #expect(try await curl.get("/").status == 0, "no certificate, no dashboard")
+    }
+
+    @Test("an anomaly right after a burst of flow records reaches the dashboard through its own subscription")
+    func anAnomalyIsNotCrowdedOutByFlows() async throws {
+        let pki = try FilePKI()
+        let running = try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
+                                              configure: { $0.dashboard = true })
+        defer { Task { await running.stop() } }
+        let flows = (0..<50).map { _ in Records.http(200, pod: "front-end", dstPod: "carts-1") }
+        for _ in 0..<(2 * RecordStream.queuedBatches) { running.controller.hub.publish(format: .jsonLines, records: flows) }
+        let anomaly = #"{"kind":"anomaly","start_ns":5,"end_ns":6,"namespace":"shop","pod":"carts-1","fault":"delay","status":"open"}"#
+        running.controller.hub.publish(format: .jsonLines, records: [Array(anomaly.utf8)])
+
+        let curl = Curl(pki: pki, port: running.http.port, client: try pki.clientFiles(.operator))
+        var body = ""
+        let shown = await eventually {
+            body = (try? await curl.get("/"))?.body ?? body
+            return body.contains(#"<tr class="anomaly" data-pod="shop/carts-1""#)
+        }
+        #expect(shown, "\(body.prefix(400))")
     }
 }

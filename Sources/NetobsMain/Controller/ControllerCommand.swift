@@ -96,22 +96,26 @@ struct ControllerCommand: AsyncParsableCommand {
         let (joiner, topologySource) = try topology.start(log: info)
         config.joiner = joiner
         signal(SIGPIPE, SIG_IGN)
-        let controller: Controller
-        do {
-            controller = try await Controller.start(config)
-        } catch {
-            topologySource?.stop()
-            throw CommandFailure("cannot start the controller on \(listen): \(error)")
-        }
-        // Signals are handled from the moment the controller listens; what starts after it is
-        // stopped too when it exists by then.
+        // Signals are handled before the controller says it listens (a signal sent on that line
+        // must not be lost); each part is stopped when it exists by then.
         let parts = RunningParts()
         let stopping = StopSignals {
             await parts.analysis.withLock { $0 }?.stop()
             await parts.http.withLock { $0 }?.stop()
-            await controller.stop()
+            await parts.controller.withLock { $0 }?.stop()
             topologySource?.stop()
         }
+        let controller: Controller
+        do {
+            controller = try await Controller.start(config)
+        } catch {
+            stopping.cancel()
+            topologySource?.stop()
+            throw CommandFailure("cannot start the controller on \(listen): \(error)")
+        }
+        parts.controller.withLock { $0 = controller }
+        // A signal while it started found no controller to stop.
+        if stopping.requested { await controller.stop() }
         do {
             let server = try await http.start(controller: controller, tls: tls)
             parts.http.withLock { $0 = server }
@@ -133,6 +137,7 @@ struct ControllerCommand: AsyncParsableCommand {
 
 /// What `netobs controller` started beside the controller, for the signal handler to stop.
 final class RunningParts: Sendable {
+    let controller = Mutex<Controller?>(nil)
     let http = Mutex<HTTPServer?>(nil)
     let analysis = Mutex<LiveAnalysis?>(nil)
 }
@@ -141,13 +146,22 @@ final class RunningParts: Sendable {
 /// writes finished), even when the shell started it with SIGINT ignored.
 final class StopSignals {
     private let sources: [any DispatchSourceSignal]
+    private let received: Received
+
+    /// A signal came (set before `stop` runs).
+    var requested: Bool { received.value.withLock { $0 } }
+
+    final class Received: Sendable { let value = Mutex(false) }
 
     init(_ stop: @escaping @Sendable () async -> Void) {
+        let received = Received()
+        self.received = received
         sources = [SIGINT, SIGTERM].map { sig in
             signal(sig, SIG_IGN) // delivered to the dispatch source instead
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 FileHandle.standardError.write(Data("netobs controller: info: stopping (signal \(sig))\n".utf8))
+                received.value.withLock { $0 = true }
                 Task { await stop() }
             }
             source.resume()
