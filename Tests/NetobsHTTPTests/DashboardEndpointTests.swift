@@ -4,11 +4,16 @@ import Testing
 /// The dashboard as the controller serves it: records published to the hub show on its pages.
 @Suite("dashboard on the controller's endpoint", .serialized)
 struct DashboardEndpointTests {
+    /// A controller serving the dashboard behind mutual TLS.
+    static func dashboard(_ pki: FilePKI) async throws -> Running {
+        try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
+                                configure: { $0.dashboard = true })
+    }
+
     @Test("published records appear on the service map and the pod page, behind mutual TLS")
     func publishedRecordsReachTheDashboard() async throws {
         let pki = try FilePKI()
-        let running = try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
-                                              configure: { $0.dashboard = true })
+        let running = try await Self.dashboard(pki)
         defer { Task { await running.stop() } }
         #expect(running.controller.hub.count == 2, "the dashboard subscribes to the hub: flows and anomalies")
         let batch = (0..<20).map { i in Records.http(i % 5 == 0 ? 503 : 200, pod: "front-end", dstPod: "carts-1") }
@@ -34,8 +39,7 @@ struct DashboardEndpointTests {
     @Test("an anomaly right after a burst of flow records reaches the dashboard through its own subscription")
     func anAnomalyIsNotCrowdedOutByFlows() async throws {
         let pki = try FilePKI()
-        let running = try await Running.start(pki, security: { .mutualTLS(try $0.serverContext(roles: HTTPSecurity.clientRoles)) },
-                                              configure: { $0.dashboard = true })
+        let running = try await Self.dashboard(pki)
         defer { Task { await running.stop() } }
         let flows = (0..<50).map { _ in Records.http(200, pod: "front-end", dstPod: "carts-1") }
         for _ in 0..<(2 * RecordStream.queuedBatches) { running.controller.hub.publish(format: .jsonLines, records: flows) }
