@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "NetobsWireTests", dependencies: ["NetobsWire"],
                     resources: [.copy("Vectors")]),
         .testTarget(name: "KernelTests",
-                    dependencies: ["NetobsKernel", "NetobsAgent", "NodeLab", "NetobsAgentMain",
+                    dependencies: ["NetobsKernel", "NetobsAgent", "NetobsRecords", "NodeLab", "NetobsAgentMain",
                                    "NetobsPrograms", "NetobsTLS", "NetobsWire", "NetobsTestSupport"],
                     exclude: ["Fixtures"]),
 

@@ -28,7 +28,8 @@ enum netobs_loss {
     NETOBS_LOSS_UDP_FLOW_MAP_FULL = 2,
     NETOBS_LOSS_RINGBUF_FULL = 3,   /* closed-flow record kept in the map instead */
     NETOBS_LOSS_UDP_HINT_MAP_FULL = 4,
-    NETOBS_LOSS_COUNT = 5,
+    NETOBS_LOSS_TCP_CLOSED_OVERWRITTEN = 5, /* a closed flow the ring could not take, reused before the agent read it */
+    NETOBS_LOSS_COUNT = 6,
 };
 
 /* Both ends of a socket, as the local process sees them. Addresses are network byte
@@ -62,8 +63,8 @@ struct netobs_transition {
     __u8 _pad[6];
 };
 
-/* Per-socket TCP aggregate, kept in socket-local storage (netobs_tcp_store): found from the
- * socket with no hashing, freed with the socket. Counters are cumulative since the flow was
+/* Per-socket TCP aggregate, kept in socket-local storage (netobs_tcp_store, BTF tier) or in a
+ * hash keyed by the socket's address (netobs_tcp_flows, portable tier). Counters are cumulative since the flow was
  * first seen; the agent takes deltas.
  *
  * Fields are grouped by the context that writes them, each group a cache line apart, so that

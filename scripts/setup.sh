@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
     # build: libbpf + ELF for the agent, bpftool for vmlinux.h (CO-RE)
-    libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
+    libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config libssl-dev openssl
     # node lab and fault injection
     iproute2 iptables procps iputils-ping util-linux
     # real peers the tests and benchmarks use as ground truth

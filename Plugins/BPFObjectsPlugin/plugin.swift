@@ -12,7 +12,11 @@ struct BPFObjectsPlugin: BuildToolPlugin {
         let files = try FileManager.default.contentsOfDirectory(atPath: bpfDir.path)
             .sorted()
             .map { bpfDir.appending(path: $0) }
-        let headers = files.filter { $0.pathExtension == "h" }
+        // Headers anywhere under bpf/ (the L4 programs keep theirs in bpf/l4/): an edit rebuilds.
+        let headers = (FileManager.default.enumerator(atPath: bpfDir.path)?.allObjects as? [String] ?? [])
+            .filter { $0.hasSuffix(".h") }
+            .sorted()
+            .map { bpfDir.appending(path: $0) }
         let work = context.pluginWorkDirectoryURL
         return files.filter { $0.lastPathComponent.hasSuffix(".bpf.c") }.map { source in
             let name = source.lastPathComponent.replacingOccurrences(of: ".bpf.c", with: "")

@@ -1,3 +1,4 @@
+import NetobsKernel
 import NetobsRecords
 import Synchronization
 #if canImport(Glibc)
@@ -17,6 +18,8 @@ public enum CollectionLoop {
         /// Whether to load the HTTP/DNS programs (they run on every packet: an operator may
         /// trade them for a lower cost).
         public var l7Enabled = true
+        /// Whether to load the TCP/UDP flow programs (off: HTTP and DNS only).
+        public var l4Enabled = true
         /// The object SIGHUP loads (called at each reload; a throw keeps the running programs and
         /// is logged with its reason). nil: the object embedded in this binary.
         public var programSource: (@Sendable () throws -> [UInt8])?
@@ -39,31 +42,33 @@ public enum CollectionLoop {
     /// How often closed flows and L7 events are drained from their ring buffers.
     private static let drainPeriodUs: UInt64 = 50_000
 
-    /// Runs until SIGINT/SIGTERM; `deliver` gets each flush's records.
-    public static func run(_ settings: Settings, destination: String, deliver: ([Record]) throws -> Void) throws {
-        let collector = try L4Collector(options: settings.l4)
-        defer { collector.close() }
-        for line in collector.disabled { AgentLog.warning(line) }
-        let l7 = startL7(settings, context: collector.context)
-        defer { l7?.close() }
+    /// Runs until SIGINT/SIGTERM; `deliver` gets each flush's records. `ready` gets the hooks
+    /// in use once the programs are loaded, before the first flush.
+    public static func run(_ settings: Settings, destination: String, ready: ([HookReport]) -> Void = { _ in },
+                           deliver: ([Record]) throws -> Void) throws {
+        let context = RecordContext(node: settings.l4.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
+        let collectors = try Collectors(settings, context: context, features: KernelFeatures.probe())
+        defer { collectors.close() }
+        log(collectors)
         let podUIDs = settings.l4.cgroupRoot.map { PodUIDResolver(cgroupRoot: $0) }
         func flush() throws -> [Record] {
-            let records = try collector.flush() + (l7?.flush() ?? [])
+            let records = try collectors.flush()
             return podUIDs?.label(records) ?? records
         }
         if let file = settings.rulesFile {
-            try apply(try CollectionRules.load(path: file), file: file, collector, l7)
+            try apply(try CollectionRules.load(path: file), file: file, collectors)
         }
+        ready(collectors.hooks)
         AgentLog.info("collecting on node \(settings.l4.node), \(destination) every \(settings.intervalNs / 1_000_000) ms")
         installSignalHandlers()
 
         var nextFlush = Clock.monotonicNs() + settings.intervalNs
         while !stopRequested.load(ordering: .relaxed) {
             if reloadRequested.exchange(false, ordering: .relaxed) {
-                if let file = settings.rulesFile { reapply(file: file, collector, l7) }
-                reload(collector, source: settings.programSource)
+                if let file = settings.rulesFile { reapply(file: file, collectors) }
+                reload(collectors, source: settings.programSource)
             }
-            for request in settings.requests?() ?? [] { perform(request, collector, l7) }
+            for request in settings.requests?() ?? [] { perform(request, collectors) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
                 try deliver(flush())
@@ -71,62 +76,51 @@ public enum CollectionLoop {
                 if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
                 continue
             }
-            try collector.drainClosed()
-            try l7?.drain()
+            try collectors.drain()
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
         try deliver(flush())
     }
 
-    private static func startL7(_ settings: Settings, context: RecordContext) -> L7Collector? {
-        guard settings.l7Enabled else {
-            AgentLog.info("http and dns records are off (--no-l7)")
-            return nil
+    /// Says which tier each hook runs on, and what is off and why.
+    private static func log(_ collectors: Collectors) {
+        if let l4 = collectors.l4 {
+            let why = l4.fallback.isEmpty ? "" : " (\(l4.fallback))"
+            AgentLog.info("L4 hooks on the \(l4.tier.rawValue) tier\(why)")
         }
-        guard let root = settings.l4.cgroupRoot else {
-            AgentLog.warning("no cgroup v2 mount: off: http and dns records")
-            return nil
+        for hook in collectors.hooks where hook.isOff {
+            AgentLog.warning("hook \(hook.hook) is off: \(hook.reason)")
         }
-        var options = L7Collector.Options(node: settings.l4.node, cgroupRoot: root)
-        options.recordCap = settings.l7RecordCap
-        options.maxAggregateURIs = settings.l7MaxURIs
-        return L7Collector.start(options: options, context: context)
     }
 
-    private static func apply(_ rules: CollectionRules, file: String, _ collector: L4Collector, _ l7: L7Collector?) throws {
-        try collector.apply(rules)
-        try l7?.apply(rules)
+    private static func apply(_ rules: CollectionRules, file: String, _ collectors: Collectors) throws {
+        try collectors.apply(rules)
         AgentLog.info("rules applied from \(file): \(rules.summary)")
     }
 
     /// SIGHUP: a file that does not parse, or maps that refuse it, leave the previous rules.
-    private static func reapply(file: String, _ collector: L4Collector, _ l7: L7Collector?) {
+    private static func reapply(file: String, _ collectors: Collectors) {
         do {
-            try apply(try CollectionRules.load(path: file), file: file, collector, l7)
+            try apply(try CollectionRules.load(path: file), file: file, collectors)
         } catch {
             AgentLog.error("rules not applied, the previous ones stay: \(error)")
         }
     }
 
-    private static func reload(_ collector: L4Collector, source: (@Sendable () throws -> [UInt8])?) {
+    private static func reload(_ collectors: Collectors, source: (@Sendable () throws -> [UInt8])?) {
         do {
-            if let source {
-                try collector.swapPrograms(bytes: try source())
-            } else {
-                try collector.swapPrograms()
-            }
-            AgentLog.info("kernel programs swapped: generation \(collector.generation) is active, flows kept")
+            try collectors.swapPrograms(bytes: try source?())
+            AgentLog.info("kernel programs swapped: generation \(collectors.generation) is active, flows kept")
         } catch {
             AgentLog.error("reloading the kernel programs failed; the running ones stay: \(error)")
         }
     }
 
-    private static func perform(_ request: LoopRequest, _ collector: L4Collector, _ l7: L7Collector?) {
+    private static func perform(_ request: LoopRequest, _ collectors: Collectors) {
         switch request {
         case .applyRules(let rules, let origin, let done):
             do {
-                try collector.apply(rules)
-                try l7?.apply(rules)
+                try collectors.apply(rules)
                 AgentLog.info("rules applied from \(origin): \(rules.summary)")
                 done(nil)
             } catch {
@@ -135,8 +129,8 @@ public enum CollectionLoop {
             }
         case .swapPrograms(let object, let origin, let done):
             do {
-                try collector.swapPrograms(bytes: object)
-                AgentLog.info("kernel programs swapped to \(origin): generation \(collector.generation) is active, flows kept")
+                try collectors.swapPrograms(bytes: object)
+                AgentLog.info("kernel programs swapped to \(origin): generation \(collectors.generation) is active, flows kept")
                 done(nil)
             } catch {
                 AgentLog.error("\(origin) not loaded; the running programs stay: \(error)")

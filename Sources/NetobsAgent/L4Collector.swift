@@ -16,6 +16,8 @@ public final class L4Collector {
         public var maxUDPFlows: Int
         /// Tracepoints not to hook, by name (the metrics they feed are off).
         public var disabledTracepoints: Set<String> = []
+        /// `--hooks`: the tier to load, or the best the kernel allows.
+        public var hooks: HookTierRequest = .auto
 
         public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000,
                     maxTCPFlows: Int = 65536, maxUDPFlows: Int = 65536) {
@@ -37,22 +39,61 @@ public final class L4Collector {
     private var loss = LossTracker()
     private var unattributedDrops: UInt64 = 0
     private let options: Options
-    public let context: RecordContext
+    private let context: RecordContext
     /// The tracepoints the L4 programs hook.
-    public static var tracepoints: [String] { L4Programs.metricsByTracepoint.keys.sorted() }
-    /// Metrics that are off on this kernel, with the reason.
-    public private(set) var disabled: [String] = []
+    public static var tracepoints: [String] { L4Programs.tracepoints.sorted() }
+    /// The tier the programs were loaded on.
+    public var tier: HookTier { loaded.tier }
+    /// Every L4 hook on this host: its tier, or off with the reason.
+    public var hooks: [HookReport] { loaded.reports }
+    /// Why the preferred tier was not used ("" when it was).
+    public private(set) var fallback = ""
 
-    public init(options: Options) throws {
+    public init(options: Options, context: RecordContext, features: KernelFeatures) throws {
         self.options = options
-        context = RecordContext(node: options.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
+        self.context = context
         btf = try KernelBTF()
-        loaded = try LoadedL4(bytes: EmbeddedPrograms.l4.bytes, generation: 0, options: options, btf: btf,
-                              sharingMapsWith: nil)
-        disabled = loaded.disabled
+        (loaded, fallback) = try Self.load(options: options, btf: btf, features: features, attach: true)
+        let off = Set(loaded.reports.flatMap(\.metricsOff))
+        tcp.metricsOff = off
+        udp.metricsOff = off
         tcp.dropReasonNames = btf.enumerators(of: "skb_drop_reason")
         try writeConfig()
         ring = try makeRing()
+    }
+
+    /// The tier the operator asked for cannot load here: a configuration error, not a degraded run.
+    public struct TierRefused: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Every L4 hook, off for `reason` (when the object does not load at all).
+    public static func allOff(reason: String) -> [HookReport] {
+        L4Programs.hooks.map { HookReport(hook: $0.name, tier: "off", programType: "", metricsOff: $0.metrics, reason: reason) }
+    }
+
+    /// Loads on the best tier `options.hooks` allows; returns the copy and why a better tier
+    /// was not used. `attach` false only loads (what `--features` reports).
+    static func load(options: Options, btf: KernelBTF, features: KernelFeatures,
+                     attach: Bool) throws -> (LoadedL4, fallback: String) {
+        let candidates = options.hooks.candidates(tracingAllowed: features.allows("tracing"))
+        if options.hooks == .btf && !features.allows("tracing") {
+            throw TierRefused(description: "--hooks btf: this kernel refuses BPF tracing programs (program type "
+                + "tracing is not available; `bpftool feature probe kernel` tells); use --hooks auto or portable")
+        }
+        var fallback = options.hooks == .auto && !features.allows("tracing")
+            ? "the kernel refuses BPF tracing programs" : ""
+        for (i, tier) in candidates.enumerated() {
+            do {
+                let copy = try LoadedL4(bytes: EmbeddedPrograms.l4.bytes, generation: 0, tier: tier, options: options,
+                                        btf: btf, sharingMapsWith: nil, attach: attach)
+                return (copy, fallback)
+            } catch let error as KernelError where i + 1 < candidates.count {
+                fallback = "the \(tier.rawValue) tier did not load (\(error.summary))"
+                AgentLog.warning("\(fallback); trying the \(candidates[i + 1].rawValue) tier")
+            }
+        }
+        preconditionFailure("candidates(tracingAllowed:) is never empty")
     }
 
     /// The generation of the programs doing the work now (0 for the first load).
@@ -64,8 +105,8 @@ public final class L4Collector {
     /// twice; then the old copy is detached. If the new copy fails to load (the error carries
     /// the verifier log), the old one keeps working untouched.
     public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l4.bytes) throws {
-        let next = try LoadedL4(bytes: bytes, generation: loaded.generation &+ 1, options: options, btf: btf,
-                                sharingMapsWith: loaded)
+        let next = try LoadedL4(bytes: bytes, generation: loaded.generation &+ 1, tier: loaded.tier, options: options,
+                                btf: btf, sharingMapsWith: loaded)
         try ring?.consume()
         let previous = loaded
         loaded = next
@@ -97,25 +138,15 @@ public final class L4Collector {
         try writeConfig()
         try ring?.consume()
 
-        var live: [TCPFlowSample] = []
-        var closedUnsent: [TCPFlowSample] = []
-        let dumped = try loaded.tcpDump.read()
-        let size = MemoryLayout<netobs_tcp_flow>.size
-        dumped.withUnsafeBytes { raw in
-            for offset in stride(from: 0, to: raw.count - size + 1, by: size) {
-                guard let sample = TCPFlowSample(raw: UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]))
-                else { continue }
-                // A closed flow here is one the ring buffer had no room for.
-                if sample.closedNs != 0 { closedUnsent.append(sample) } else { live.append(sample) }
-            }
-        }
+        let (live, closedUnsent) = try readFlows()
         try ring?.consume()
         var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
         try loaded.tcpDrops.forEach { key, value in
             if let d = DropAttribution.TupleDrops(raw: value) { drops[Array(key)] = d }
         }
-        let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent, drops: drops)
+        let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent.map(\.sample), drops: drops)
         closed.removeAll(keepingCapacity: true)
+        if let flows = loaded.tcpFlows { flows.delete(keys: closedUnsent.map(\.key)) }
         loaded.tcpDrops.delete(keys: merged.finishedKeys)
         unattributedDrops += merged.unattributed
 
@@ -134,6 +165,34 @@ public final class L4Collector {
 
         records += loss.flush(totals: lossTotals(), nowMonotonicNs: now, context: context)
         return records
+    }
+
+    /// Live flows, and closed ones the ring buffer had no room for (with their hash keys on
+    /// the portable tier, to delete once reported), read in one pass.
+    private func readFlows() throws -> (live: [TCPFlowSample], closed: [(sample: TCPFlowSample, key: [UInt8])]) {
+        var live: [TCPFlowSample] = []
+        var closedUnsent: [(sample: TCPFlowSample, key: [UInt8])] = []
+        func take(_ raw: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) {
+            guard let sample = TCPFlowSample(raw: raw), sample.startNs != 0, !sample.exported else { return }
+            if sample.closedNs != 0 {
+                closedUnsent.append((sample, key.map { Array($0) } ?? []))
+            } else {
+                live.append(sample)
+            }
+        }
+        if let dump = loaded.tcpDump {
+            let dumped = try dump.read()
+            let size = MemoryLayout<netobs_tcp_flow>.size
+            dumped.withUnsafeBytes { raw in
+                for offset in stride(from: 0, to: raw.count - size + 1, by: size) {
+                    take(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]), key: nil)
+                }
+            }
+        } else if let flows = loaded.tcpFlows {
+            try flows.forEach { key, value in take(value, key: key) }
+        }
+        try ring?.consume()
+        return (live, closedUnsent)
     }
 
     public func close() {

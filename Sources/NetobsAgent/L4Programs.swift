@@ -1,23 +1,80 @@
-/// What each hook of bpf/l4.bpf.c collects: when the kernel lacks a tracepoint, these
-/// metrics are off and the rest keep working.
+import CNetobsLayout
+
+/// The hooks of bpf/l4.bpf.c: which program serves each hook on each tier, and the Table-1
+/// metrics it feeds (off when the hook is).
 enum L4Programs {
     static let objectName = "l4"
 
-    static let metricsByTracepoint: [String: [String]] = [
-        "inet_sock_set_state": ["tcp_old_state", "tcp_new_state", "tcp_span_time"],
-        "sock_send_length": ["tcp_tx_bytes", "tcp_rtt", "udp_tx_bytes", "udp_duration"],
-        "sock_recv_length": ["tcp_rx_bytes", "udp_rx_bytes", "udp_duration"],
-        "tcp_retransmit_skb": ["tcp_retransmit", "tcp_tlp"],
-        "kfree_skb": ["tcp_drop"],
-        "tcp_receive_reset": ["src_port of refused connections"],
-        "tcp_destroy_sock": ["close records of sockets freed without a CLOSE transition"],
+    struct Hook: Sendable {
+        let name: String
+        let btfProgram: String?
+        let portableProgram: String?
+        /// Table-1 fields (and their companions) this hook alone gives.
+        let metrics: [String]
+        /// What else is missing without it, for the report when it is off.
+        let effect: String
+
+        func program(on tier: HookTier) -> String? { tier == .btf ? btfProgram : portableProgram }
+    }
+
+    static let hooks: [Hook] = [
+        Hook(name: "inet_sock_set_state", btfProgram: "netobs_tcp_state", portableProgram: "netobs_rt_state",
+             metrics: ["tcp_old_state", "tcp_new_state", "tcp_span_time"], effect: "TCP state transitions"),
+        Hook(name: "sock_send_length", btfProgram: "netobs_send", portableProgram: "netobs_rt_send",
+             metrics: ["tcp_tx_bytes", "tcp_rtt", "udp_tx_bytes", "udp_duration"], effect: "bytes sent"),
+        Hook(name: "sock_recv_length", btfProgram: "netobs_recv", portableProgram: "netobs_rt_recv",
+             metrics: ["tcp_rx_bytes", "udp_rx_bytes", "udp_duration"], effect: "bytes received"),
+        Hook(name: "tcp_retransmit_skb", btfProgram: "netobs_tcp_retransmit", portableProgram: "netobs_rt_retx",
+             metrics: ["tcp_retransmit", "tcp_tlp"], effect: "retransmissions"),
+        Hook(name: "kfree_skb", btfProgram: "netobs_drop", portableProgram: "netobs_rt_drop",
+             metrics: ["tcp_drop"], effect: "packet drops"),
+        Hook(name: "tcp_receive_reset", btfProgram: "netobs_tcp_reset", portableProgram: "netobs_rt_reset",
+             metrics: [], effect: "src_port of refused connections"),
+        Hook(name: "tcp_destroy_sock", btfProgram: "netobs_tcp_destroy", portableProgram: "netobs_rt_destroy",
+             metrics: [], effect: "close records of sockets freed without a CLOSE transition"),
+        Hook(name: "tcp_flow_table", btfProgram: tcpDump, portableProgram: nil,
+             metrics: [], effect: "TCP flows"),
+        Hook(name: "cgroup_sock_addr", btfProgram: nil, portableProgram: nil,
+             metrics: [], effect: "peer addresses of unconnected UDP sockets"),
+        Hook(name: "cgroup_sock", btfProgram: nil, portableProgram: "netobs_sock_cookie",
+             metrics: [], effect: "UDP flows keyed by socket cookie (by address instead)"),
     ]
 
+    /// The tracepoint hooks, by name (for --disable-tracepoint).
+    static var tracepoints: [String] {
+        hooks.filter { $0.btfProgram != nil && $0.portableProgram != nil }.map(\.name)
+    }
+
     static let tcpDump = "netobs_tcp_dump"
-    static let cgroupHooksPurpose = "peer addresses of unconnected UDP sockets"
+    /// The cgroup sock_addr programs (both tiers) noting the peers of unconnected UDP sockets.
+    static let udpPeerPrograms = ["netobs_udp_sendmsg4", "netobs_udp_recvmsg4", "netobs_udp_sendmsg6", "netobs_udp_recvmsg6"]
+
+    /// The hook a program serves, and whether it belongs to `tier` (programs of the other
+    /// tier are not loaded).
+    static func hook(ofProgram program: String) -> Hook? {
+        if udpPeerPrograms.contains(program) { return hooks.first { $0.name == "cgroup_sock_addr" } }
+        return hooks.first { $0.btfProgram == program || $0.portableProgram == program }
+    }
+
+    static func belongs(_ program: String, to tier: HookTier) -> Bool {
+        if udpPeerPrograms.contains(program) { return true }
+        guard let hook = hook(ofProgram: program) else { return false }
+        return hook.program(on: tier) == program
+    }
+
+    /// Program types as `--features` names them.
+    static func programType(section: String) -> String {
+        if section.hasPrefix("tp_btf/") { return "tp_btf" }
+        if section.hasPrefix("iter/") { return "iter" }
+        if section.hasPrefix("raw_tp/") { return "raw_tracepoint" }
+        if section == "cgroup/sock_create" { return "cgroup_sock" }
+        if section.hasPrefix("cgroup/") { return "cgroup_sock_addr" }
+        return section
+    }
 
     enum Maps {
         static let tcpStore = "netobs_tcp_store"
+        static let tcpFlows = "netobs_tcp_flows"
         static let tcpDrops = "netobs_tcp_drops"
         static let udpFlows = "netobs_udp_flows"
         static let tcpClosed = "netobs_tcp_closed"
@@ -26,5 +83,8 @@ enum L4Programs {
         static let rules = "netobs_rules"
         static let rulePorts = "netobs_rule_ports"
         static let ruleCgroups = "netobs_rule_cgroups"
+
+        /// The TCP flow table of the other tier, left uncreated.
+        static func unusedFlowTable(on tier: HookTier) -> String { tier == .btf ? tcpFlows : tcpStore }
     }
 }

@@ -80,14 +80,29 @@ public final class L7Collector {
 
     deinit { close() }
 
-    /// Loads the L7 programs; on failure, says what is off and returns nil (L4 goes on).
-    public static func start(options: Options, context: RecordContext) -> L7Collector? {
-        do {
-            return try L7Collector(options: options, context: context)
-        } catch {
-            AgentLog.warning("L7 programs (\(objectName)) not loaded: off: http and dns records: \(error)")
-            return nil
+    /// The Table-1 fields the L7 programs give (off with them).
+    public static let metrics = ["http_request_method", "http_request_uri", "http_request_version", "http_status_code",
+                                 "http_duration", "dns_transaction_id", "dns_query_domain", "dns_query_type",
+                                 "dns_response_code", "dns_duration"]
+
+    /// The L7 hook as reported: on (no reason), or off and why.
+    static func hook(offBecause reason: String?) -> HookReport {
+        guard let reason else {
+            return HookReport(hook: "cgroup_skb", tier: HookTier.portable.rawValue, programType: "cgroup_skb")
         }
+        return HookReport(hook: "cgroup_skb", tier: "off", programType: "", metricsOff: metrics,
+                          reason: "\(reason); off: http and dns records")
+    }
+
+    static func loadFailure(_ error: any Error) -> String {
+        "the L7 programs did not load: " + ((error as? KernelError)?.summary ?? "\(error)")
+    }
+
+    /// Loads the L7 programs without attaching them and frees them: whether they would load.
+    public static func trialLoad() throws {
+        let object = try BPFObject(bytes: EmbeddedPrograms.l7.bytes, name: objectName)
+        defer { object.close() }
+        try object.load()
     }
 
     /// Collects the exchanges completed since the last call (the kernel does not wake us).

@@ -1,12 +1,16 @@
 import NetobsKernel
 
-/// One loaded copy of the L4 programs: the object, its attachments, and the maps the collector
-/// reads. A hot swap loads a second copy on the same kernel maps (flows survive) and makes it
-/// the active generation; see `netobs_generation` in bpf/l4.bpf.c.
+/// One loaded copy of the L4 programs on one hook tier: the object, its attachments, and the
+/// maps the collector reads. A hot swap loads a second copy on the same kernel maps (flows
+/// survive) and makes it the active generation; see `netobs_generation` in bpf/l4/maps.h.
 final class LoadedL4 {
     let object: BPFObject
     let generation: UInt32
-    let tcpDump: BPFIterator
+    let tier: HookTier
+    /// The BTF tier's reader of the socket-storage flows (nil on the portable tier).
+    let tcpDump: BPFIterator?
+    /// The portable tier's flow hash (nil on the BTF tier).
+    let tcpFlows: BPFMap?
     let tcpDrops: BPFMap
     let udpFlows: BPFMap
     let losses: BPFMap
@@ -15,50 +19,62 @@ final class LoadedL4 {
     let rules: BPFMap
     let rulePorts: BPFMap
     let ruleCgroups: BPFMap
-    /// Metrics that are off on this kernel, with the reason.
-    private(set) var disabled: [String] = []
+    /// Hooks that are off, with the reason.
+    let offHooks: [String: String]
 
-    init(bytes: [UInt8], generation: UInt32, options: L4Collector.Options, btf: KernelBTF,
-         sharingMapsWith previous: LoadedL4?) throws {
-        object = try BPFObject(bytes: bytes, name: L4Programs.objectName)
+    /// Loads the tier's programs. On the portable tier a program the kernel refuses turns its
+    /// hook off and the rest load; on the BTF tier (`strict`) any refusal throws, so that the
+    /// caller can fall back to the portable tier. A swap (`previous`) keeps the running copy's
+    /// hooks and fails as a whole. `attach` false loads without attaching (`--features`).
+    init(bytes: [UInt8], generation: UInt32, tier: HookTier, options: L4Collector.Options, btf: KernelBTF,
+         sharingMapsWith previous: LoadedL4?, attach: Bool = true) throws {
+        let lenient = tier == .portable && previous == nil
+        var off = previous?.offHooks ?? Self.initiallyOff(tier: tier, options: options, btf: btf)
+        var object: BPFObject
+        while true {
+            object = try BPFObject(bytes: bytes, name: L4Programs.objectName)
+            try Self.configure(object, tier: tier, off: off, options: options, previous: previous)
+            try object.setReadOnlyGlobal("netobs_generation", to: generation)
+            do {
+                try object.load()
+                break
+            } catch let error as KernelError {
+                object.close()
+                guard lenient, let program = error.failedProgram, let hook = L4Programs.hook(ofProgram: program),
+                      hook.name != "tcp_flow_table", off[hook.name] == nil else { throw error }
+                off[hook.name] = "the kernel refused program \(program): \(error.summary)"
+            }
+        }
+        if attach {
+            for program in object.programs where program.autoload && !program.isIterator {
+                do {
+                    if program.isCgroupProgram, let root = options.cgroupRoot {
+                        try object.attach(program, cgroup: root)
+                    } else {
+                        try object.attach(program)
+                    }
+                } catch let error as KernelError {
+                    guard lenient, let hook = L4Programs.hook(ofProgram: program.name) else {
+                        object.close()
+                        throw error
+                    }
+                    off[hook.name] = off[hook.name] ?? "attaching \(program.name) failed: \(error.summary)"
+                }
+            }
+        }
+        self.object = object
         self.generation = generation
-        for program in object.programs {
-            if let tracepoint = program.tracepoint,
-               options.disabledTracepoints.contains(tracepoint) || !btf.hasTracepoint(tracepoint) {
-                program.autoload = false
-                let metrics = L4Programs.metricsByTracepoint[tracepoint] ?? []
-                let why = options.disabledTracepoints.contains(tracepoint) ? "is disabled" : "is missing"
-                disabled.append("tracepoint \(tracepoint) \(why): off: \(metrics.joined(separator: ", "))")
-            } else if program.isCgroupProgram && options.cgroupRoot == nil {
-                program.autoload = false
+        self.tier = tier
+        offHooks = off
+        if tier == .btf, attach {
+            guard let dump = object.program(named: L4Programs.tcpDump) else {
+                throw KernelError("finding program \(L4Programs.tcpDump)", errno: 2)
             }
-        }
-        if options.cgroupRoot == nil {
-            disabled.append("no cgroup v2 mount: off: \(L4Programs.cgroupHooksPurpose)")
-        }
-        if let previous {
-            // Shared state carries over; a map the running version lacks (one a newer version
-            // added) starts afresh.
-            for map in object.maps {
-                guard let old = try? previous.object.map(named: map.name) else { continue }
-                try map.reuse(fd: old.fd)
-            }
+            tcpDump = try object.attachIterator(dump, map: try object.map(named: L4Programs.Maps.tcpStore))
         } else {
-            try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
+            tcpDump = nil
         }
-        try object.setReadOnlyGlobal("netobs_generation", to: generation)
-        try object.load()
-        for program in object.programs where program.autoload && !program.isIterator {
-            if program.isCgroupProgram, let root = options.cgroupRoot {
-                try object.attach(program, cgroup: root)
-            } else {
-                try object.attach(program)
-            }
-        }
-        guard let dump = object.program(named: L4Programs.tcpDump) else {
-            throw KernelError("finding program \(L4Programs.tcpDump)", errno: 2)
-        }
-        tcpDump = try object.attachIterator(dump, map: try object.map(named: L4Programs.Maps.tcpStore))
+        tcpFlows = tier == .portable ? try object.map(named: L4Programs.Maps.tcpFlows) : nil
         tcpDrops = try object.map(named: L4Programs.Maps.tcpDrops)
         udpFlows = try object.map(named: L4Programs.Maps.udpFlows)
         losses = try object.map(named: L4Programs.Maps.losses)
@@ -67,6 +83,67 @@ final class LoadedL4 {
         rules = try object.map(named: L4Programs.Maps.rules)
         rulePorts = try object.map(named: L4Programs.Maps.rulePorts)
         ruleCgroups = try object.map(named: L4Programs.Maps.ruleCgroups)
+    }
+
+    /// Hooks this host or the operator leaves out before anything is loaded.
+    private static func initiallyOff(tier: HookTier, options: L4Collector.Options, btf: KernelBTF) -> [String: String] {
+        var off: [String: String] = [:]
+        for hook in L4Programs.hooks where L4Programs.tracepoints.contains(hook.name) {
+            if options.disabledTracepoints.contains(hook.name) {
+                off[hook.name] = "disabled by --disable-tracepoint"
+            } else if !btf.hasTracepoint(hook.name) {
+                off[hook.name] = "tracepoint \(hook.name) is missing in this kernel"
+            }
+        }
+        if options.cgroupRoot == nil {
+            for hook in ["cgroup_sock_addr", "cgroup_sock"] { off[hook] = "no cgroup v2 mount" }
+        }
+        return off
+    }
+
+    /// Picks the programs and maps of `tier`, and shares the running copy's maps on a swap.
+    private static func configure(_ object: BPFObject, tier: HookTier, off: [String: String],
+                                  options: L4Collector.Options, previous: LoadedL4?) throws {
+        for program in object.programs {
+            let hook = L4Programs.hook(ofProgram: program.name)
+            program.autoload = L4Programs.belongs(program.name, to: tier) && hook.map { off[$0.name] == nil } ?? false
+        }
+        // A version may lack the other tier's table; one it has is left uncreated.
+        try? object.map(named: L4Programs.Maps.unusedFlowTable(on: tier)).setAutocreate(false)
+        if let previous {
+            // Shared state carries over; a map the running version lacks (one a newer version
+            // added) starts afresh.
+            for map in object.maps {
+                guard let old = try? previous.object.map(named: map.name), old.fd >= 0 else { continue }
+                try map.reuse(fd: old.fd)
+            }
+        } else {
+            try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
+            if tier == .portable {
+                try object.map(named: L4Programs.Maps.tcpFlows).setMaxEntries(options.maxTCPFlows)
+            }
+        }
+    }
+
+    /// Every hook of the L4 object on this tier, on or off.
+    var reports: [HookReport] {
+        L4Programs.hooks.compactMap { hook in
+            let programType: String
+            if hook.name == "tcp_flow_table" {
+                programType = tier == .btf ? "sk_storage+iter" : "hash"
+            } else if hook.name == "cgroup_sock_addr" {
+                programType = "cgroup_sock_addr"
+            } else if let program = hook.program(on: tier), let p = object.program(named: program) {
+                programType = L4Programs.programType(section: p.section)
+            } else {
+                return nil // no such hook on this tier
+            }
+            if let reason = offHooks[hook.name] {
+                return HookReport(hook: hook.name, tier: "off", programType: "", metricsOff: hook.metrics,
+                                  reason: "\(reason); off: \(hook.metrics.isEmpty ? hook.effect : hook.metrics.joined(separator: ", "))")
+            }
+            return HookReport(hook: hook.name, tier: tier.rawValue, programType: programType)
+        }
     }
 
     func close() { object.close() }

@@ -27,7 +27,20 @@ struct AgentCommand: ParsableCommand {
             it swaps in the signed bundle's object instead, only once its digest and Ed25519 signature \
             verify. Needs root (or CAP_BPF, CAP_PERFMON, \
             CAP_NET_ADMIN, CAP_SYS_RESOURCE) and a kernel with BTF.
+
+            Hook tiers (--hooks): `btf` uses tp_btf programs and an iterator, which need the kernel \
+            to load BPF tracing programs; `portable` uses raw tracepoints and cgroup programs, which \
+            need no tracing programs. `auto` (the default) takes btf where the kernel allows it and \
+            portable elsewhere; a hook the kernel refuses is turned off, its metrics named, and the \
+            rest run. --features prints what this host allows and what auto would pick, as JSON.
             """)
+
+    @Flag(help: "Print what this kernel allows and which hooks the agent would use, as one JSON object, and exit.")
+    var features = false
+
+    @Option(help: ArgumentHelp("Hook tier: auto (the best the kernel allows), btf, or portable.",
+                               valueName: "auto|btf|portable"))
+    var hooks: HookTierRequest = .auto
 
     @Flag(help: "Run without a controller and print records as JSON lines on stdout.")
     var standalone = false
@@ -72,6 +85,9 @@ struct AgentCommand: ParsableCommand {
     @Flag(name: .customLong("no-l7"), help: "Do not load the HTTP/DNS programs (they run on every packet).")
     var noL7 = false
 
+    @Flag(name: .customLong("no-l4"), help: "Do not load the TCP/UDP flow programs (HTTP and DNS records only).")
+    var noL4 = false
+
     @Option(help: "Per-exchange http/dns records per interval; past it, exchanges are aggregated (counted).")
     var l7RecordCap = 10_000
 
@@ -91,6 +107,9 @@ struct AgentCommand: ParsableCommand {
     var rules: String?
 
     func validate() throws {
+        if noL4 && noL7 {
+            throw ValidationError("--no-l4 and --no-l7 together leave nothing to collect")
+        }
         if programBundle != nil && operatorKey == nil {
             throw ValidationError("--program-bundle needs --operator-key PUB.pem to verify it")
         }
@@ -100,11 +119,11 @@ struct AgentCommand: ParsableCommand {
         guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
             throw ValidationError("flow table capacities must be between 1 and 4000000")
         }
-        if standalone && controller != nil {
-            throw ValidationError("--standalone and --controller exclude each other")
+        if [standalone, controller != nil, features].filter({ $0 }).count > 1 {
+            throw ValidationError("--standalone, --controller and --features exclude each other")
         }
-        guard standalone || controller != nil else {
-            throw ValidationError("say --standalone, or --controller HOST:PORT with --certs and --spool")
+        guard standalone || controller != nil || features else {
+            throw ValidationError("say --standalone, --features, or --controller HOST:PORT with --certs and --spool")
         }
         if let controller {
             guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
@@ -129,9 +148,15 @@ struct AgentCommand: ParsableCommand {
                                               udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,
                                               maxTCPFlows: maxTcpFlows, maxUDPFlows: maxUdpFlows)
             options.disabledTracepoints = Set(disabledTracepoints)
+            options.hooks = hooks
             var loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
+            loop.l4Enabled = !noL4
+            if features {
+                print(JSONLineWriter.line(try FeatureReport.make(loop)))
+                return
+            }
             if let rules {
                 _ = try CollectionRules.load(path: rules) // a bad file stops the agent before it loads anything
                 loop.rulesFile = rules
@@ -194,3 +219,5 @@ struct AgentCommand: ParsableCommand {
         return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+extension HookTierRequest: ExpressibleByArgument {}

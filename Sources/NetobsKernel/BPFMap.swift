@@ -42,6 +42,12 @@ public struct BPFMap: @unchecked Sendable {
         if rc != 0 { throw KernelError("sizing map \(name) to \(count) entries", errno: rc) }
     }
 
+    /// Whether `BPFObject.load()` creates the map (false for a map only programs left out use).
+    public func setAutocreate(_ create: Bool) throws {
+        let rc = bpf_map__set_autocreate(handle, create)
+        if rc != 0 { throw KernelError("setting autocreate of map \(name)", errno: rc) }
+    }
+
     /// Reuses an existing map (from a previous object or a pinned path) instead of creating
     /// one at load: how state survives a program swap. Call before `BPFObject.load()`.
     public func reuse(fd existing: Int32) throws {

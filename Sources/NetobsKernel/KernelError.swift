@@ -11,6 +11,23 @@ public struct KernelError: Error, CustomStringConvertible, Sendable {
         self.log = log
     }
 
+    /// The program libbpf names as the one that failed to load, if the log says.
+    public var failedProgram: String? {
+        for line in log.split(separator: "\n") {
+            guard let start = line.firstRange(of: "prog '"), let end = line[start.upperBound...].firstIndex(of: "'") else {
+                continue
+            }
+            let rest = line[line.index(after: end)...]
+            if rest.contains("failed to load") || rest.contains("load failed") {
+                return String(line[start.upperBound..<end])
+            }
+        }
+        return nil
+    }
+
+    /// The first line of the description: what failed and the errno, without the log.
+    public var summary: String { "\(operation) failed: \(errnoName(errno))" }
+
     public var description: String {
         var text = "\(operation) failed: \(errnoName(errno))"
         if !log.isEmpty { text += "\n" + log }

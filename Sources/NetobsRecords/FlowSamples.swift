@@ -81,6 +81,8 @@ public struct TCPFlowSample: Sendable {
     public var rttMaxUs: (UInt32, UInt32) = (0, 0)
     public var socketError: UInt32 = 0
     public var state: UInt8 = 0
+    /// Closed and already handed over (ring buffer or iterator): not to be reported again.
+    public var exported = false
     public var transitionCount: UInt32 = 0
     /// The kernel's ring of the last transitions, slot = sequence number % capacity.
     public var transitionRing: [StateTransition] = []
@@ -112,6 +114,7 @@ public struct TCPFlowSample: Sendable {
         rttMaxUs = f.rtt_max_us
         socketError = f.sk_err
         state = f.state
+        exported = f.exported != 0
         transitionCount = f.transition_count
         transitionRing = withUnsafeBytes(of: f.transitions) { buf in
             buf.bindMemory(to: netobs_transition.self).map {

@@ -10,6 +10,11 @@ public enum JSONLineWriter {
     public static func bytes(_ record: Record) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(64 + record.fields.count * 24)
+        appendObject(record, to: &out)
+        return out
+    }
+
+    static func appendObject(_ record: Record, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "{"))
         for (i, (key, value)) in record.fields.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
@@ -18,7 +23,6 @@ public enum JSONLineWriter {
             append(value, to: &out)
         }
         out.append(UInt8(ascii: "}"))
-        return out
     }
 
     static func append(_ value: JSONValue, to out: inout [UInt8]) {
@@ -36,6 +40,7 @@ public enum JSONLineWriter {
                 append(item, to: &out)
             }
             out.append(UInt8(ascii: "]"))
+        case .object(let record): appendObject(record, to: &out)
         }
     }
 

@@ -6,12 +6,17 @@ public enum JSONValue: Sendable, Equatable {
     case string(String)
     case bool(Bool)
     case array([JSONValue])
+    /// A nested object (reports such as `--features`; flow records stay flat).
+    case object(Record)
 }
 
 public struct Record: Sendable, Equatable {
     public private(set) var fields: [(String, JSONValue)] = []
 
     public init(kind: String) { fields.append(("kind", .string(kind))) }
+
+    /// An object with no fields yet (not a flow record: no kind).
+    public init() {}
 
     public mutating func set(_ key: String, _ value: JSONValue) {
         if let i = index(of: key) {
@@ -31,6 +36,12 @@ public struct Record: Sendable, Equatable {
         } else {
             fields.append((key, value))
         }
+    }
+
+    /// Drops the fields named in `keys` (metrics this host cannot give are absent, not 0).
+    public mutating func remove(_ keys: Set<String>) {
+        guard !keys.isEmpty else { return }
+        fields.removeAll { keys.contains($0.0) }
     }
 
     public subscript(key: String) -> JSONValue? {

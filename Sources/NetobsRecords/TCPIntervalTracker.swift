@@ -18,7 +18,13 @@ public struct TCPIntervalTracker: Sendable {
     }
 
     private var seen: [FlowID: Seen] = [:]
+    /// Flows reported closed, by the flush that did: a close read from both the ring buffer
+    /// and the flow table (the kernel was between the two writes) is reported once.
+    private var closedAt: [FlowID: UInt64] = [:]
     private var flushes: UInt64 = 0
+    private var fieldsOff: Set<String> = []
+    /// Table-1 metrics this host cannot give: left out of the records.
+    public var metricsOff: Set<String> = [] { didSet { fieldsOff = MetricsOff.fields(metricsOff) } }
     /// Transitions that the kernel's ring overwrote before a flush read them.
     public private(set) var transitionsLost: UInt64 = 0
     /// Flows absent from this many consecutive reads are forgotten (they left the map
@@ -43,6 +49,7 @@ public struct TCPIntervalTracker: Sendable {
             records += update(sample, closed: true, endedEpoch: endedEpoch, now: nowMonotonicNs, context: context)
         }
         seen = seen.filter { flushes - $0.value.lastFlush < forgetAfterFlushes }
+        closedAt = closedAt.filter { flushes - $0.value < 2 }
         return records
     }
 
@@ -56,6 +63,7 @@ public struct TCPIntervalTracker: Sendable {
     private mutating func update(_ s: TCPFlowSample, closed: Bool, endedEpoch: UInt32, now: UInt64,
                                  context: RecordContext) -> [Record] {
         let id = FlowID(sock: s.sock, start: s.startNs)
+        if closedAt[id] != nil { return [] }
         let previous = seen[id]
         let p = previous ?? Seen()
         let transitions = newTransitions(s, since: p.transitionCount)
@@ -65,6 +73,7 @@ public struct TCPIntervalTracker: Sendable {
 
         if closed {
             seen[id] = nil
+            closedAt[id] = flushes
         } else {
             seen[id] = Seen(tx: s.txBytes, rx: s.rxBytes, retransmits: s.retransmits, tlp: s.tlp,
                             drops: s.drops, transitionCount: s.transitionCount, lastFlush: flushes)
@@ -115,6 +124,7 @@ public struct TCPIntervalTracker: Sendable {
             }
         }
         records[records.count - 1] = last
+        for i in records.indices { records[i].remove(fieldsOff) }
         return records
     }
 

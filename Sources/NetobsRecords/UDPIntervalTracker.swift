@@ -11,6 +11,9 @@ public struct UDPIntervalTracker: Sendable {
     }
 
     private var seen: [FlowID: Seen] = [:]
+    private var fieldsOff: Set<String> = []
+    /// Table-1 metrics this host cannot give: left out of the records.
+    public var metricsOff: Set<String> = [] { didSet { fieldsOff = MetricsOff.fields(metricsOff) } }
 
     public init() {}
 
@@ -34,6 +37,7 @@ public struct UDPIntervalTracker: Sendable {
                 r.set("udp_rx_packets", .uint(dRxP))
                 r.set("udp_tx_packets", .uint(dTxP))
                 r.set("udp_duration", .uint(s.lastNs >= s.firstNs ? s.lastNs - s.firstNs : 0))
+                r.remove(fieldsOff)
                 records.append(r)
             }
             if now > s.lastNs && now - s.lastNs > idleTimeoutNs {

@@ -48,23 +48,6 @@ struct AgentBehaviourTests {
 
 @Suite(.serialized, rootOnly)
 struct DegradedHookTests {
-    @Test func aMissingHookTurnsOffItsMetricsAndKeepsTheRest() throws {
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let port = freshPort(), sent = 100_000
-            let agent = try AgentRun(extraArguments: ["--disable-tracepoint", "tcp_retransmit_skb"])
-            #expect(agent.stderrText.contains("tracepoint tcp_retransmit_skb is disabled: off: tcp_retransmit, tcp_tlp"))
-            let srv = try server.spawn(Peers.tcpServer(ip: server.ipv4, port: port, expect: sent, reply: 10))
-            try srv.waitForOutput("ready")
-            try client.check(Peers.tcpClient(ip: server.ipv4, port: port, send: sent, expect: 10))
-            try srv.waitUntilExit(timeout: .seconds(10))
-            Thread.sleep(forTimeInterval: 0.3)
-            let records = try agent.stop().toward(kind: "tcp", netns: client.netnsInode, port: port)
-            #expect(records.sum("tcp_tx_bytes") == UInt64(sent))
-            #expect(records.transitions.first == "CLOSE>SYN_SENT")
-        }
-    }
-
     @Test func anUnknownTracepointNameIsRefused() throws {
         let result = try Shell.run([AgentRun.binary, "--standalone", "--disable-tracepoint", "nope"])
         #expect(result.status == 64)

@@ -23,10 +23,15 @@ final class AgentRun: @unchecked Sendable {
         return ".build/debug/netobs-agent"
     }
 
+    /// The hook tier under test: `NETOBS_TEST_HOOKS` (scripts/test.sh runs the kernel tests once
+    /// per tier the host allows), `auto` when unset.
+    static var tier: String { ProcessInfo.processInfo.environment["NETOBS_TEST_HOOKS"] ?? "auto" }
+
     /// `standalone` false: the caller's arguments say --controller (records go there, not stdout).
     init(interval: String = "200ms", extraArguments: [String] = [], standalone: Bool = true) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = (standalone ? ["--standalone"] : []) + ["--interval", interval, "--node", "lab-node"] + extraArguments
+        process.arguments = (standalone ? ["--standalone"] : []) + ["--interval", interval, "--node", "lab-node",
+                                                                    "--hooks", Self.tier] + extraArguments
         process.standardOutput = out
         process.standardError = err
         out.fileHandleForReading.readabilityHandler = { [weak self] h in self?.append(h.availableData, stderr: false) }

@@ -1,6 +1,7 @@
 import Foundation
 import NetobsAgent
 import NetobsKernel
+import NetobsRecords
 import NodeLab
 import Testing
 
@@ -27,7 +28,10 @@ struct HotSwapTests {
         let bytes = try Fixture.compileBPF("rejected_l4.bpf.c", includes: [vmlinux])
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let collector = try L4Collector(options: .init(node: "lab-node"))
+            var options = L4Collector.Options(node: "lab-node")
+            options.hooks = try #require(HookTierRequest(rawValue: AgentRun.tier))
+            let collector = try L4Collector(options: options, context: RecordContext(node: "lab-node", monotonicToUnixNs: 0),
+                                            features: KernelFeatures.probe())
             defer { collector.close() }
             do {
                 try collector.swapPrograms(bytes: bytes)

@@ -15,3 +15,11 @@ int BPF_PROG(netobs_send, struct sock *sk, int ret, int flags)
     int *p = (int *)(long)bpf_get_prandom_u32();
     return *p + netobs_generation;
 }
+
+/* The same on the portable tier. */
+SEC("raw_tp/sock_send_length")
+int netobs_rt_send(struct bpf_raw_tracepoint_args *ctx)
+{
+    int *p = (int *)(long)bpf_get_prandom_u32();
+    return *p + netobs_generation;
+}

@@ -1,0 +1,95 @@
+import NetobsKernel
+import NetobsRecords
+
+/// The kernel collectors of one agent. L4 and L7 load independently: one that cannot load is
+/// off with its metrics named, and the agent goes on with the other; only both off is fatal.
+final class Collectors {
+    let l4: L4Collector?
+    let l7: L7Collector?
+    /// Every hook, on or off, as `--features` and the controller see them.
+    let hooks: [HookReport]
+
+    struct NothingLoaded: Error, CustomStringConvertible {
+        let reasons: [String]
+        var description: String {
+            "no kernel program could be loaded, so nothing can be observed: " + reasons.joined(separator: "; ")
+        }
+    }
+
+    init(_ settings: CollectionLoop.Settings, context: RecordContext, features: KernelFeatures) throws {
+        var l4Error = "disabled by --no-l4"
+        if settings.l4Enabled {
+            do {
+                l4 = try L4Collector(options: settings.l4, context: context, features: features)
+            } catch where settings.l4.hooks != .auto {
+                throw error // the tier the operator named does not load: say so, do not run degraded
+            } catch {
+                l4 = nil
+                l4Error = "the L4 programs did not load: \(error)"
+            }
+        } else {
+            l4 = nil
+        }
+        let (l7, l7Report) = Self.startL7(settings, context: context)
+        self.l7 = l7
+        if let l4 {
+            hooks = l4.hooks + [l7Report]
+        } else {
+            hooks = L4Collector.allOff(reason: l4Error) + [l7Report]
+        }
+        if l4 == nil && l7 == nil {
+            throw NothingLoaded(reasons: [l4Error, l7Report.reason])
+        }
+    }
+
+    private static func startL7(_ settings: CollectionLoop.Settings, context: RecordContext) -> (L7Collector?, HookReport) {
+        switch l7Options(settings) {
+        case .failure(let off):
+            return (nil, L7Collector.hook(offBecause: off.reason))
+        case .success(let options):
+            do {
+                return (try L7Collector(options: options, context: context), L7Collector.hook(offBecause: nil))
+            } catch {
+                return (nil, L7Collector.hook(offBecause: L7Collector.loadFailure(error)))
+            }
+        }
+    }
+
+    struct L7Off: Error { let reason: String }
+
+    /// The L7 collector's options, or why it is off before anything is loaded.
+    static func l7Options(_ settings: CollectionLoop.Settings) -> Result<L7Collector.Options, L7Off> {
+        guard settings.l7Enabled else { return .failure(L7Off(reason: "disabled by --no-l7")) }
+        guard let root = settings.l4.cgroupRoot else { return .failure(L7Off(reason: "no cgroup v2 mount")) }
+        var options = L7Collector.Options(node: settings.l4.node, cgroupRoot: root)
+        options.recordCap = settings.l7RecordCap
+        options.maxAggregateURIs = settings.l7MaxURIs
+        return .success(options)
+    }
+
+    var generation: UInt32 { l4?.generation ?? 0 }
+
+    func flush() throws -> [Record] {
+        try (l4?.flush() ?? []) + (l7?.flush() ?? [])
+    }
+
+    func drain() throws {
+        try l4?.drainClosed()
+        try l7?.drain()
+    }
+
+    func apply(_ rules: CollectionRules) throws {
+        try l4?.apply(rules)
+        try l7?.apply(rules)
+    }
+
+    func swapPrograms(bytes: [UInt8]?) throws {
+        guard let l4 else { throw KernelError("swapping the L4 programs (they are not loaded on this host)", errno: 95) }
+        if let bytes { try l4.swapPrograms(bytes: bytes) } else { try l4.swapPrograms() }
+    }
+
+    func close() {
+        l4?.close()
+        l7?.close()
+    }
+}

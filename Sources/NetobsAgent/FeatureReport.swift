@@ -1,0 +1,62 @@
+import NetobsKernel
+import NetobsRecords
+
+/// `netobs-agent --features`: what this host allows and what the agent would use here, found
+/// by probing the program types and loading (not attaching) the programs as a run would.
+public enum FeatureReport {
+    public static func make(_ settings: CollectionLoop.Settings) throws -> Record {
+        let features = KernelFeatures.probe()
+        var (hooks, tier, fallback) = l4Hooks(settings, features: features)
+        hooks.append(l7Hook(settings))
+
+        var report = Record()
+        report.set("kernel", .string(features.kernelRelease))
+        report.set("btf", .bool(features.hasBTF))
+        var types = Record()
+        for (name, _) in KernelFeatures.programTypeNames { types.set(name, .bool(features.allows(name))) }
+        report.set("program_types", .object(types))
+        report.set("tier", .string(tier))
+        if !fallback.isEmpty { report.set("tier_reason", .string(fallback)) }
+        report.set("hooks", .array(hooks.map { .object(object($0)) }))
+        var off = Record()
+        for hook in hooks where hook.isOff {
+            for metric in hook.metricsOff where off[metric] == nil { off.set(metric, .string(hook.reason)) }
+        }
+        report.set("metrics_off", .object(off))
+        return report
+    }
+
+    /// The L4 hooks a run would use, the tier, and why a better tier was not used.
+    private static func l4Hooks(_ settings: CollectionLoop.Settings,
+                                features: KernelFeatures) -> (hooks: [HookReport], tier: String, fallback: String) {
+        guard settings.l4Enabled else { return (L4Collector.allOff(reason: "disabled by --no-l4"), "off", "") }
+        do {
+            let btf = try KernelBTF()
+            let (loaded, fallback) = try L4Collector.load(options: settings.l4, btf: btf, features: features, attach: false)
+            defer { loaded.close() }
+            return (loaded.reports, loaded.tier.rawValue, fallback)
+        } catch {
+            return (L4Collector.allOff(reason: "the L4 programs did not load: \(error)"), "off", "")
+        }
+    }
+
+    private static func l7Hook(_ settings: CollectionLoop.Settings) -> HookReport {
+        if case .failure(let off) = Collectors.l7Options(settings) { return L7Collector.hook(offBecause: off.reason) }
+        do {
+            try L7Collector.trialLoad()
+            return L7Collector.hook(offBecause: nil)
+        } catch {
+            return L7Collector.hook(offBecause: L7Collector.loadFailure(error))
+        }
+    }
+
+    static func object(_ hook: HookReport) -> Record {
+        var r = Record()
+        r.set("hook", .string(hook.hook))
+        r.set("tier", .string(hook.tier))
+        r.set("program_type", .string(hook.programType))
+        r.set("metrics_off", .array(hook.metricsOff.map { .string($0) }))
+        if !hook.reason.isEmpty { r.set("reason", .string(hook.reason)) }
+        return r
+    }
+}

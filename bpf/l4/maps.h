@@ -1,0 +1,128 @@
+/* Maps of bpf/l4.bpf.c, shared by both hook tiers (see l4.bpf.c). */
+#ifndef NETOBS_L4_MAPS_H
+#define NETOBS_L4_MAPS_H
+
+/* BTF tier: TCP flows live in socket-local storage (no hashing on the hot paths, freed with the
+ * socket), read with the netobs_tcp_dump iterator. */
+struct {
+    __uint(type, BPF_MAP_TYPE_SK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct netobs_tcp_flow);
+} netobs_tcp_store SEC(".maps");
+
+/* Portable tier: TCP flows in a hash keyed by the socket's address (unique while the socket
+ * lives; the entry goes at CLOSE), read with batch lookups. Sized by the agent. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __uint(max_entries, 65536);
+    __type(key, __u64);
+    __type(value, struct netobs_tcp_flow);
+} netobs_tcp_flows SEC(".maps");
+
+/* A zeroed flow to insert from: the struct is larger than the BPF stack. Never written. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_tcp_flow);
+} netobs_tcp_zero SEC(".maps");
+
+/* Live TCP flows of the BTF tier, against netobs_config.max_tcp_flows (socket storage has no
+ * capacity of its own; the cap bounds the agent's memory). */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, __s64);
+} netobs_tcp_live SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, struct netobs_tuple);
+    __type(value, struct netobs_tuple_drops);
+} netobs_tcp_drops SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 65536);
+    __type(key, struct netobs_udp_key);
+    __type(value, struct netobs_udp_flow);
+} netobs_udp_flows SEC(".maps");
+
+/* Per-thread peer of the unconnected UDP send/receive in progress, in task storage: a
+ * lookup in the task, where a hash map cost an update and a delete per datagram. An entry
+ * with ip_version 0 holds no peer. Transient: a hot swap may start it afresh. */
+struct {
+    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+    __uint(map_flags, BPF_F_NO_PREALLOC);
+    __type(key, int);
+    __type(value, struct netobs_udp_peer);
+} netobs_udp_hints SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 16 << 20);
+} netobs_tcp_closed SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+    __uint(max_entries, NETOBS_LOSS_COUNT);
+    __type(key, __u32);
+    __type(value, __u64);
+} netobs_losses SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_config);
+} netobs_config SEC(".maps");
+
+/* Rules (see struct netobs_rules): read only where a flow is created. */
+struct {
+    __uint(type, BPF_MAP_TYPE_ARRAY);
+    __uint(max_entries, 1);
+    __type(key, __u32);
+    __type(value, struct netobs_rules);
+} netobs_rules SEC(".maps");
+
+/* Port set of the rules (host byte order); the value is unused. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u16);
+    __type(value, __u8);
+} netobs_rule_ports SEC(".maps");
+
+/* cgroup v2 id set of the rules (pods or containers); the value is unused. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64);
+    __type(value, __u8);
+} netobs_rule_cgroups SEC(".maps");
+
+/* Set before load: the generation of this copy of the programs. Only the copy whose
+ * generation the agent marked active in netobs_config works, so a hot swap (load the new copy
+ * beside the old one on the same maps, flip the mark, detach the old) has no gap and counts
+ * no event twice. */
+const volatile __u32 netobs_generation = 0;
+
+static __always_inline bool active(void)
+{
+    __u32 zero = 0;
+    struct netobs_config *cfg = bpf_map_lookup_elem(&netobs_config, &zero);
+    return cfg && cfg->generation == netobs_generation;
+}
+
+static __always_inline void count_loss(__u32 which)
+{
+    __u64 *n = bpf_map_lookup_elem(&netobs_losses, &which);
+    if (n)
+        *n += 1; /* per-CPU slot: no atomic needed */
+}
+
+#endif
