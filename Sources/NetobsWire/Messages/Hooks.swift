@@ -79,3 +79,11 @@ extension [TaggedField] {
         append((tag, v.bytes))
     }
 }
+
+extension [HookStatus] {
+    /// One entry per hook, the last one sent for it (PROTOCOL.md §6.1), in the order sent.
+    public var lastPerHook: [HookStatus] {
+        var seen = Set<String>()
+        return reversed().filter { seen.insert($0.hook).inserted }.reversed()
+    }
+}
