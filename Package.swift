@@ -114,11 +114,12 @@ let package = Package(
 
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
-                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard",
+                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard", "NetobsWire",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
-                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords",
+                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsWire",
+                                   "NetobsAgentLink",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Hummingbird", package: "hummingbird")]),
 

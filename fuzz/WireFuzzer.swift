@@ -4,7 +4,8 @@
 /// Payload decoders are also driven directly (type chosen by the first byte), so inputs reach deep
 /// fields without first having to grow a valid header.
 private let types: [MessageType] = [.hello, .helloAccept, .heartbeat, .error, .ruleSet, .ruleSetAck,
-                                    .programBundle, .programStatus, .flowBatch, .ack, .subscribe, .streamBatch]
+                                    .programBundle, .programStatus, .flowBatch, .ack, .subscribe, .streamBatch,
+                                    .agentListRequest, .agentList]
 
 /// Harness limit: small enough that libFuzzer's -malloc_limit_mb catches any allocation not bounded
 /// by the input.

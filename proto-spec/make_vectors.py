@@ -117,6 +117,18 @@ SIGNATURE = sign(SIG_INPUT)
 agent_identity = cat(string("node-1", "node_name"), string("0.1.0", "agent_version"),
                      string("6.1.0-18-amd64", "kernel_release"))
 
+def hook_status(hook, tier, program_type, metrics_off, reason, c):
+    return cat(string(hook, f"{c}hook"), string(tier, f"{c}tier"), string(program_type, f"{c}program_type"),
+               count(len(metrics_off), f"{c}metrics_off"), *[string(m, f"{c}  item") for m in metrics_off],
+               string(reason, f"{c}reason"), no_tags(f"{c}hook tagged fields"))
+
+def hooks(items, c=""):
+    return cat(count(len(items), f"{c}hooks"), *[hook_status(*h, c=c + "  ") for h in items])
+
+# A host that refuses `tracing` programs: portable tiers, and one hook that could not attach.
+HOOKS = [("inet_sock_set_state", "portable", "raw_tracepoint", [], ""),
+         ("kfree_skb", "off", "", ["tcp_drop"], "attach failed: ENOENT")]
+
 VALID = {
     "hello": frame(HELLO, cat(
         u16(1, "min_version 1"), u16(1, "max_version 1"), u8(1, "role agent"),
@@ -198,6 +210,20 @@ VALID = {
         u64(2, "sequence 2"), u64(0, "dropped 0"), u8(1, "format json lines"),
         rec_list([b'{"kind":"http","http_status_code":200}'], "records"),
         tags([(0, boolean(True, "  replay_end"), "replay_end")])), corr=10, flags=REPLY),
+    "hello_hooks": frame(HELLO, cat(
+        u16(1, "min_version 1"), u16(1, "max_version 1"), u8(1, "role agent"),
+        strset(["rules", "programs", "records.json"], "capabilities"),
+        tags([(0, agent_identity, "agent identity"),
+              (1, hooks([("inet_sock_set_state", "btf", "tp_btf", [], "")] + HOOKS[1:]), "hooks")])), corr=1),
+    "agent_list_hooks": frame(AGENT_LIST, cat(
+        u64(1700000000000000000, "timestamp_ns"),
+        count(1, "agents"),
+        string("node-2", "  node_name"), string("node-2", "  identity (certificate CN)"),
+        boolean(False, "  disconnected: its last report stays"), string("", "  program_version"),
+        u64(0, "  rules_version 0"), string("", "  detail"), u64(0, "  acked_sequence 0"),
+        u64(0, "  seen_sequence 0"), u64(0, "  last_batch_ns"), u64(0, "  lost_records 0"),
+        count(0, "  counters"),
+        tags([(0, hooks(HOOKS), "hooks")], "  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
 }
 
 # Decode-only: valid, but not canonical output of an encoder (they show the extension rules).

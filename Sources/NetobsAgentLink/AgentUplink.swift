@@ -35,10 +35,16 @@ public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
     private let statsBox = Mutex(Stats())
 
     public var stats: Stats { statsBox.withLock { $0 } }
+    /// The hook report every Hello of this uplink carries (empty when none was given, or when the
+    /// one given could not be sent: see `AgentHello`).
+    public let hooks: [HookStatus]
 
+    /// `hooks`: the tier picked for each kernel hook on this host, sent in every Hello (the first
+    /// and each reconnect) so the controller always holds the report of the running agent.
     public init(endpoint: ControllerEndpoint, spool: Spool, node: AgentIdentity, window: Int = 64,
                 backoff: Backoff = Backoff(),
                 eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
+                hooks: [HookStatus] = [],
                 control: ControlHandler? = nil,
                 log: @escaping @Sendable (String) -> Void) {
         self.spool = spool
@@ -48,7 +54,8 @@ public final class AgentUplink: SessionBehaviour, @unchecked Sendable {
         self.control = control
         var capabilities: Set = [Capability.recordsJSON, Capability.spool]
         if control != nil { capabilities.formUnion([Capability.rules, Capability.programs]) }
-        let hello = Hello(role: .agent, capabilities: capabilities, agent: node)
+        let hello = AgentHello.make(node: node, capabilities: capabilities, hooks: hooks, log: log)
+        self.hooks = hello.hooks
         client = ReconnectingClient(endpoint: endpoint, hello: hello, backoff: backoff, eventLoop: eventLoop,
                                     behaviour: self, log: log)
     }

@@ -21,14 +21,17 @@ public final class AgentRegistry: Sendable {
     public init() {}
 
     /// Registers a new session; a previous session of the same node is returned for closing.
+    /// `hooks` is the hook report of this session's Hello: it replaces the previous one (an agent
+    /// that sends none has none) and stays after a disconnect, as the last thing the node said.
     func connected(node: String, identity: String, channel: Channel, capabilities: Set<String>,
-                   ackedSequence: UInt64) -> Channel? {
+                   ackedSequence: UInt64, hooks: [HookStatus]) -> Channel? {
         entries.withLock { e in
             var entry = e[node] ?? Entry(status: AgentStatus(nodeName: node, identity: identity, connected: true))
             let previous = entry.session?.channel
             entry.session = Session(channel: channel, capabilities: capabilities)
             entry.status.connected = true
             entry.status.identity = identity
+            entry.status.hooks = hooks.lastPerHook
             entry.status.ackedSequence = max(entry.status.ackedSequence, ackedSequence)
             entry.status.seenSequence = max(entry.status.seenSequence, entry.status.ackedSequence)
             e[node] = entry

@@ -148,7 +148,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         agentName = node
         let agents = services.control.agents
         if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
-                                           capabilities: accept.capabilities, ackedSequence: 0) {
+                                           capabilities: accept.capabilities, ackedSequence: 0, hooks: hello.hooks) {
             services.log.warning("node \(node) connected again; closing its previous session")
             previous.close(promise: nil)
         }

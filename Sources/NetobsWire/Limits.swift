@@ -42,6 +42,10 @@ public enum Limits {
     public static let counters = 128
     /// Agents in one AgentList.
     public static let agents = 65_536
+    /// Kernel hooks in one agent's hook report (Hello, AgentStatus).
+    public static let hooks = 64
+    /// Table-1 metrics one hook can leave off.
+    public static let metricsOffPerHook = 64
     /// Tagged (optional) fields in one struct.
     public static let taggedFields = 32
 

@@ -35,6 +35,14 @@ final class FilePKI: @unchecked Sendable {
 
     var caPath: String { "\(dir)/ca.pem" }
 
+    /// A client TLS context for the binary protocol; an agent's `name` is its node name.
+    func clientContext(_ role: NetobsRole, name: String) throws -> TLSContext {
+        let pair: Pair = try CertificateFactory.issue(CertificateRequest(commonName: name, usage: .client, role: role), by: ca)
+        return try TLSContext(configuration: .client(trustRoots: .bytes(ca.certificate.pem),
+                                                     certificateChain: .bytes(pair.certificate.pem),
+                                                     privateKey: .bytes(pair.key.pkcs8PEM)))
+    }
+
     private func write(_ name: String, _ bytes: [UInt8]) throws {
         try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(name)"))
     }

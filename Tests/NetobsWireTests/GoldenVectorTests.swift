@@ -66,7 +66,20 @@ let goldens: [Golden] = [
                              rulesVersion: 4, ackedSequence: 42, seenSequence: 43,
                              lastBatchNs: 1_699_999_999_000_000_000, lostRecords: 7,
                              counters: [Counter("spool_overflow", 7)])]))),
+    Golden(name: "hello_hooks", correlationId: 1, message: .hello(Hello(
+        minVersion: 1, maxVersion: 1, role: .agent, capabilities: ["rules", "programs", "records.json"],
+        agent: AgentIdentity(nodeName: "node-1", agentVersion: "0.1.0", kernelRelease: "6.1.0-18-amd64"),
+        hooks: [HookStatus(hook: "inet_sock_set_state", tier: "btf", programType: "tp_btf"), kfreeSkbOff]))),
+    Golden(name: "agent_list_hooks", correlationId: 6, flags: .reply, message: .agentList(AgentList(
+        timestampNs: 1_700_000_000_000_000_000,
+        agents: [AgentStatus(nodeName: "node-2", identity: "node-2", connected: false,
+                             hooks: [HookStatus(hook: "inet_sock_set_state", tier: "portable", programType: "raw_tracepoint"),
+                                     kfreeSkbOff])]))),
 ]
+
+/// The hook that could not attach in both hook vectors.
+let kfreeSkbOff = HookStatus(hook: "kfree_skb", tier: "off", programType: "", metricsOff: ["tcp_drop"],
+                             reason: "attach failed: ENOENT")
 
 /// Valid but non-canonical inputs: they show the extension rules and decode to a known message.
 let decodeOnly: [Golden] = [

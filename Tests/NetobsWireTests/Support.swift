@@ -163,6 +163,16 @@ struct MessageGenerator {
         return array(limit: 16, typical: 8) { g in g.bytes(limit: Limits.record, typical: 48) }
     }
 
+    /// A hook report; rarely limit-sized (64 hooks, or a hook with 64 metrics off).
+    mutating func hooks() -> [HookStatus] {
+        array(limit: Limits.hooks, typical: 6) { g in
+            HookStatus(hook: g.string(limit: Limits.label), tier: g.string(limit: Limits.label),
+                       programType: g.string(limit: Limits.label),
+                       metricsOff: g.array(limit: Limits.metricsOffPerHook, typical: 3) { g in g.string(limit: Limits.label) },
+                       reason: g.string(limit: Limits.text))
+        }
+    }
+
     /// `full` is the chance of each list being limit-sized; kept at 0 inside a limit-sized rule list.
     mutating func rule(full: Double = 0.02) -> Rule {
         Rule(id: string(limit: Limits.label),
@@ -189,7 +199,8 @@ struct MessageGenerator {
                                 capabilities: stringSet(countLimit: Limits.capabilities, lengthLimit: Limits.label),
                                 agent: chance(0.5) ? AgentIdentity(nodeName: string(limit: Limits.name),
                                                                     agentVersion: string(limit: Limits.label),
-                                                                    kernelRelease: string(limit: Limits.label)) : nil))
+                                                                    kernelRelease: string(limit: Limits.label)) : nil,
+                                hooks: chance(0.5) ? hooks() : []))
         case .helloAccept:
             return .helloAccept(HelloAccept(
                 version: UInt16.random(in: 1...UInt16.max, using: &rng),
@@ -247,7 +258,8 @@ struct MessageGenerator {
                             connected: g.chance(0.5), programVersion: g.string(limit: Limits.label),
                             rulesVersion: g.u64(), detail: g.string(limit: Limits.text), ackedSequence: g.u64(),
                             seenSequence: g.u64(), lastBatchNs: g.u64(), lostRecords: g.u64(),
-                            counters: g.array(limit: Limits.counters) { g in Counter(g.string(limit: Limits.label), g.u64()) })
+                            counters: g.array(limit: Limits.counters) { g in Counter(g.string(limit: Limits.label), g.u64()) },
+                            hooks: g.chance(0.5) ? g.hooks() : [])
             }))
         default:
             fatalError("no generator for \(type)")

@@ -10,6 +10,8 @@ public struct ControllerSelfMetrics: Sendable {
     public var unparsedRecords: UInt64 = 0
     public var unpublishedRecords: UInt64 = 0
     public var httpStreams: UInt64 = 0
+    /// Every agent's latest hook report (the registry's, read at scrape time like the counters).
+    public var agentHooks: [AgentHookReport] = []
 
     public init() {}
 }
@@ -20,6 +22,7 @@ enum MetricsExposition {
     static func render(_ t: MetricsTables, _ own: ControllerSelfMetrics) -> String {
         var p = PrometheusText()
         selfMetrics(&p, own, t)
+        AgentHookSeries.render(&p, own.agentHooks)
         pods(&p, t)
         edges(&p, t)
         return p.text

@@ -3,6 +3,7 @@ import NIOCore
 import NetobsController
 import NetobsDashboard
 import NetobsRecords
+import NetobsWire
 import Synchronization
 
 /// The endpoint's routes. The record stream reads the same hub as binary-protocol consumers.
@@ -40,6 +41,7 @@ struct HTTPRoutes: Sendable {
         own.unparsedRecords = hub.unparsedRecords
         own.unpublishedRecords = controller.unpublishedRecords
         own.httpStreams = UInt64(openStreams.count)
+        own.agentHooks = controller.agents.statuses.map { AgentHookReport(node: $0.nodeName, hooks: $0.hooks) }
         let text = metrics.exposition(own)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: .init(byteBuffer: ByteBuffer(string: text)))

@@ -10,7 +10,10 @@ struct AgentsCommand: AsyncParsableCommand {
         discussion: """
             LAG is the highest batch sequence received minus the highest stored and acknowledged, \
             then the seconds since the last batch. LOST is the records the agent reported lost \
-            (its loss records). IDENTITY is the CN of the agent's certificate, which must be its node name.
+            (its loss records). IDENTITY is the CN of the agent's certificate, which must be its node name. \
+            HOOKS sums up the tier picked for each kernel hook (btf, portable, mixed(N btf, M portable), \
+            plus "K off" when some cannot be used); --json lists every hook with the metrics it leaves off \
+            and why. A disconnected agent shows its last report.
             """)
 
     @OptionGroup var connection: OperatorConnection
@@ -36,13 +39,14 @@ enum AgentsFormat {
     }
 
     static func table(_ list: AgentList) -> String {
-        let header = ["NODE", "IDENTITY", "STATUS", "PROGRAM", "RULES", "ACKED", "LAG", "LOST", "DETAIL"]
+        let header = ["NODE", "IDENTITY", "STATUS", "PROGRAM", "RULES", "ACKED", "LAG", "LOST", "HOOKS", "DETAIL"]
         let rows = list.agents.map { a -> [String] in
             let age = secondsSinceBatch(a, now: list.timestampNs).map { String(format: "%.1fs", $0) } ?? "-"
             return [a.nodeName, a.identity, a.connected ? "connected" : "disconnected",
                     a.programVersion.isEmpty ? "embedded" : a.programVersion,
                     a.rulesVersion == 0 ? "-" : String(a.rulesVersion), String(a.ackedSequence),
-                    "\(a.seenSequence &- min(a.seenSequence, a.ackedSequence)) / \(age)", String(a.lostRecords), a.detail]
+                    "\(a.seenSequence &- min(a.seenSequence, a.ackedSequence)) / \(age)", String(a.lostRecords),
+                    HookSummary.cell(a.hooks), a.detail]
         }
         let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
@@ -59,6 +63,10 @@ enum AgentsFormat {
             "acked_sequence": a.ackedSequence, "seen_sequence": a.seenSequence,
             "lag_batches": a.seenSequence &- min(a.seenSequence, a.ackedSequence), "lost_records": a.lostRecords,
             "counters": Dictionary(a.counters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),
+            "hooks": a.hooks.map { h -> [String: Any] in
+                ["hook": h.hook, "tier": h.tier, "program_type": h.programType, "metrics_off": h.metricsOff,
+                 "reason": h.reason]
+            },
         ]
         if let age = secondsSinceBatch(a, now: now) { object["seconds_since_batch"] = age }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)

@@ -31,10 +31,13 @@ public struct AgentStatus: Sendable, Equatable {
     public var lostRecords: UInt64
     /// The counters of its last Heartbeat.
     public var counters: [Counter]
+    /// Tagged field 0: the hook report of its last Hello (kept after it disconnects).
+    public var hooks: [HookStatus]
 
     public init(nodeName: String, identity: String, connected: Bool, programVersion: String = "",
                 rulesVersion: UInt64 = 0, detail: String = "", ackedSequence: UInt64 = 0, seenSequence: UInt64 = 0,
-                lastBatchNs: UInt64 = 0, lostRecords: UInt64 = 0, counters: [Counter] = []) {
+                lastBatchNs: UInt64 = 0, lostRecords: UInt64 = 0, counters: [Counter] = [],
+                hooks: [HookStatus] = []) {
         self.nodeName = nodeName
         self.identity = identity
         self.connected = connected
@@ -46,6 +49,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.lastBatchNs = lastBatchNs
         self.lostRecords = lostRecords
         self.counters = counters
+        self.hooks = hooks
     }
 
     // node(1) identity(1) connected(1) program(1) rules(8) detail(1) acked(8) seen(8) last(8) lost(8) counters(1) tagged(1)
@@ -66,7 +70,10 @@ public struct AgentStatus: Sendable, Equatable {
             try w.string(c.name, limit: Limits.label, field: "agent_status.counters.name")
             w.u64(c.value)
         }
-        w.noTaggedFields()
+        // No hooks: the single 0x00 of an empty section, as before the field existed.
+        var tagged: [TaggedField] = []
+        try tagged.appendHooks(hooks, tag: 0, "agent_status.hooks")
+        try w.taggedFields(tagged, "agent_status.tagged")
     }
 
     init(from r: inout ByteReader) throws(WireError) {
@@ -84,7 +91,13 @@ public struct AgentStatus: Sendable, Equatable {
             Counter(try r.string(limit: Limits.label, "agent_status.counters.name"),
                     try r.u64("agent_status.counters.value"))
         }
-        try r.taggedFields("agent_status.tagged")
+        var hooks: [HookStatus] = []
+        try r.taggedFields("agent_status.tagged") { tag, v throws(WireError) in
+            guard tag == 0 else { return false }
+            hooks = try v.hooks("agent_status.hooks")
+            return true
+        }
+        self.hooks = hooks
     }
 }
 

@@ -29,15 +29,18 @@ public struct Hello: WireMessage {
     public var capabilities: Set<String>
     /// Tagged field 0; present when `role` is `.agent`.
     public var agent: AgentIdentity?
+    /// Tagged field 1: the tier the agent picked for each kernel hook; present when non-empty.
+    public var hooks: [HookStatus]
 
     public init(minVersion: UInt16 = Handshake.supportedVersions.lowerBound,
                 maxVersion: UInt16 = Handshake.supportedVersions.upperBound,
-                role: Role, capabilities: Set<String> = [], agent: AgentIdentity? = nil) {
+                role: Role, capabilities: Set<String> = [], agent: AgentIdentity? = nil, hooks: [HookStatus] = []) {
         self.minVersion = minVersion
         self.maxVersion = maxVersion
         self.role = role
         self.capabilities = capabilities
         self.agent = agent
+        self.hooks = hooks
     }
 
     public func encode(into w: inout ByteWriter) throws(WireError) {
@@ -55,6 +58,7 @@ public struct Hello: WireMessage {
             try v.string(agent.kernelRelease, limit: Limits.label, field: "hello.agent.kernel_release")
             tagged.append((0, v.bytes))
         }
+        try tagged.appendHooks(hooks, tag: 1, "hello.hooks")
         try w.taggedFields(tagged, "hello.tagged")
     }
 
@@ -68,14 +72,22 @@ public struct Hello: WireMessage {
         self.role = role
         capabilities = try r.stringSet(countLimit: Limits.capabilities, lengthLimit: Limits.label, "hello.capabilities")
         var agent: AgentIdentity?
+        var hooks: [HookStatus] = []
         try r.taggedFields("hello.tagged") { tag, v throws(WireError) in
-            guard tag == 0 else { return false }
-            agent = AgentIdentity(nodeName: try v.string(limit: Limits.name, "hello.agent.node_name"),
-                                  agentVersion: try v.string(limit: Limits.label, "hello.agent.agent_version"),
-                                  kernelRelease: try v.string(limit: Limits.label, "hello.agent.kernel_release"))
+            switch tag {
+            case 0:
+                agent = AgentIdentity(nodeName: try v.string(limit: Limits.name, "hello.agent.node_name"),
+                                      agentVersion: try v.string(limit: Limits.label, "hello.agent.agent_version"),
+                                      kernelRelease: try v.string(limit: Limits.label, "hello.agent.kernel_release"))
+            case 1:
+                hooks = try v.hooks("hello.hooks")
+            default:
+                return false
+            }
             return true
         }
         self.agent = agent
+        self.hooks = hooks
     }
 }
 
