@@ -8,10 +8,16 @@ import datetime, json, os, platform, statistics, subprocess, sys
 tmp, out, pairs, secs, quick = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "1"
 GOALS = {"tcp_throughput_percent": 0.3, "http_rps_percent": 0.5, "p99_percent": 1.0,
          "kernel_events_per_second_per_core": 10e6, "cheaper_than_bpftrace": 5.0}
-# netobs programs and the hook each runs on: the tracepoints the bpftrace peer attaches too.
+# netobs programs (btf and portable tiers) and the hook each runs on: the tracepoints the
+# bpftrace peer attaches too.
 NETOBS_HOOKS = {"netobs_tcp_state": "inet_sock_set_state", "netobs_send": "sock_send_length",
                 "netobs_recv": "sock_recv_length", "netobs_tcp_retransmit": "tcp_retransmit_skb",
-                "netobs_drop": "kfree_skb", "netobs_tcp_destroy": "tcp_destroy_sock"}
+                "netobs_drop": "kfree_skb", "netobs_tcp_destroy": "tcp_destroy_sock",
+                "netobs_rt_state": "inet_sock_set_state", "netobs_rt_send": "sock_send_length",
+                "netobs_rt_recv": "sock_recv_length", "netobs_rt_retx": "tcp_retransmit_skb",
+                "netobs_rt_drop": "kfree_skb", "netobs_rt_destroy": "tcp_destroy_sock"}
+SHARED = set(NETOBS_HOOKS.values())
+GOALS["portable_vs_btf_times"] = 1.5
 
 
 def read_lines(name):
@@ -66,46 +72,90 @@ def progs(name):
     return {p["id"]: p for p in json.load(open(path))} if os.path.exists(path) else {}
 
 
-cost = {}
-for obs in ["netobs", "bpftrace"]:
-    pre, before, after = (progs(f"cost-{obs}-{when}.json") for when in ("pre", "before", "after"))
-    busy = read_lines(f"cost-{obs}-busy.txt")
-    busy_ns = float(busy[0][1]) - float(busy[0][0]) if busy else None
-    # The observer's own process (user space and its system calls), when the run measured it.
-    process_ns = float(busy[0][3]) - float(busy[0][2]) if busy and len(busy[0]) >= 4 else None
+tier_line = (read_lines("tiers.txt") or [["?"]])[0]
+auto_tier, tiers = tier_line[0], tier_line[1:]
+cost_observers = [f"netobs-{t}" for t in tiers] + ["bpftrace"]
+rounds_run = sorted({int(f.split("-r")[-1].split("-")[0]) for f in os.listdir(tmp) if f.startswith("cost-") and "-r" in f})
+
+
+def cost_pass(obs, rnd):
+    """Programs of one observer in one round: invocations and time between its start and stop."""
+    pre, before, after = (progs(f"cost-{obs}-r{rnd}-{when}.json") for when in ("pre", "before", "after"))
+    busy = read_lines(f"cost-{obs}-r{rnd}-busy.txt")
     table = []
     for pid, p in after.items():
         name = p.get("name", "")
-        mine = pid not in pre  # loaded by the observer just started
-        if obs == "netobs":
+        if pid in pre:
+            continue  # not the observer's: it was loaded before the observer started
+        if obs.startswith("netobs"):
             hook = NETOBS_HOOKS.get(name, name)
         else:  # bpftrace names a program by its probe, cut to 15 characters
-            hook = next((tp for tp in NETOBS_HOOKS.values() if name and tp.startswith(name)), name)
+            hook = next((tp for tp in SHARED if name and tp.startswith(name)), name)
         cnt = p.get("run_cnt", 0) - before.get(pid, {}).get("run_cnt", 0)
         ns = p.get("run_time_ns", 0) - before.get(pid, {}).get("run_time_ns", 0)
-        if mine and cnt > 0:
-            table.append({"program": name, "hook": hook, "invocations": cnt, "total_ns": ns,
-                          "ns_per_invocation": round(ns / cnt, 1)})
+        if cnt > 0:
+            table.append({"program": name, "hook": hook, "invocations": cnt, "total_ns": ns})
     base = {p["name"][len("base_"):]: p["run_time_ns"] / p["run_cnt"]
             for p in after.values() if p.get("name", "").startswith("base_") and p.get("run_cnt")}
+    busy_ns = float(busy[0][1]) - float(busy[0][0]) if busy else None
+    process_ns = float(busy[0][3]) - float(busy[0][2]) if busy and len(busy[0]) >= 4 else None
+    return table, base, busy_ns, process_ns
+
+
+def shared_ns(table):
+    shared = [t for t in table if t["hook"] in SHARED]
+    cnt = sum(t["invocations"] for t in shared)
+    return sum(t["total_ns"] for t in shared) / cnt if cnt else None
+
+
+cost = {}
+per_round_shared = {}
+for obs in cost_observers:
+    pooled, floors, busy_total, process_total = {}, {}, 0.0, 0.0
+    per_round_shared[obs] = {}
+    for rnd in rounds_run:
+        table, base, busy_ns, process_ns = cost_pass(obs, rnd)
+        per_round_shared[obs][rnd] = shared_ns(table)
+        for t in table:
+            e = pooled.setdefault(t["program"], {"program": t["program"], "hook": t["hook"], "invocations": 0, "total_ns": 0})
+            e["invocations"] += t["invocations"]
+            e["total_ns"] += t["total_ns"]
+        for k, v in base.items():
+            floors.setdefault(k, []).append(v)
+        busy_total += busy_ns or 0
+        process_total += process_ns or 0
+    table = list(pooled.values())
     for t in table:
-        floor = base.get(t["program"][len("netobs_"):]) if obs == "netobs" else None
+        t["ns_per_invocation"] = round(t["total_ns"] / t["invocations"], 1)
+        floor = median(floors.get(t["program"][len("netobs_"):], [])) if obs.startswith("netobs") else None
         t["empty_program_ns"] = round(floor, 1) if floor else None
     total_ns = sum(t["total_ns"] for t in table)
     total_cnt = sum(t["invocations"] for t in table)
-    shared = [t for t in table if t["hook"] in NETOBS_HOOKS.values()]
     cost[obs] = {"programs": sorted(table, key=lambda t: -t["invocations"]), "invocations": total_cnt,
-                 "bpf_ns": total_ns, "busy_cpu_ns": busy_ns,
-                 "bpf_share_of_busy_cpu_percent": round(100 * total_ns / busy_ns, 3) if busy_ns else None,
-                 "process_share_of_busy_cpu_percent": round(100 * process_ns / busy_ns, 3) if busy_ns and process_ns is not None else None,
+                 "bpf_ns": total_ns, "busy_cpu_ns": busy_total or None, "rounds": len(rounds_run),
+                 "bpf_share_of_busy_cpu_percent": round(100 * total_ns / busy_total, 3) if busy_total else None,
+                 "process_share_of_busy_cpu_percent": round(100 * process_total / busy_total, 3) if busy_total else None,
                  "ns_per_invocation": round(total_ns / total_cnt, 1) if total_cnt else None,
-                 "shared_tracepoints_ns_per_invocation":
-                     round(sum(t["total_ns"] for t in shared) / max(1, sum(t["invocations"] for t in shared)), 1)}
-n_ns = cost.get("netobs", {}).get("shared_tracepoints_ns_per_invocation")
+                 "shared_tracepoints_ns_per_invocation": round(shared_ns(table), 1) if shared_ns(table) else None}
+main_obs = f"netobs-{auto_tier}"
+n_ns = cost.get(main_obs, {}).get("shared_tracepoints_ns_per_invocation")
 b_ns = cost.get("bpftrace", {}).get("shared_tracepoints_ns_per_invocation")
-per_event = {"netobs_ns": n_ns, "bpftrace_ns": b_ns, "goal_times": GOALS["cheaper_than_bpftrace"],
+per_event = {"tier": auto_tier, "netobs_ns": n_ns, "bpftrace_ns": b_ns, "goal_times": GOALS["cheaper_than_bpftrace"],
              "times_cheaper": round(b_ns / n_ns, 2) if n_ns and b_ns else None}
 per_event["goal_met"] = per_event["times_cheaper"] is not None and per_event["times_cheaper"] >= GOALS["cheaper_than_bpftrace"]
+
+# The portable tier against the btf tier, on the same tracepoints, round by round (A/B interleaved).
+tier_compare = {"auto_tier": auto_tier, "tiers_measured": tiers,
+                "shared_tracepoints_ns": {t: cost.get(f"netobs-{t}", {}).get("shared_tracepoints_ns_per_invocation") for t in tiers}}
+if "btf" in tiers and "portable" in tiers:
+    ratios = [per_round_shared["netobs-portable"][r] / per_round_shared["netobs-btf"][r] for r in rounds_run
+              if per_round_shared["netobs-portable"].get(r) and per_round_shared["netobs-btf"].get(r)]
+    tier_compare["portable_vs_btf_median_ratio"] = round(median(ratios), 3) if ratios else None
+    tier_compare["goal_times"] = GOALS["portable_vs_btf_times"]
+    tier_compare["goal_met"] = bool(ratios) and median(ratios) <= GOALS["portable_vs_btf_times"]
+else:
+    tier_compare["note"] = ("only the portable tier loads here: the kernel refuses BPF tracing programs, so "
+                            "there is no btf tier to compare with on this host")
 
 # ---------------------------------------------------------------- L7 per packet
 l7 = json.load(open(os.path.join(tmp, "l7_test_run.json"))) if os.path.exists(os.path.join(tmp, "l7_test_run.json")) else {}
@@ -135,7 +185,7 @@ for f in read_lines("load.tsv"):
     load.append({"kind": kind, "target_rate": rate or "max", "offered": offered, "failed": failed,
                  "offered_rate": round(offered / seconds), "recorded": recorded, "counted_loss": counted,
                  "uncounted_loss": max(0, offered - recorded - counted), "over_recorded": max(0, recorded - offered)})
-best = cost.get("netobs", {}).get("ns_per_invocation")
+best = cost.get(main_obs, {}).get("ns_per_invocation")
 capacity = {
     "kernel_events_per_second_per_core_bpf_stats": round(1e9 / best) if best else None,
     "note": "1e9 / the netobs programs' mean ns per invocation under the workloads (program time "
@@ -165,7 +215,8 @@ controller = json.load(open(fleet_path)) if os.path.exists(fleet_path) else None
 result = {
     "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     "kernel": platform.release(), "cpus": os.cpu_count(), "quick_smoke_run": quick,
-    "goals": GOALS, "workload_impact": impact, "kernel_cost": cost, "per_event_vs_bpftrace": per_event,
+    "goals": GOALS, "workload_impact": impact, "kernel_cost": cost, "hook_tiers": tier_compare,
+    "per_event_vs_bpftrace": per_event,
     "l7_test_run": l7, "capacity": capacity, "loss_against_load": load,
     "zero_uncounted_loss": zero_uncounted, "agent_footprint": footprint, "controller": controller,
 }
@@ -197,7 +248,7 @@ set ylabel "% worse"; set grid y; set key top left
 plot "DATA" using 2:xtic(1) title "iperf3 throughput", "" using 3 title "sockperf p50", "" using 4 title "sockperf p99", \\
      "" using 5 title "wrk req/s", "" using 6 title "wrk p99"
 """, rows_dat))
-prog_dat = "".join(f'"{p["program"]}" {p["ns_per_invocation"]}\n' for obs in ("netobs", "bpftrace")
+prog_dat = "".join(f'"{p["program"]}" {p["ns_per_invocation"]}\n' for obs in cost_observers
                    for p in cost.get(obs, {}).get("programs", []))
 if prog_dat:
     pngs.append(plot("kernel_cost", """set title "ns per invocation (bpf_stats)"
@@ -238,7 +289,7 @@ if quick:
 md += ["## Workload impact between two lab pods", "",
        f"{impact['rounds']} rounds; each runs every observer once (rotating order) with iperf3, sockperf "
        f"ping-pong and wrk (16 connections) against nginx, {secs} s each. Cost = median of per-round "
-       "ratios to no observer, in % worse.", "",
+       f"ratios to no observer, in % worse. netobs runs with `--hooks auto`: the {auto_tier} tier on this host.", "",
        "| observer | iperf3 Gbit/s | TCP throughput | sockperf p50 µs | p50 | sockperf p99 µs | p99 | wrk req/s | req/s | wrk p99 µs | p99 |",
        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
 for obs in ["none"] + observers:
@@ -254,20 +305,31 @@ md += ["", "Goals for the netobs agent: " + "; ".join(
     f"{m}: {fmt(n[m].get('cost_percent'))}% (goal ≤ {n[m]['goal_percent']}%) {met(n[m]['goal_met'])}"
     for m, _, g in METRICS if g and "goal_met" in n[m]) + ".", ""]
 md += ["## Kernel cost (bpf_stats)", "",
-       "One pass per observer: the three workloads plus 2,000 short connections/s. The empty programs "
-       "(bench/baseline) on the same hooks show what bpf_stats measures for doing nothing.", "",
+       f"{len(rounds_run)} rounds, each running every observer once in a rotating order: the three workloads "
+       "plus 2,000 short connections/s. netobs runs once per hook tier the kernel loads "
+       f"({', '.join(tiers)}; `--hooks auto` picks {auto_tier} here). The empty programs (bench/baseline) on the "
+       "same hooks show what bpf_stats measures for doing nothing.", "",
        "| observer | program | hook | invocations | ns/invocation | empty program ns |", "|---|---|---|---:|---:|---:|"]
-for obs in ("netobs", "bpftrace"):
+for obs in cost_observers:
     for p in cost.get(obs, {}).get("programs", []):
         md.append(f"| {obs} | {p['program']} | {p['hook']} | {p['invocations']:,} | {p['ns_per_invocation']} | {fmt(p['empty_program_ns'], 1)} |")
 md += [""]
-for obs in ("netobs", "bpftrace"):
+for obs in cost_observers:
     c = cost.get(obs, {})
     md.append(f"- {obs}: {fmt(c.get('ns_per_invocation'), 1)} ns per invocation over all its programs; BPF time "
-              f"{fmt(c.get('bpf_share_of_busy_cpu_percent'), 3)}% of the busy CPU time of the pass; its own "
+              f"{fmt(c.get('bpf_share_of_busy_cpu_percent'), 3)}% of the busy CPU time of the passes; its own "
               f"process (user space and system calls) {fmt(c.get('process_share_of_busy_cpu_percent'), 3)}%.")
-md += [f"- Per event on the tracepoints both attach: netobs {fmt(n_ns, 1)} ns, bpftrace {fmt(b_ns, 1)} ns: "
-       f"{fmt(per_event['times_cheaper'])}× cheaper (goal ≥ {GOALS['cheaper_than_bpftrace']}×) {met(per_event['goal_met'])}.", ""]
+md += [f"- Per event on the tracepoints both attach: netobs ({auto_tier} tier) {fmt(n_ns, 1)} ns, bpftrace {fmt(b_ns, 1)} ns: "
+       f"{fmt(per_event['times_cheaper'])}× cheaper (goal ≥ {GOALS['cheaper_than_bpftrace']}×) {met(per_event['goal_met'])}."]
+shared = tier_compare["shared_tracepoints_ns"]
+if "portable_vs_btf_median_ratio" in tier_compare:
+    md += [f"- Hook tiers on the same tracepoints: btf {fmt(shared.get('btf'), 1)} ns, portable {fmt(shared.get('portable'), 1)} ns "
+           f"per invocation; portable/btf {fmt(tier_compare['portable_vs_btf_median_ratio'], 3)} (median of per-round ratios, "
+           f"goal ≤ {GOALS['portable_vs_btf_times']}) {met(tier_compare['goal_met'])}."]
+else:
+    md += [f"- Hook tiers: portable {fmt(shared.get('portable'), 1)} ns per invocation on the shared tracepoints; "
+           + tier_compare["note"] + "."]
+md += [""]
 if l7:
     md += ["## L7 programs per packet (BPF_PROG_TEST_RUN)", "", "| packet | calls | median ns | mean ns |", "|---|---:|---:|---:|"]
     md += [f"| {k} | {v['calls']:,} | {v.get('median_ns', '')} | {v['mean_ns']} |" for k, v in l7.items()]

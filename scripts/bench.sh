@@ -6,8 +6,9 @@
 #      p99) with no observer, the netobs agent, a bpftrace script on the same tracepoints
 #      (bench/peers/flows.bt) and tcpdump piped into tshark decoding HTTP and DNS; every round
 #      runs each observer once, in a rotating order; medians of per-round ratios to no observer
-#   2. kernel cost: ns per invocation per program (kernel.bpf_stats_enabled) for netobs, the
-#      bpftrace peer and empty programs on the same hooks; BPF CPU as a share of busy CPU
+#   2. kernel cost: ns per invocation per program (kernel.bpf_stats_enabled) for netobs on each
+#      hook tier the kernel loads (btf, portable), the bpftrace peer and empty programs on the
+#      same hooks, in interleaved rounds; BPF CPU as a share of busy CPU
 #   3. L7 programs per packet (BPF_PROG_TEST_RUN, bench/l7_test_run.py)
 #   4. capacity and loss against load: a UDP datagram and a short-connection generator
 #      (bench/loadgen.c) pinned to one CPU at climbing rates: offered events beside recorded
@@ -55,6 +56,14 @@ plugin=$(dirname "$(find .build -name vmlinux.h -path '*BPFObjectsPlugin*' | hea
 gcc -O2 -o "$tmp/baseline-loader" bench/baseline/loader.c -lbpf
 gcc -O2 -Wall -o "$tmp/loadgen" bench/loadgen.c
 l7obj=$(ls -t $(find .build -name l7.bpf.o -path '*BPFObjectsPlugin*') | head -1)
+# Hook tiers: the impact runs use what --hooks auto picks; the kernel cost pass measures every
+# tier the kernel loads, and the empty baselines of each.
+"$agent" --features > "$tmp/features.json"
+auto_tier=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["tier"])' "$tmp/features.json")
+if grep -q '"tracing":true' "$tmp/features.json"; then tiers=(btf portable) baseline_sections=""
+else tiers=(portable) baseline_sections="raw_tp/"; fi
+echo "$auto_tier ${tiers[*]}" > "$tmp/tiers.txt"
+echo "bench: hook tiers this kernel loads: ${tiers[*]} (auto picks $auto_tier)"
 
 # ---------------------------------------------------------------- lab: two pods, servers in b
 a=nobench-a b=nobench-b A=10.250.0.1 B=10.250.0.2
@@ -105,8 +114,9 @@ observer_pid=
 start_observer() {
     case "$1" in
         none) ;;
-        netobs)
-            "$agent" --standalone --interval 1s "${@:2}" >"$tmp/agent.out" 2>"$tmp/agent.err" &
+        netobs|netobs-*)
+            local hooks=auto; [ "$1" != netobs ] && hooks=${1#netobs-}
+            "$agent" --standalone --interval 1s --hooks "$hooks" "${@:2}" >"$tmp/agent.out" 2>"$tmp/agent.err" &
             observer_pid=$!
             for _ in $(seq 200); do grep -q "collecting" "$tmp/agent.err" && return; sleep 0.1; done
             echo "bench: agent did not start: $(cat "$tmp/agent.err")" >&2; exit 1 ;;
@@ -169,22 +179,29 @@ for round in $(seq "$pairs"); do
     done
 done
 
-echo "bench: kernel cost per program (bpf_stats), one pass per observer"
+cost_rounds=3; [ "$quick" = 1 ] && cost_rounds=1
+cost_observers=("${tiers[@]/#/netobs-}" bpftrace)
+echo "bench: kernel cost per program (bpf_stats), $cost_rounds rounds x ${cost_observers[*]}"
 sysctl -qw kernel.bpf_stats_enabled=1
-"$tmp/baseline-loader" "$tmp/empty.bpf.o" > "$tmp/baseline.out" & baseline_pid=$!; pids+=("$baseline_pid")
+"$tmp/baseline-loader" "$tmp/empty.bpf.o" $baseline_sections > "$tmp/baseline.out" & baseline_pid=$!; pids+=("$baseline_pid")
 ip netns exec "$b" "$tmp/loadgen" sink tcp 7999 & pids+=($!)
 sleep 0.5
-for obs in netobs bpftrace; do
-    bpftool prog show -j > "$tmp/cost-$obs-pre.json"   # the observer's programs are the new ones
-    start_observer "$obs"
-    bpftool prog show -j > "$tmp/cost-$obs-before.json"
-    before=$(busy_ns) observer_before=$(process_ns "$observer_pid")
-    run_iperf >/dev/null; run_sockperf >/dev/null; run_wrk >/dev/null
-    ip netns exec "$a" "$tmp/loadgen" tcp $B 7999 2000 "$secs" >/dev/null
-    # Busy CPU of the machine, and of the observer's own process (its user-space side).
-    echo "$before $(busy_ns) $observer_before $(process_ns "$observer_pid")" > "$tmp/cost-$obs-busy.txt"
-    bpftool prog show -j > "$tmp/cost-$obs-after.json"
-    stop_observer
+for round in $(seq "$cost_rounds"); do
+    for k in "${!cost_observers[@]}"; do
+        obs=${cost_observers[$(( (k + round) % ${#cost_observers[@]} ))]}
+        f="$tmp/cost-$obs-r$round"
+        bpftool prog show -j > "$f-pre.json"   # the observer's programs are the new ones
+        start_observer "$obs"
+        bpftool prog show -j > "$f-before.json"
+        before=$(busy_ns) observer_before=$(process_ns "$observer_pid")
+        run_iperf >/dev/null; run_sockperf >/dev/null; run_wrk >/dev/null
+        ip netns exec "$a" "$tmp/loadgen" tcp $B 7999 2000 "$secs" >/dev/null
+        # Busy CPU of the machine, and of the observer's own process (its user-space side).
+        echo "$before $(busy_ns) $observer_before $(process_ns "$observer_pid")" > "$f-busy.txt"
+        bpftool prog show -j > "$f-after.json"
+        stop_observer
+        echo "  round $round $obs done"
+    done
 done
 kill "$baseline_pid"
 sysctl -qw kernel.bpf_stats_enabled=0

@@ -1,5 +1,6 @@
 import NetobsAgent
 import NetobsAgentLink
+import NetobsKernel
 import NetobsRecords
 import NetobsTLS
 import NetobsWire
@@ -28,12 +29,18 @@ enum ControllerAgent {
         if !spool.pending.isEmpty {
             AgentLog.info("spool \(settings.spoolDirectory) holds \(spool.pending.count) unacknowledged batches; they go first")
         }
-        let uplink = AgentUplink(endpoint: settings.endpoint, spool: spool,
-                                 node: AgentIdentity(nodeName: node, agentVersion: "0.1",
-                                                     kernelRelease: kernelRelease()),
-                                 control: { message, respond in requests.handle(message, respond: respond) },
-                                 log: { AgentLog.info($0) })
-        uplink.start()
+        // The uplink starts once the programs are loaded: its Hello carries the hook tiers.
+        var uplink: AgentUplink?
+        func connect(_ hooks: [HookReport]) {
+            let started = AgentUplink(endpoint: settings.endpoint, spool: spool,
+                                      node: AgentIdentity(nodeName: node, agentVersion: "0.1",
+                                                          kernelRelease: KernelFeatures.release()),
+                                      hooks: hooks.map(HookStatus.init),
+                                      control: { message, respond in requests.handle(message, respond: respond) },
+                                      log: { AgentLog.info($0) })
+            started.start()
+            uplink = started
+        }
 
         var reportedOverflow: UInt64 = 0
         func send(_ records: [Record]) throws {
@@ -50,6 +57,7 @@ enum ControllerAgent {
             }
             guard !records.isEmpty else { return }
             let lines = records.map(JSONLineWriter.bytes)
+            guard let uplink else { return }
             if try uplink.submit(records: lines) != nil {
                 reportedOverflow = overflow
             } else {
@@ -58,17 +66,19 @@ enum ControllerAgent {
         }
 
         let destination = "sending to \(settings.endpoint.host):\(settings.endpoint.port)"
-        try CollectionLoop.run(loop, destination: destination, deliver: send)
+        try CollectionLoop.run(loop, destination: destination, ready: connect, deliver: send)
+        guard let uplink else { return }
         if !uplink.drainBlocking(timeoutMs: 3_000) {
             AgentLog.info("\(spool.pending.count) batches stay in the spool for the next start")
         }
         uplink.stopBlocking()
         AgentLog.info("stopped")
     }
+}
 
-    private static func kernelRelease() -> String {
-        var u = utsname()
-        uname(&u)
-        return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+extension HookStatus {
+    init(_ report: HookReport) {
+        self.init(hook: report.hook, tier: report.tier, programType: report.programType,
+                  metricsOff: report.metricsOff, reason: report.reason)
     }
 }

@@ -114,9 +114,16 @@ struct ControllerModeTests {
             #expect(me?["connected"] as? Bool == true)
             #expect((me?["rules_version"] as? NSNumber)?.intValue == 1)
             #expect(((me?["acked_sequence"] as? NSNumber)?.intValue ?? 0) > 0)
+            // The hook tiers the agent reported in its Hello: the tier under test, or auto's pick.
+            let tier = AgentRun.tier == "auto" ? (HostKernel.allowsTracing ? "btf" : "portable") : AgentRun.tier
+            let hooks = me?["hooks"] as? [[String: Any]] ?? []
+            let state = hooks.first { $0["hook"] as? String == "inet_sock_set_state" }
+            #expect(state?["tier"] as? String == tier, "hooks: \(hooks)")
+            #expect(hooks.contains { $0["hook"] as? String == "cgroup_skb" && $0["tier"] as? String == "portable" })
             let table = try NetobsCLI.run(["agents"] + d.operatorFlags).stdout
             #expect(table.hasPrefix("NODE"))
             #expect(table.contains("lab-node") && table.contains("connected"))
+            #expect(table.contains(tier), "\(table)")
 
             // An agent certificate cannot push rules.
             let forged = try NetobsCLI.run(["rules", "push", rules, "--controller", "127.0.0.1:\(d.port)",
