@@ -79,11 +79,21 @@ struct {
     __type(value, struct netobs_rules);
 } netobs_rules SEC(".maps");
 
-static __always_inline bool l7_off(void)
+/* Set before load: the generation of this copy of the programs. Only the copy whose
+ * generation the agent marked active in netobs_l7_config works, so a hot swap (load the new copy
+ * beside the old one on the same maps, flip the mark, detach the old) has no gap and parses no
+ * packet twice. */
+const volatile __u32 netobs_generation = 0;
+
+/* Whether this copy does the work: it is the active generation and the rules leave L7 on. */
+static __always_inline bool l7_active(void)
 {
     __u32 zero = 0;
+    struct netobs_l7_config *cfg = bpf_map_lookup_elem(&netobs_l7_config, &zero);
+    if (!cfg || cfg->generation != netobs_generation)
+        return false;
     struct netobs_rules *r = bpf_map_lookup_elem(&netobs_rules, &zero);
-    return r && r->l7_off;
+    return !(r && r->l7_off);
 }
 
 /* Per-CPU scratch: the BPF stack (512 bytes) cannot hold a payload window and an event. */
@@ -761,7 +771,7 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
 SEC("cgroup_skb/egress")
 int netobs_l7_egress(struct __sk_buff *ctx)
 {
-    if (l7_off())
+    if (!l7_active())
         return 1;
     on_packet(ctx, true);
     return 1; /* observe only: always pass */
@@ -770,7 +780,7 @@ int netobs_l7_egress(struct __sk_buff *ctx)
 SEC("cgroup_skb/ingress")
 int netobs_l7_ingress(struct __sk_buff *ctx)
 {
-    if (l7_off())
+    if (!l7_active())
         return 1;
     on_packet(ctx, false);
     return 1;

@@ -250,8 +250,8 @@ enum netobs_turn_side {
 
 /* Settings the agent writes into netobs_l7_config (key 0) at every flush. */
 struct netobs_l7_config {
-    __u32 epoch; /* the flush interval the kernel's per-interval maxima belong to */
-    __u32 _pad;
+    __u32 epoch;      /* the flush interval the kernel's per-interval maxima belong to */
+    __u32 generation; /* the loaded copy of the L7 programs that does the work (hot swap) */
 };
 
 /* Per TCP connection side (netobs_tcp_turns, keyed by struct netobs_tuple): protocol-independent

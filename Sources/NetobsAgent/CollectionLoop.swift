@@ -20,9 +20,10 @@ public enum CollectionLoop {
         public var l7Enabled = true
         /// Whether to load the TCP/UDP flow programs (off: HTTP and DNS only).
         public var l4Enabled = true
-        /// The object SIGHUP loads (called at each reload; a throw keeps the running programs and
-        /// is logged with its reason). nil: the object embedded in this binary.
-        public var programSource: (@Sendable () throws -> [UInt8])?
+        /// What SIGHUP loads per kernel object (called at each reload; a throw keeps that object's
+        /// running programs and is logged with its reason). An object without a source gets the
+        /// programs embedded in this binary again.
+        public var programSources: [KernelObject: @Sendable () throws -> [UInt8]] = [:]
         /// The rules file (`--rules`): applied at start, re-read at each SIGHUP before the program
         /// swap, through the filter maps (no reload needed). A bad file at SIGHUP keeps the rules.
         public var rulesFile: String?
@@ -66,7 +67,7 @@ public enum CollectionLoop {
         while !stopRequested.load(ordering: .relaxed) {
             if reloadRequested.exchange(false, ordering: .relaxed) {
                 if let file = settings.rulesFile { reapply(file: file, collectors) }
-                reload(collectors, source: settings.programSource)
+                reload(collectors, sources: settings.programSources)
             }
             for request in settings.requests?() ?? [] { perform(request, collectors) }
             let now = Clock.monotonicNs()
@@ -107,12 +108,16 @@ public enum CollectionLoop {
         }
     }
 
-    private static func reload(_ collectors: Collectors, source: (@Sendable () throws -> [UInt8])?) {
-        do {
-            try collectors.swapPrograms(bytes: try source?())
-            AgentLog.info("kernel programs swapped: generation \(collectors.generation) is active, flows kept")
-        } catch {
-            AgentLog.error("reloading the kernel programs failed; the running ones stay: \(error)")
+    /// SIGHUP: every loaded object is swapped, each on its own (one refused leaves the others).
+    private static func reload(_ collectors: Collectors, sources: [KernelObject: @Sendable () throws -> [UInt8]]) {
+        for object in collectors.loaded {
+            do {
+                try collectors.swapPrograms(object, bytes: try sources[object]?())
+                AgentLog.info("kernel programs swapped: \(object.rawValue) generation \(collectors.generation(of: object)) "
+                    + "is active, state kept")
+            } catch {
+                AgentLog.error("reloading the \(object.rawValue) programs failed; the running ones stay: \(error)")
+            }
         }
     }
 
@@ -127,13 +132,14 @@ public enum CollectionLoop {
                 AgentLog.error("rules from \(origin) not applied: \(error)")
                 done(error)
             }
-        case .swapPrograms(let object, let origin, let done):
+        case .swapPrograms(let object, let bytes, let origin, let done):
             do {
-                try collectors.swapPrograms(bytes: object)
-                AgentLog.info("kernel programs swapped to \(origin): generation \(collectors.generation) is active, flows kept")
+                try collectors.swapPrograms(object, bytes: bytes)
+                AgentLog.info("kernel programs swapped to \(origin): \(object.rawValue) generation "
+                    + "\(collectors.generation(of: object)) is active, state kept")
                 done(nil)
             } catch {
-                AgentLog.error("\(origin) not loaded; the running programs stay: \(error)")
+                AgentLog.error("\(origin) not loaded; the running \(object.rawValue) programs stay: \(error)")
                 done(error)
             }
         }

@@ -67,7 +67,13 @@ final class Collectors {
         return .success(options)
     }
 
-    var generation: UInt32 { l4?.generation ?? 0 }
+    /// The generation of `object`'s programs doing the work now.
+    func generation(of object: KernelObject) -> UInt32 {
+        switch object {
+        case .l4: l4?.generation ?? 0
+        case .l7: l7?.generation ?? 0
+        }
+    }
 
     func flush() throws -> [Record] {
         try (l4?.flush() ?? []) + (l7?.flush() ?? [])
@@ -83,9 +89,24 @@ final class Collectors {
         try l7?.apply(rules)
     }
 
-    func swapPrograms(bytes: [UInt8]?) throws {
-        guard let l4 else { throw KernelError("swapping the L4 programs (they are not loaded on this host)", errno: 95) }
-        if let bytes { try l4.swapPrograms(bytes: bytes) } else { try l4.swapPrograms() }
+    /// Swaps `object`'s programs to `bytes` (nil: the ones embedded in this binary).
+    func swapPrograms(_ object: KernelObject, bytes: [UInt8]?) throws {
+        switch object {
+        case .l4:
+            guard let l4 else { throw NotLoaded(object: object) }
+            if let bytes { try l4.swapPrograms(bytes: bytes) } else { try l4.swapPrograms() }
+        case .l7:
+            guard let l7 else { throw NotLoaded(object: object) }
+            if let bytes { try l7.swapPrograms(bytes: bytes) } else { try l7.swapPrograms() }
+        }
+    }
+
+    /// Which objects run here (an object that is off cannot be swapped).
+    var loaded: [KernelObject] { (l4 == nil ? [] : [.l4]) + (l7 == nil ? [] : [.l7]) }
+
+    struct NotLoaded: Error, CustomStringConvertible {
+        let object: KernelObject
+        var description: String { "the \(object.rawValue) programs are not loaded on this host: nothing to swap" }
     }
 
     func close() {

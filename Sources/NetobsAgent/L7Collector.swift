@@ -30,24 +30,9 @@ public final class L7Collector {
         }
     }
 
-    static let objectName = "l7"
-    enum Maps {
-        static let events = "netobs_l7_events"
-        static let dnsPending = "netobs_dns_pending"
-        static let httpConns = "netobs_http_conns"
-        static let counters = "netobs_l7_counters"
-        static let tcpTurns = "netobs_tcp_turns"
-        static let config = "netobs_l7_config"
-        static let rules = "netobs_rules"
-    }
+    static let objectName = LoadedL7.objectName
 
-    private let object: BPFObject
-    private let dnsPending: BPFMap
-    private let httpConns: BPFMap
-    private let counters: BPFMap
-    private let tcpTurns: BPFMap
-    private let config: BPFMap
-    private let rules: BPFMap
+    private var loaded: LoadedL7
     private var epoch: UInt32 = 0
     private var latency = TCPLatencyTracker()
     private var ring: RingBuffer?
@@ -62,20 +47,42 @@ public final class L7Collector {
         self.options = options
         self.context = context
         recordCap = L7RecordCap(cap: options.recordCap, maxKeys: options.maxAggregateURIs)
-        object = try BPFObject(bytes: EmbeddedPrograms.l7.bytes, name: Self.objectName)
-        try object.load()
-        for program in object.programs {
-            try object.attach(program, cgroup: options.cgroupRoot)
-        }
-        dnsPending = try object.map(named: Maps.dnsPending)
-        httpConns = try object.map(named: Maps.httpConns)
-        counters = try object.map(named: Maps.counters)
-        tcpTurns = try object.map(named: Maps.tcpTurns)
-        config = try object.map(named: Maps.config)
-        rules = try object.map(named: Maps.rules)
-        ring = try RingBuffer(map: try object.map(named: Maps.events)) { [unowned self] raw in
+        loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
+                              sharingMapsWith: nil)
+        ring = try makeRing()
+    }
+
+    /// The generation of the programs doing the work now (0 for the first load).
+    public var generation: UInt32 { loaded.generation }
+
+    /// Replaces the L7 programs with a new copy (`bytes`, or the embedded ones again) while
+    /// traffic flows, with the guarantees of the L4 swap: the new copy shares the maps (requests
+    /// pending a response, connection state, counters), becomes active in one map write, then
+    /// the old copy is detached. A copy the kernel refuses (the error carries the verifier log)
+    /// leaves the running one untouched.
+    public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l7.bytes) throws {
+        let next = try LoadedL7(bytes: bytes, generation: loaded.generation &+ 1, cgroupRoot: options.cgroupRoot,
+                                sharingMapsWith: loaded)
+        try ring?.consume()
+        let previous = loaded
+        loaded = next
+        try writeConfig() // the flip: from here on only the new copy works
+        ring?.close()
+        ring = try makeRing()
+        previous.close()
+    }
+
+    private func makeRing() throws -> RingBuffer {
+        try RingBuffer(map: loaded.events) { [unowned self] raw in
             if let event = L7Event(raw: raw) { self.completed.append(event) }
         }
+    }
+
+    private func writeConfig() throws {
+        var value = netobs_l7_config()
+        value.epoch = epoch
+        value.generation = loaded.generation
+        try loaded.config.update(key: [0, 0, 0, 0], value: withUnsafeBytes(of: value) { Array($0) })
     }
 
     deinit { close() }
@@ -100,9 +107,7 @@ public final class L7Collector {
 
     /// Loads the L7 programs without attaching them and frees them: whether they would load.
     public static func trialLoad() throws {
-        let object = try BPFObject(bytes: EmbeddedPrograms.l7.bytes, name: objectName)
-        defer { object.close() }
-        try object.load()
+        try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: nil, sharingMapsWith: nil).close()
     }
 
     /// Collects the exchanges completed since the last call (the kernel does not wake us).
@@ -118,24 +123,24 @@ public final class L7Collector {
         completed.removeAll(keepingCapacity: true)
 
         var pending: [([UInt8], L7Event)] = []
-        try dnsPending.forEach { key, value in
+        try loaded.dnsPending.forEach { key, value in
             if let event = L7Event(raw: value) { pending.append((Array(key), event)) }
         }
         for (key, event) in L7Records.timedOut(pending, nowMonotonicNs: now, timeoutNs: options.dnsTimeoutNs) {
             // The kernel deletes the entry when the answer comes: whoever deletes it reports it.
-            if dnsPending.delete(key: key) {
+            if loaded.dnsPending.delete(key: key) {
                 records.append(L7Records.timeoutRecord(event, nowMonotonicNs: now, context: context))
             }
         }
 
         var idle: [[UInt8]] = []
-        try httpConns.forEach { key, value in
+        try loaded.httpConns.forEach { key, value in
             guard let conn = HTTPConnState(raw: value), now > conn.lastNs,
                   now - conn.lastNs >= options.httpIdleNs else { return }
             idle.append(Array(key))
             unanswered += UInt64(conn.pending)
         }
-        httpConns.delete(keys: idle)
+        loaded.httpConns.delete(keys: idle)
 
         records += try flushLatency(now: now)
         records += loss.flush(totals: counterTotals(), nowMonotonicNs: now, context: context)
@@ -147,12 +152,10 @@ public final class L7Collector {
     private func flushLatency(now: UInt64) throws -> [Record] {
         let ended = epoch
         epoch &+= 1
-        var value = netobs_l7_config()
-        value.epoch = epoch
-        try config.update(key: [0, 0, 0, 0], value: withUnsafeBytes(of: value) { Array($0) })
+        try writeConfig()
         var entries: [([UInt8], TCPTurns)] = []
         var gone: [[UInt8]] = []
-        try tcpTurns.forEach { key, raw in
+        try loaded.tcpTurns.forEach { key, raw in
             guard let turns = TCPTurns(raw: raw) else { return }
             let k = Array(key)
             entries.append((k, turns))
@@ -161,23 +164,23 @@ public final class L7Collector {
             if (turns.closed && idle >= 1_000_000_000) || idle >= options.httpIdleNs { gone.append(k) }
         }
         let records = latency.flush(entries, endedEpoch: ended, nowMonotonicNs: now, context: context)
-        tcpTurns.delete(keys: gone)
+        loaded.tcpTurns.delete(keys: gone)
         return records
     }
 
     /// Applies the L7 switch of `rules` (the programs stay attached and return at once when off).
     public func apply(_ rules: CollectionRules) throws {
-        try self.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
+        try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
     }
 
     public func close() {
         ring?.close()
         ring = nil
-        object.close()
+        loaded.close()
     }
 
     private func counterTotals() -> [String: UInt64] {
-        let kernel = counters.perCPUSums(count: Int(NETOBS_L7_COUNTER_COUNT.rawValue))
+        let kernel = loaded.counters.perCPUSums(count: Int(NETOBS_L7_COUNTER_COUNT.rawValue))
         var totals: [String: UInt64] = [:]
         for (i, name) in L7Records.counterNames.enumerated() where i < kernel.count {
             totals[name] = kernel[i]

@@ -111,12 +111,7 @@ final class LoadedL4 {
         // A version may lack the other tier's table; one it has is left uncreated.
         try? object.map(named: L4Programs.Maps.unusedFlowTable(on: tier)).setAutocreate(false)
         if let previous {
-            // Shared state carries over; a map the running version lacks (one a newer version
-            // added) starts afresh.
-            for map in object.maps {
-                guard let old = try? previous.object.map(named: map.name), old.fd >= 0 else { continue }
-                try map.reuse(fd: old.fd)
-            }
+            try object.reuseMaps(of: previous.object)
         } else {
             try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
             if tier == .portable {

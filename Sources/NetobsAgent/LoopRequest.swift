@@ -6,6 +6,6 @@ import NetobsRecords
 public enum LoopRequest: Sendable {
     /// Apply rules through the filter maps (no program reload). `origin` names them in the log.
     case applyRules(CollectionRules, origin: String, done: @Sendable ((any Error)?) -> Void)
-    /// Hot-swap the kernel programs to this (already verified) object.
-    case swapPrograms([UInt8], origin: String, done: @Sendable ((any Error)?) -> Void)
+    /// Hot-swap one kernel object's programs to this (already verified) ELF object.
+    case swapPrograms(KernelObject, [UInt8], origin: String, done: @Sendable ((any Error)?) -> Void)
 }

@@ -98,9 +98,10 @@ struct AgentCommand: ParsableCommand {
                                valueName: "pub.pem"))
     var operatorKey: String?
 
-    @Option(help: ArgumentHelp("Signed program bundle (`netobs programs sign`) loaded at each SIGHUP instead of the embedded l4 programs; verified first, a refused bundle leaves the running programs.",
+    @Option(name: .customLong("program-bundle"),
+            help: ArgumentHelp("Signed program bundle (`netobs programs sign`) for the object it names (l4 or l7), loaded at each SIGHUP instead of that object's embedded programs; verified first, a refused bundle leaves the running programs. Repeatable, one per object.",
                                valueName: "file"))
-    var programBundle: String?
+    var programBundles: [String] = []
 
     @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
                                valueName: "file"))
@@ -110,7 +111,7 @@ struct AgentCommand: ParsableCommand {
         if noL4 && noL7 {
             throw ValidationError("--no-l4 and --no-l7 together leave nothing to collect")
         }
-        if programBundle != nil && operatorKey == nil {
+        if !programBundles.isEmpty && operatorKey == nil {
             throw ValidationError("--program-bundle needs --operator-key PUB.pem to verify it")
         }
         guard l7RecordCap >= 0, l7MaxUris >= 1 else {
@@ -161,8 +162,8 @@ struct AgentCommand: ParsableCommand {
                 _ = try CollectionRules.load(path: rules) // a bad file stops the agent before it loads anything
                 loop.rulesFile = rules
             }
-            if let programBundle, let operatorKey {
-                loop.programSource = try Self.bundleSource(path: programBundle, key: VerifyingKey(file: operatorKey))
+            if let operatorKey, !programBundles.isEmpty {
+                loop.programSources = try Self.bundleSources(paths: programBundles, key: VerifyingKey(file: operatorKey))
             }
             if let controller, let certs, let spool {
                 let (host, port) = ControllerEndpoint.parse(controller)!
@@ -186,24 +187,45 @@ struct AgentCommand: ParsableCommand {
         }
     }
 
-    /// Reads and verifies the bundle file at each reload: only a verified object reaches the kernel.
-    static func bundleSource(path: String, key: VerifyingKey) -> @Sendable () throws -> [UInt8] {
-        AgentLog.info("SIGHUP loads program bundle \(path), trusting operator key \(key.keyId)")
-        return {
-            let bytes: [UInt8]
+    /// The object each bundle file is for (read at start: a file that does not decode, or names
+    /// no known object, stops the agent), then read and verified again at each reload: only a
+    /// verified object reaches the kernel.
+    static func bundleSources(paths: [String], key: VerifyingKey) throws -> [KernelObject: @Sendable () throws -> [UInt8]] {
+        var sources: [KernelObject: @Sendable () throws -> [UInt8]] = [:]
+        for path in paths {
+            let name: String
             do {
-                bytes = try BundleSignature.readFile(path, what: "program bundle")
-            } catch let error as TLSError {
-                throw BundleRefused(path: path, reason: error.message)
-            }
-            do throws(BundleRejection) {
-                let bundle = try BundleSignature.verify(bytes, trusting: key, expectedName: "l4")
-                AgentLog.info("program bundle \(path) verified: \(bundle.name) version \(bundle.version), "
-                    + "sha256 \(Digest.hex(bundle.sha256)), signer \(bundle.signerKeyId)")
-                return bundle.object
+                name = try BundleSignature.decode(try BundleSignature.readFile(path, what: "program bundle")).name
             } catch {
                 throw BundleRefused(path: path, reason: "\(error)")
             }
+            guard let object = KernelObject(rawValue: name) else {
+                throw BundleRefused(path: path, reason: "it names object '\(name)'; this agent loads "
+                    + KernelObject.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            guard sources[object] == nil else {
+                throw BundleRefused(path: path, reason: "a second bundle for \(name)")
+            }
+            AgentLog.info("SIGHUP loads the \(name) programs from bundle \(path), trusting operator key \(key.keyId)")
+            sources[object] = { try verifiedObject(path: path, name: name, key: key) }
+        }
+        return sources
+    }
+
+    private static func verifiedObject(path: String, name: String, key: VerifyingKey) throws -> [UInt8] {
+        let bytes: [UInt8]
+        do {
+            bytes = try BundleSignature.readFile(path, what: "program bundle")
+        } catch let error as TLSError {
+            throw BundleRefused(path: path, reason: error.message)
+        }
+        do throws(BundleRejection) {
+            let bundle = try BundleSignature.verify(bytes, trusting: key, expectedName: name)
+            AgentLog.info("program bundle \(path) verified: \(bundle.name) version \(bundle.version), "
+                + "sha256 \(Digest.hex(bundle.sha256)), signer \(bundle.signerKeyId)")
+            return bundle.object
+        } catch {
+            throw BundleRefused(path: path, reason: "\(error)")
         }
     }
 

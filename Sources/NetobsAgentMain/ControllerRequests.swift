@@ -13,8 +13,8 @@ final class ControllerRequests: Sendable {
         var queue: [LoopRequest] = []
         /// Highest rule set version accepted (applied or queued).
         var rulesVersion: UInt64 = 0
-        /// The bundle running now (nil: the programs embedded in this binary).
-        var program: (version: String, sha256: [UInt8])?
+        /// The bundle running now per object (absent: the programs embedded in this binary).
+        var programs: [KernelObject: (version: String, sha256: [UInt8])] = [:]
     }
 
     private let state = Mutex(State())
@@ -73,21 +73,27 @@ final class ControllerRequests: Sendable {
             AgentLog.warning("program bundle \(bundle.version) from the controller refused: no --operator-key to verify it")
             return answer(.rejected, error: "this agent has no --operator-key: it loads no program bundles")
         }
+        guard let object = KernelObject(rawValue: bundle.name) else {
+            let known = KernelObject.allCases.map(\.rawValue).joined(separator: ", ")
+            AgentLog.warning("program bundle \(bundle.name) \(bundle.version) from the controller refused: not an object this agent loads")
+            return answer(.rejected, error: "this agent loads the objects \(known), not '\(bundle.name)'")
+        }
         do throws(BundleRejection) {
-            try BundleSignature.verify(bundle, trusting: key, expectedName: "l4")
+            try BundleSignature.verify(bundle, trusting: key, expectedName: object.rawValue)
         } catch {
-            AgentLog.warning("program bundle \(bundle.version) from the controller refused: \(error)")
+            AgentLog.warning("program bundle \(bundle.name) \(bundle.version) from the controller refused: \(error)")
             return answer(.rejected, error: "\(error)")
         }
-        let running = state.withLock { $0.program }
+        let running = state.withLock { $0.programs[object] }
         if let running, running.version == bundle.version, running.sha256 == bundle.sha256 {
             return answer(.loaded)
         }
         let version = bundle.version
         let digest = bundle.sha256
-        enqueue(.swapPrograms(bundle.object, origin: "program bundle \(version) (sha256 \(Digest.hex(digest)))") { error in
+        let origin = "program bundle \(object.rawValue) \(version) (sha256 \(Digest.hex(digest)))"
+        enqueue(.swapPrograms(object, bundle.object, origin: origin) { error in
             guard let error else {
-                self.state.withLock { $0.program = (version, digest) }
+                self.state.withLock { $0.programs[object] = (version, digest) }
                 return answer(.loaded)
             }
             let log = (error as? KernelError)?.log ?? ""

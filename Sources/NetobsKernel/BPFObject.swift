@@ -87,6 +87,16 @@ public final class BPFObject {
         return result
     }
 
+    /// Shares the maps of `running` (a loaded copy of an earlier version) instead of creating
+    /// them: how state survives a program swap. A map `running` lacks or did not create (one a
+    /// newer version adds) starts afresh. Call before `load()`.
+    public func reuseMaps(of running: BPFObject) throws {
+        for map in maps {
+            guard let old = try? running.map(named: map.name), old.fd >= 0 else { continue }
+            try map.reuse(fd: old.fd)
+        }
+    }
+
     /// Loads every program marked for autoload; a verifier rejection carries its log.
     public func load() throws {
         guard let handle else { throw KernelError("loading \(name) (closed)", errno: EBADF) }

@@ -148,7 +148,7 @@ struct ControllerModeTests {
 
             let good = try NetobsCLI.run(["programs", "push", try d.bundle(EmbeddedPrograms.l4.bytes, version: "2.0"), "--canary", "100"] + d.operatorFlags)
             #expect(good.status == 0, "\(good.stdout)\n\(good.stderr)")
-            try agent.waitForStderr("generation 1 is active", timeout: 10)
+            try agent.waitForStderr("l4 generation 1 is active", timeout: 10)
 
             let bad = try NetobsCLI.run(["programs", "push", try d.bundle(rejected, version: "3.0")] + d.operatorFlags)
             #expect(bad.status != 0)
@@ -164,7 +164,7 @@ struct ControllerModeTests {
             #expect(tampered.status != 0)
             #expect(tampered.stderr.contains("tampered object"))
 
-            #expect(!agent.stderrText.contains("generation 2"), "nothing after 2.0 may be loaded")
+            #expect(!agent.stderrText.contains("l4 generation 2"), "nothing after 2.0 may be loaded")
             let me = try d.agentsJSON().first { $0["node"] as? String == "lab-node" }
             #expect(me?["program_version"] as? String == "2.0")
             #expect(transfer.isRunning, "the transfer must span the pushes")
@@ -186,7 +186,7 @@ struct ControllerModeTests {
             let push = try NetobsCLI.run(["programs", "push", try d.bundle(EmbeddedPrograms.l4.bytes, version: "5.0")] + d.operatorFlags)
             #expect(push.status != 0)
             #expect(push.stderr.contains("wrong key"), "\(push.stderr)")
-            #expect(!agent.stderrText.contains("generation 1"))
+            #expect(!agent.stderrText.contains("l4 generation 1"))
             _ = try agent.stop()
         }
     }

@@ -12,11 +12,11 @@ struct HotSwapTests {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
             let agent = try AgentRun()
-            let transfer = try PacedTransfer(from: client, to: server, chunks: 80)
+            let transfer = try PacedTransfer(from: client, to: server, chunks: 240)
             for generation in 1...3 {
                 Thread.sleep(forTimeInterval: 0.4)
                 agent.send(SIGHUP)
-                try agent.waitForStderr("generation \(generation) is active", timeout: 10)
+                try agent.waitForStderr("l4 generation \(generation) is active", timeout: 10)
             }
             #expect(transfer.isRunning, "the transfer must span the swaps")
             try transfer.finishAndCheck(agent)

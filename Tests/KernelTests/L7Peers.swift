@@ -98,8 +98,8 @@ enum L7Peers {
     }
 
     /// A wrk Lua script that stops after exactly `count` responses (one connection, so no
-    /// request is left in flight).
-    static func wrkScript(count: Int) throws -> URL {
+    /// request is left in flight); `delayMs` paces each connection's requests.
+    static func wrkScript(count: Int, delayMs: Int = 0) throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-wrk-\(UUID().uuidString).lua")
         try """
             local n = 0
@@ -107,6 +107,7 @@ enum L7Peers {
               n = n + 1
               if n >= \(count) then wrk.thread:stop() end
             end
+            \(delayMs > 0 ? "delay = function() return \(delayMs) end" : "")
             """.write(to: url, atomically: true, encoding: .utf8)
         return url
     }

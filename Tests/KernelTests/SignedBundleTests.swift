@@ -28,10 +28,10 @@ struct SignedBundleTests {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
             let agent = try AgentRun(extraArguments: ["--operator-key", pubPath, "--program-bundle", bundlePath])
-            let transfer = try PacedTransfer(from: client, to: server, chunks: 120)
+            let transfer = try PacedTransfer(from: client, to: server, chunks: 300)
             Thread.sleep(forTimeInterval: 0.4)
             agent.send(SIGHUP)
-            try agent.waitForStderr("generation 1 is active", timeout: 10)
+            try agent.waitForStderr("l4 generation 1 is active", timeout: 10)
             #expect(agent.stderrText.contains("l4 version 1.0.0-test"))
 
             try BundleSignature.writeFile(tampered, to: bundlePath)
@@ -42,13 +42,13 @@ struct SignedBundleTests {
             agent.send(SIGHUP)
             try agent.waitForStderr("wrong key", timeout: 10)
             Thread.sleep(forTimeInterval: 0.3)
-            #expect(!agent.stderrText.contains("generation 2"), "a refused bundle must not be loaded")
+            #expect(!agent.stderrText.contains("l4 generation 2"), "a refused bundle must not be loaded")
             #expect(agent.stderrText.contains("the running ones stay"))
 
             // A good bundle again is loaded: the refusals left the agent able to swap.
             try BundleSignature.writeFile(good, to: bundlePath)
             agent.send(SIGHUP)
-            try agent.waitForStderr("generation 2 is active", timeout: 10)
+            try agent.waitForStderr("l4 generation 2 is active", timeout: 10)
 
             #expect(transfer.isRunning, "the transfer must span the swaps")
             try transfer.finishAndCheck(agent)
