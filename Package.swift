@@ -31,7 +31,7 @@ let package = Package(
         .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
         .target(name: "NetobsAgent",
-                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsPrograms", "CNetobsLayout"]),
+                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout"]),
         .executableTarget(name: "NetobsAgentMain",
                           dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,3 +1,4 @@
+import NetobsWire
 import NetobsKernel
 import NetobsRecords
 import Synchronization
@@ -45,7 +46,7 @@ public enum CollectionLoop {
 
     /// Runs until SIGINT/SIGTERM; `deliver` gets each flush's records. `ready` gets the hooks
     /// in use once the programs are loaded, before the first flush.
-    public static func run(_ settings: Settings, destination: String, ready: ([HookReport]) -> Void = { _ in },
+    public static func run(_ settings: Settings, destination: String, ready: ([HookStatus]) -> Void = { _ in },
                            deliver: ([Record]) throws -> Void) throws {
         let context = RecordContext(node: settings.l4.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
         let collectors = try Collectors(settings, context: context, features: KernelFeatures.probe())

@@ -1,3 +1,4 @@
+import NetobsWire
 import NetobsKernel
 import NetobsRecords
 
@@ -7,7 +8,7 @@ final class Collectors {
     let l4: L4Collector?
     let l7: L7Collector?
     /// Every hook, on or off, as `--features` and the controller see them.
-    let hooks: [HookReport]
+    let hooks: [HookStatus]
 
     struct NothingLoaded: Error, CustomStringConvertible {
         let reasons: [String]
@@ -42,7 +43,7 @@ final class Collectors {
         }
     }
 
-    private static func startL7(_ settings: CollectionLoop.Settings, context: RecordContext) -> (L7Collector?, HookReport) {
+    private static func startL7(_ settings: CollectionLoop.Settings, context: RecordContext) -> (L7Collector?, HookStatus) {
         switch l7Options(settings) {
         case .failure(let off):
             return (nil, L7Collector.hook(offBecause: off.reason))

@@ -1,3 +1,4 @@
+import NetobsWire
 import NetobsKernel
 import NetobsRecords
 
@@ -28,7 +29,7 @@ public enum FeatureReport {
 
     /// The L4 hooks a run would use, the tier, and why a better tier was not used.
     private static func l4Hooks(_ settings: CollectionLoop.Settings,
-                                features: KernelFeatures) -> (hooks: [HookReport], tier: String, fallback: String) {
+                                features: KernelFeatures) -> (hooks: [HookStatus], tier: String, fallback: String) {
         guard settings.l4Enabled else { return (L4Collector.allOff(reason: "disabled by --no-l4"), "off", "") }
         do {
             let btf = try KernelBTF()
@@ -40,7 +41,7 @@ public enum FeatureReport {
         }
     }
 
-    private static func l7Hook(_ settings: CollectionLoop.Settings) -> HookReport {
+    private static func l7Hook(_ settings: CollectionLoop.Settings) -> HookStatus {
         if case .failure(let off) = Collectors.l7Options(settings) { return L7Collector.hook(offBecause: off.reason) }
         do {
             try L7Collector.trialLoad()
@@ -50,7 +51,7 @@ public enum FeatureReport {
         }
     }
 
-    static func object(_ hook: HookReport) -> Record {
+    static func object(_ hook: HookStatus) -> Record {
         var r = Record()
         r.set("hook", .string(hook.hook))
         r.set("tier", .string(hook.tier))

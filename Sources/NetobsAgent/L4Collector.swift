@@ -1,3 +1,4 @@
+import NetobsWire
 import CNetobsLayout
 import NetobsKernel
 import NetobsPrograms
@@ -45,7 +46,7 @@ public final class L4Collector {
     /// The tier the programs were loaded on.
     public var tier: HookTier { loaded.tier }
     /// Every L4 hook on this host: its tier, or off with the reason.
-    public var hooks: [HookReport] { loaded.reports }
+    public var hooks: [HookStatus] { loaded.reports }
     /// Why the preferred tier was not used ("" when it was).
     public private(set) var fallback = ""
 
@@ -68,8 +69,8 @@ public final class L4Collector {
     }
 
     /// Every L4 hook, off for `reason` (when the object does not load at all).
-    public static func allOff(reason: String) -> [HookReport] {
-        L4Programs.hooks.map { HookReport(hook: $0.name, tier: "off", programType: "", metricsOff: $0.metrics, reason: reason) }
+    public static func allOff(reason: String) -> [HookStatus] {
+        L4Programs.hooks.map { HookStatus(hook: $0.name, tier: "off", programType: "", metricsOff: $0.metrics, reason: reason) }
     }
 
     /// Loads on the best tier `options.hooks` allows; returns the copy and why a better tier

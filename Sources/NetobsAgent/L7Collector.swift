@@ -1,3 +1,4 @@
+import NetobsWire
 import CNetobsLayout
 import NetobsKernel
 import NetobsPrograms
@@ -93,11 +94,11 @@ public final class L7Collector {
                                  "dns_response_code", "dns_duration"]
 
     /// The L7 hook as reported: on (no reason), or off and why.
-    static func hook(offBecause reason: String?) -> HookReport {
+    static func hook(offBecause reason: String?) -> HookStatus {
         guard let reason else {
-            return HookReport(hook: "cgroup_skb", tier: HookTier.portable.rawValue, programType: "cgroup_skb")
+            return HookStatus(hook: "cgroup_skb", tier: HookTier.portable.rawValue, programType: "cgroup_skb")
         }
-        return HookReport(hook: "cgroup_skb", tier: "off", programType: "", metricsOff: metrics,
+        return HookStatus(hook: "cgroup_skb", tier: "off", programType: "", metricsOff: metrics,
                           reason: "\(reason); off: http and dns records")
     }
 

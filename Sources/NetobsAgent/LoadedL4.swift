@@ -1,3 +1,4 @@
+import NetobsWire
 import NetobsKernel
 
 /// One loaded copy of the L4 programs on one hook tier: the object, its attachments, and the
@@ -121,7 +122,7 @@ final class LoadedL4 {
     }
 
     /// Every hook of the L4 object on this tier, on or off.
-    var reports: [HookReport] {
+    var reports: [HookStatus] {
         L4Programs.hooks.compactMap { hook in
             let programType: String
             if hook.name == "tcp_flow_table" {
@@ -134,10 +135,10 @@ final class LoadedL4 {
                 return nil // no such hook on this tier
             }
             if let reason = offHooks[hook.name] {
-                return HookReport(hook: hook.name, tier: "off", programType: "", metricsOff: hook.metrics,
+                return HookStatus(hook: hook.name, tier: "off", programType: "", metricsOff: hook.metrics,
                                   reason: "\(reason); off: \(hook.metrics.isEmpty ? hook.effect : hook.metrics.joined(separator: ", "))")
             }
-            return HookReport(hook: hook.name, tier: tier.rawValue, programType: programType)
+            return HookStatus(hook: hook.name, tier: tier.rawValue, programType: programType)
         }
     }
 

@@ -31,11 +31,11 @@ enum ControllerAgent {
         }
         // The uplink starts once the programs are loaded: its Hello carries the hook tiers.
         var uplink: AgentUplink?
-        func connect(_ hooks: [HookReport]) {
+        func connect(_ hooks: [HookStatus]) {
             let started = AgentUplink(endpoint: settings.endpoint, spool: spool,
                                       node: AgentIdentity(nodeName: node, agentVersion: "0.1",
                                                           kernelRelease: KernelFeatures.release()),
-                                      hooks: hooks.map(HookStatus.init),
+                                      hooks: hooks,
                                       control: { message, respond in requests.handle(message, respond: respond) },
                                       log: { AgentLog.info($0) })
             started.start()
@@ -73,12 +73,5 @@ enum ControllerAgent {
         }
         uplink.stopBlocking()
         AgentLog.info("stopped")
-    }
-}
-
-extension HookStatus {
-    init(_ report: HookReport) {
-        self.init(hook: report.hook, tier: report.tier, programType: report.programType,
-                  metricsOff: report.metricsOff, reason: report.reason)
     }
 }
