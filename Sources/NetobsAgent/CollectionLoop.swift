@@ -1,6 +1,6 @@
-import NetobsWire
 import NetobsKernel
 import NetobsRecords
+import NetobsWire
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
-import NetobsWire
 import NetobsKernel
 import NetobsRecords
+import NetobsWire
 
 /// The kernel collectors of one agent. L4 and L7 load independently: one that cannot load is
 /// off with its metrics named, and the agent goes on with the other; only both off is fatal.

@@ -1,6 +1,6 @@
-import NetobsWire
 import NetobsKernel
 import NetobsRecords
+import NetobsWire
 
 /// `netobs-agent --features`: what this host allows and what the agent would use here, found
 /// by probing the program types and loading (not attaching) the programs as a run would.

@@ -1,8 +1,8 @@
-import NetobsWire
 import CNetobsLayout
 import NetobsKernel
 import NetobsPrograms
 import NetobsRecords
+import NetobsWire
 
 /// Loads the L4 programs, and at every flush turns the kernel's aggregates into records:
 /// live TCP flows from one pass of the socket-storage iterator, closed ones from the ring

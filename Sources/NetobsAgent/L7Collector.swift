@@ -1,8 +1,8 @@
-import NetobsWire
 import CNetobsLayout
 import NetobsKernel
 import NetobsPrograms
 import NetobsRecords
+import NetobsWire
 
 /// Loads bpf/l7.bpf.c (cgroup_skb programs on the cgroup v2 root) and turns its events into
 /// `http` and `dns` records: exchanges completed in the kernel arrive on a ring buffer; DNS

@@ -1,5 +1,5 @@
-import NetobsWire
 import NetobsKernel
+import NetobsWire
 
 /// One loaded copy of the L4 programs on one hook tier: the object, its attachments, and the
 /// maps the collector reads. A hot swap loads a second copy on the same kernel maps (flows
