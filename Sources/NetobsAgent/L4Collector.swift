@@ -19,6 +19,9 @@ public final class L4Collector {
         public var disabledTracepoints: Set<String> = []
         /// `--hooks`: the tier to load, or the best the kernel allows.
         public var hooks: HookTierRequest = .auto
+        /// Every this many flushes the agent reads every live flow, not only the changed ones,
+        /// to forget flows that left the kernel's table without a close record.
+        public var fullReadEvery: Int = 30
 
         public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000,
                     maxTCPFlows: Int = 65536, maxUDPFlows: Int = 65536) {
@@ -39,6 +42,7 @@ public final class L4Collector {
     private var udp = UDPIntervalTracker()
     private var loss = LossTracker()
     private var unattributedDrops: UInt64 = 0
+    private var flushes = 0
     private let options: Options
     private let context: RecordContext
     /// The tracepoints the L4 programs hook.
@@ -136,10 +140,10 @@ public final class L4Collector {
     public func flush() throws -> [Record] {
         let endedEpoch = epoch
         epoch &+= 1
-        try writeConfig()
-        try ring?.consume()
-
-        let (live, closedUnsent) = try readFlows()
+        flushes += 1
+        let complete = flushes % max(1, options.fullReadEvery) == 0
+        try writeConfig(fullDump: complete)
+        let (live, closedUnsent) = try readFlows(complete: complete)
         try ring?.consume()
         var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
         try loaded.tcpDrops.forEach { key, value in
@@ -153,7 +157,7 @@ public final class L4Collector {
 
         let now = Clock.monotonicNs()
         var records = tcp.flush(live: merged.live, closed: merged.closed, endedEpoch: endedEpoch,
-                                nowMonotonicNs: now, context: context)
+                                nowMonotonicNs: now, context: context, complete: complete)
 
         var udpSamples: [UDPFlowSample] = []
         try loaded.udpFlows.forEach { key, value in
@@ -168,9 +172,10 @@ public final class L4Collector {
         return records
     }
 
-    /// Live flows, and closed ones the ring buffer had no room for (with their hash keys on
-    /// the portable tier, to delete once reported), read in one pass.
-    private func readFlows() throws -> (live: [TCPFlowSample], closed: [(sample: TCPFlowSample, key: [UInt8])]) {
+    /// Live flows that changed since the last read (all of them when `complete`), and closed
+    /// ones the ring buffer had no room for (with their hash keys on the portable tier, to delete
+    /// once reported).
+    private func readFlows(complete: Bool) throws -> (live: [TCPFlowSample], closed: [(sample: TCPFlowSample, key: [UInt8])]) {
         var live: [TCPFlowSample] = []
         var closedUnsent: [(sample: TCPFlowSample, key: [UInt8])] = []
         func take(_ raw: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) {
@@ -182,6 +187,7 @@ public final class L4Collector {
             }
         }
         if let dump = loaded.tcpDump {
+            // The iterator writes only the changed flows (all of them on a full dump).
             let dumped = try dump.read()
             let size = MemoryLayout<netobs_tcp_flow>.size
             dumped.withUnsafeBytes { raw in
@@ -189,8 +195,17 @@ public final class L4Collector {
                     take(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]), key: nil)
                 }
             }
-        } else if let flows = loaded.tcpFlows {
-            try flows.forEach { key, value in take(value, key: key) }
+        } else if let flows = loaded.tcpFlows, let dirty = loaded.tcpDirty {
+            // Keys first: a flow changed after its key was taken lists itself again.
+            let changed = try dirty.takeKeys()
+            if complete {
+                try flows.forEach { key, value in take(value, key: key) }
+            } else {
+                for key in changed {
+                    guard let value = flows.lookup(key: key) else { continue } // closed meanwhile
+                    key.withUnsafeBytes { k in value.withUnsafeBytes { v in take(v, key: k) } }
+                }
+            }
         }
         try ring?.consume()
         return (live, closedUnsent)
@@ -222,9 +237,10 @@ public final class L4Collector {
         try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
     }
 
-    private func writeConfig() throws {
+    private func writeConfig(fullDump: Bool = false) throws {
         var value = netobs_config()
         value.rtt_epoch = epoch
+        value.full_dump = fullDump ? 1 : 0
         value.max_tcp_flows = UInt32(clamping: options.maxTCPFlows)
         value.generation = loaded.generation
         let bytes = withUnsafeBytes(of: value) { Array($0) }

@@ -79,8 +79,10 @@ static __always_inline void packet_dropped(const struct sk_buff *skb, __u32 reas
     if (KREAD(portable, sk, sk_protocol) != IPPROTO_TCP || !is_inet(sk, portable))
         return;
     struct netobs_tcp_flow *f = tcp_flow(sk, portable); /* none for request and timewait sockets */
-    if (f)
+    if (f) {
         record_drop(&f->drops, &f->last_drop_reason, f->drop_reasons, reason);
+        mark_changed(f, portable);
+    }
 }
 
 #endif
