@@ -53,8 +53,8 @@ public enum CollectionLoop {
         defer { collectors.close() }
         log(collectors)
         let podUIDs = settings.l4.cgroupRoot.map { PodUIDResolver(cgroupRoot: $0) }
-        func flush() throws -> [Record] {
-            let records = try collectors.flush()
+        func flush(final: Bool = false) throws -> [Record] {
+            let records = try collectors.flush(final: final)
             return podUIDs?.label(records) ?? records
         }
         if let file = settings.rulesFile {
@@ -81,7 +81,7 @@ public enum CollectionLoop {
             try collectors.drain()
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
-        try deliver(flush())
+        try deliver(flush(final: true))
     }
 
     /// Says which tier each hook runs on, and what is off and why.

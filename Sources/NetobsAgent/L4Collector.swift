@@ -35,8 +35,8 @@ public final class L4Collector {
 
     private var loaded: LoadedL4
     private let btf: KernelBTF
-    private var ring: RingBuffer?
-    private var closed: [TCPFlowSample] = []
+    /// Closed flows, drained from the ring buffer by a thread of their own.
+    private var closedFlows: RingDrainer<TCPFlowSample>?
     private var epoch: UInt32 = 0
     private var tcp = TCPIntervalTracker()
     private var udp = UDPIntervalTracker()
@@ -64,7 +64,7 @@ public final class L4Collector {
         udp.metricsOff = off
         tcp.dropReasonNames = btf.enumerators(of: "skb_drop_reason")
         try writeConfig()
-        ring = try makeRing()
+        closedFlows = try RingDrainer(map: loaded.closedRing) { TCPFlowSample(raw: $0) }
     }
 
     /// The tier the operator asked for cannot load here: a configuration error, not a degraded run.
@@ -112,45 +112,30 @@ public final class L4Collector {
     public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l4.bytes) throws {
         let next = try LoadedL4(bytes: bytes, generation: loaded.generation &+ 1, tier: loaded.tier, options: options,
                                 btf: btf, sharingMapsWith: loaded)
-        try ring?.consume()
         let previous = loaded
         loaded = next
         try writeConfig() // the flip: from here on only the new copy works
-        ring?.close()
-        ring = try makeRing()
-        previous.close()
-    }
-
-    private func makeRing() throws -> RingBuffer {
-        try RingBuffer(map: loaded.closedRing) { [unowned self] raw in
-            if let sample = TCPFlowSample(raw: raw) { self.closed.append(sample) }
-        }
+        previous.close() // the drainer reads the shared ring through a descriptor of its own
     }
 
     deinit { close() }
 
-    /// Collects the flows closed since the last call. The kernel does not wake us per close
-    /// (cheaper under connection churn): call this every few tens of milliseconds so the
-    /// ring buffer never fills between flushes.
-    public func drainClosed() throws {
-        try ring?.consume()
-    }
-
-    /// The records of the interval that ends now.
-    public func flush() throws -> [Record] {
+    /// The records of the interval that ends now. `final`: the last flush before `close()`,
+    /// which first drains the closed-flow ring to its end.
+    public func flush(final: Bool = false) throws -> [Record] {
+        if final { closedFlows?.stop() }
         let endedEpoch = epoch
         epoch &+= 1
         flushes += 1
         let complete = flushes % max(1, options.fullReadEvery) == 0
         try writeConfig(fullDump: complete)
         let (live, closedUnsent) = try readFlows(complete: complete)
-        try ring?.consume()
+        let closed = try closedFlows?.take() ?? []
         var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
         try loaded.tcpDrops.forEach { key, value in
             if let d = DropAttribution.TupleDrops(raw: value) { drops[Array(key)] = d }
         }
         let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent.map(\.sample), drops: drops)
-        closed.removeAll(keepingCapacity: true)
         if let flows = loaded.tcpFlows { flows.delete(keys: closedUnsent.map(\.key)) }
         loaded.tcpDrops.delete(keys: merged.finishedKeys)
         unattributedDrops += merged.unattributed
@@ -207,13 +192,12 @@ public final class L4Collector {
                 }
             }
         }
-        try ring?.consume()
         return (live, closedUnsent)
     }
 
     public func close() {
-        ring?.close()
-        ring = nil
+        closedFlows?.stop()
+        closedFlows = nil
         loaded.close()
     }
 

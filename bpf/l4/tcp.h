@@ -141,9 +141,11 @@ static __always_inline void tcp_flow_close(struct netobs_tcp_flow *f, const stru
     const struct tcp_sock *tp = as_tcp_sock(sk, portable);
     if (tp)
         note_tlp(f, tp, portable);
-    /* No wakeup: the agent drains the ring on a short timer, which batches many closes per
-     * read instead of an interrupt-driven wakeup per close. */
-    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), BPF_RB_NO_WAKEUP)) {
+    /* A wakeup only past a backlog: the agent drains on a short timer, which batches many
+     * closes per read instead of an interrupt-driven wakeup per close. */
+    __u64 flags = bpf_ringbuf_query(&netobs_tcp_closed, BPF_RB_AVAIL_DATA) > CLOSED_WAKEUP_BYTES
+        ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), flags)) {
         count_loss(NETOBS_LOSS_RINGBUF_FULL);
         return;
     }
