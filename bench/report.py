@@ -130,9 +130,12 @@ def program_deltas(ids, before, after):
     return out
 
 
-def observer_ids(pre, before):
-    """The observer's programs: loaded after `pre` (before it started) and there once it ran. A
-    program another process loads mid-pass is left out."""
+def observer_ids(tmp, ids_file, pre, before):
+    """The observer's programs: the ids its process held once it started (bench.sh's prog_ids);
+    for runs without that file, those loaded after `pre` and there once it started."""
+    held = read_lines(tmp, ids_file)
+    if held:
+        return [int(f[0]) for f in held if int(f[0]) in before]
     return [pid for pid in before if pid not in pre]
 
 
@@ -160,15 +163,16 @@ def cost_pass(tmp, obs, rnd):
     process CPU, the kernel events, and the window around wrk."""
     f = f"cost-{obs}-r{rnd}"
     pre, before, after = (progs(tmp, f"{f}-{w}.json") for w in ("pre", "before", "after"))
-    ids = observer_ids(pre, before)
+    ids = observer_ids(tmp, f"{f}-ids.txt", pre, before)
     table = [dict(t, hook=hook_of(obs, t["program"])) for t in program_deltas(ids, before, after) if t["invocations"] > 0]
     base = {p["name"][len("base_"):]: p["run_time_ns"] / p["run_cnt"]
             for p in after.values() if p.get("name", "").startswith("base_") and p.get("run_cnt")}
     busy = read_lines(tmp, f"{f}-busy.txt")
     busy_ns = float(busy[0][1]) - float(busy[0][0]) if busy else None
     process_ns = float(busy[0][3]) - float(busy[0][2]) if busy and len(busy[0]) >= 4 else None
-    return {"table": table, "base": base, "busy_ns": busy_ns, "process_ns": process_ns,
-            "events": sum(kernel_events(before, after).values()) or None, "http": http_window(tmp, f, ids)}
+    return {"table": table, "base": base, "busy_ns": busy_ns, "process_ns": process_ns, "programs_found": bool(ids),
+            "events": sum(kernel_events(before, after).values()) or None,
+            "http": http_window(tmp, f, ids) if ids else None}
 
 
 def http_window(tmp, f, ids):
@@ -210,7 +214,7 @@ def observer_cpu(passes):
     bpf = sum(sum(t["total_ns"] for t in p["table"]) for p in passes)
     proc = sum(p["process_ns"] or 0 for p in passes)
     events = sum(p["events"] or 0 for p in passes)
-    measured = all(p["process_ns"] is not None and p["events"] for p in passes) and passes
+    measured = bool(passes) and all(p["programs_found"] and p["process_ns"] is not None and p["events"] for p in passes)
     out = {"bpf_ns": bpf, "process_ns": proc, "kernel_events": events,
            "ns_per_kernel_event": ratio(bpf + proc, events) if measured else None,
            "bpf_ns_per_kernel_event": ratio(bpf, events) if measured else None,
@@ -223,6 +227,9 @@ def observer_cpu(passes):
                        "bpf_ns_per_exchange": ratio(hb, req), "process_ns_per_exchange": ratio(hp, req)}
     else:
         out["http"] = None
+    if not all(p["programs_found"] for p in passes):
+        # a sum without the BPF part would understate the observer: no figure rather than a low one
+        out["note"] = "not measured: the observer's programs were missing from the snapshot taken once it started"
     return out
 
 
@@ -238,7 +245,7 @@ def kernel_cost(tmp, cost_observers, rounds):
         proc = sum(p["process_ns"] or 0 for p in passes)
         cost[obs] = {"programs": table, "invocations": total_cnt, "bpf_ns": total_ns, "busy_cpu_ns": busy or None,
                      "rounds": len(rounds),
-                     "bpf_share_of_busy_cpu_percent": round(100 * total_ns / busy, 3) if busy else None,
+                     "bpf_share_of_busy_cpu_percent": round(100 * total_ns / busy, 3) if busy and table else None,
                      "process_share_of_busy_cpu_percent": round(100 * proc / busy, 3) if busy else None,
                      "ns_per_invocation": round(total_ns / total_cnt, 1) if total_cnt else None,
                      "shared_tracepoints_ns_per_invocation": ratio(shared_ns(table), 1),
@@ -319,9 +326,10 @@ def step_cpu(tmp, step, pre):
     """The observer's BPF and process ns over a step and its flushes (None if not sampled)."""
     before, after = progs(tmp, f"load-s{step}-before.json"), progs(tmp, f"load-s{step}-after.json")
     cpu = cpu_pair(tmp, f"load-s{step}-cpu.txt")
-    if not after or not cpu:
-        return None
-    bpf = sum(t["total_ns"] for t in program_deltas(observer_ids(pre, before), before, after))
+    ids = observer_ids(tmp, "load-ids.txt", pre, before)
+    if not after or not cpu or not ids:
+        return None  # without its programs the figure would flatter the observer
+    bpf = sum(t["total_ns"] for t in program_deltas(ids, before, after))
     return {"bpf_ns": bpf, "process_ns": cpu[1] - cpu[0]}
 
 
@@ -611,6 +619,8 @@ def md_observer_cpu(cost, cost_observers, vs):
                   f"{fmt(o.get('bpf_ns_per_kernel_event'), 1)} | {fmt(o.get('process_ns_per_kernel_event'), 1)} | "
                   f"{fmt(h.get('requests'))} | {fmt(h.get('ns_per_exchange'), 1)} | {fmt(h.get('bpf_ns_per_exchange'), 1)} | "
                   f"{fmt(h.get('process_ns_per_exchange'), 1)} |")
+    md += [f"- {obs}: {cost[obs]['observer_cpu']['note']}." for obs in cost_observers
+           if cost.get(obs, {}).get("observer_cpu", {}).get("note")]
     a, old = vs["observer_cpu_per_kernel_event"], vs["bpf_shared_tracepoints_only"]
     md += ["", f"- Per kernel event, all costs: netobs ({vs['tier']} tier) {fmt(a['netobs_ns'], 1)} ns, bpftrace "
            f"{fmt(a['bpftrace_ns'], 1)} ns: netobs {cheaper(a['times_cheaper'])} (goal: ≥ {vs['goal_times']}× cheaper) "

@@ -138,6 +138,9 @@ fi
 observer_pid=
 interval=1   # the agent's flush interval, s
 start_agent() {
+    # Emptied first: the background job truncates it only once it runs, and the previous agent's
+    # "collecting" must not pass for this one's (a loaded machine showed it).
+    : > "$tmp/agent.err"
     "$agent" --standalone --interval "${interval}s" "$@" >"$tmp/agent.out" 2>"$tmp/agent.err" &
     observer_pid=$!
     for _ in $(seq 200); do grep -q "collecting" "$tmp/agent.err" && return; sleep 0.1; done
@@ -157,6 +160,7 @@ start_observer() {
             local hooks=auto; [ "$1" != netobs ] && hooks=${1#netobs-}
             start_agent --hooks "$hooks" "${@:2}" ;;
         bpftrace)
+            : > "$tmp/bpftrace.out"   # as for the agent: no earlier "Attaching" to pass for this one
             bpftrace bench/peers/flows.bt >"$tmp/bpftrace.out" 2>"$tmp/bpftrace.err" &
             observer_pid=$!
             # It prints "Attaching" before it attaches: a second more.
@@ -204,6 +208,9 @@ after_one_flush=$(awk -v i="$interval" 'BEGIN {print i + 0.5}')
 after_two_flushes=$(awk -v i="$interval" 'BEGIN {print 2 * i + 0.5}')
 # printf: awk's print rounds numbers past 2^31 to 6 digits (milliseconds of CPU lost).
 busy_ns() { awk '/^cpu / {printf "%.0f\n", ($2+$3+$4+$7+$8+$9) * 1e9 / '"$(getconf CLK_TCK)"'}' /proc/stat; }
+# The BPF programs a process holds, by id: other engineers' agents load programs of the same
+# names on this machine, and bpftool here does not say whose a program is.
+prog_ids() { grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -un; }
 # CPU time of a process (user + system), in ns.
 process_ns() { awk '{printf "%.0f\n", ($14 + $15) * 1e9 / '"$(getconf CLK_TCK)"'}' "/proc/$1/stat"; }
 
@@ -253,6 +260,7 @@ for round in $(seq "$cost_rounds"); do
         f="$tmp/cost-$obs-r$round"
         bpftool prog show -j > "$f-pre.json"   # the observer's programs are the new ones
         start_observer "$obs"
+        prog_ids "$observer_pid" > "$f-ids.txt"
         bpftool prog show -j > "$f-before.json"
         before=$(busy_ns) observer_before=$(process_ns "$observer_pid")
         run_iperf >/dev/null; run_sockperf >/dev/null
@@ -288,6 +296,7 @@ rates_udp="10000 30000 100000 300000 0" rates_tcp="500 1000 2000 5000 0"
 sysctl -qw kernel.bpf_stats_enabled=1
 bpftool prog show -j > "$tmp/load-pre.json"   # the observer's programs are the new ones
 start_observer netobs
+prog_ids "$observer_pid" > "$tmp/load-ids.txt"
 sleep 1   # one smoke run missed a flow's first 0.9 s when its load began 0.2 s after start
 step=0
 for kind in udp tcp; do
