@@ -65,6 +65,7 @@ final class Collectors {
         var options = L7Collector.Options(node: settings.l4.node, cgroupRoot: root)
         options.recordCap = settings.l7RecordCap
         options.maxAggregateURIs = settings.l7MaxURIs
+        options.initialRules = settings.l4.initialRules
         return .success(options)
     }
 

@@ -19,6 +19,9 @@ public final class L4Collector {
         public var disabledTracepoints: Set<String> = []
         /// `--hooks`: the tier to load, or the best the kernel allows.
         public var hooks: HookTierRequest = .auto
+        /// Rules in force from the first event: written into the filter maps after the programs
+        /// load and before they attach, so no flow escapes them at start.
+        public var initialRules: CollectionRules?
         /// Every this many flushes the agent reads every live flow, not only the changed ones,
         /// to forget flows that left the kernel's table without a close record.
         public var fullReadEvery: Int = 30
@@ -216,9 +219,7 @@ public final class L4Collector {
     /// from here on follow them (the maps survive a program swap). The sets are written before
     /// the modes that use them.
     public func apply(_ rules: CollectionRules) throws {
-        try RuleMaps.sync(loaded.rulePorts, to: Set((rules.ports?.values ?? []).map { RuleMaps.bytes(of: $0) }))
-        try RuleMaps.sync(loaded.ruleCgroups, to: Set((rules.cgroups?.values ?? []).map { RuleMaps.bytes(of: $0) }))
-        try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
+        try RuleMaps.write(rules, ports: loaded.rulePorts, cgroups: loaded.ruleCgroups, value: loaded.rules)
     }
 
     private func writeConfig(fullDump: Bool = false) throws {

@@ -24,6 +24,8 @@ public final class L7Collector {
         /// Distinct URIs (or DNS names) in one interval's aggregates (`--l7-max-uris`); past
         /// it, "<other>", counted as `l7_uri_overflow`.
         public var maxAggregateURIs: Int = 1_000
+        /// Rules in force before the programs attach (the L7 programs read only `l7`).
+        public var initialRules: CollectionRules?
 
         public init(node: String, cgroupRoot: String) {
             self.node = node
@@ -49,7 +51,7 @@ public final class L7Collector {
         self.context = context
         recordCap = L7RecordCap(cap: options.recordCap, maxKeys: options.maxAggregateURIs)
         loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
-                              sharingMapsWith: nil)
+                              rules: options.initialRules, sharingMapsWith: nil)
         ring = try makeRing()
     }
 

@@ -47,6 +47,11 @@ final class LoadedL4 {
                 off[hook.name] = "the kernel refused program \(program): \(error.summary)"
             }
         }
+        if previous == nil, let rules = options.initialRules {
+            try RuleMaps.write(rules, ports: try object.map(named: L4Programs.Maps.rulePorts),
+                               cgroups: try object.map(named: L4Programs.Maps.ruleCgroups),
+                               value: try object.map(named: L4Programs.Maps.rules))
+        }
         if attach {
             for program in object.programs where program.autoload && !program.isIterator {
                 do {

@@ -1,4 +1,5 @@
 import NetobsKernel
+import NetobsRecords
 
 /// One loaded copy of the L7 programs (cgroup_skb on the cgroup v2 root) and the maps the
 /// collector reads. A hot swap loads a second copy on the same maps (pending requests,
@@ -26,15 +27,20 @@ final class LoadedL7 {
     let config: BPFMap
     let rules: BPFMap
 
-    /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
-    /// A refusal throws with the verifier's log and leaves `previous` running untouched.
-    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, sharingMapsWith previous: LoadedL7?) throws {
+    /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it),
+    /// with `rules` in the rules map before anything attaches. A refusal throws with the
+    /// verifier's log and leaves `previous` running untouched.
+    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, rules initialRules: CollectionRules? = nil,
+         sharingMapsWith previous: LoadedL7?) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         self.generation = generation
         do {
             if let previous { try object.reuseMaps(of: previous.object) }
             try object.setReadOnlyGlobal("netobs_generation", to: generation)
             try object.load()
+            if previous == nil, let initialRules {
+                try object.map(named: Maps.rules).update(key: [0, 0, 0, 0], value: RuleMaps.value(of: initialRules))
+            }
             if let cgroupRoot {
                 for program in object.programs { try object.attach(program, cgroup: cgroupRoot) }
             }
