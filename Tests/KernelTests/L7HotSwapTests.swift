@@ -1,5 +1,7 @@
 import Foundation
+import NetobsAgent
 import NetobsTLS
+import NetobsWire
 import NodeLab
 import Testing
 
@@ -104,4 +106,9 @@ struct L7HotSwapTests {
             #expect(statuses == [200, 404], "\(statuses)")
         }
     }
+}
+
+/// The objects an agent swaps are the ones the controller accepts bundles for.
+@Test func theAgentsObjectsAreTheWiresKnownObjects() {
+    #expect(KernelObject.allCases.map(\.rawValue) == ProgramBundle.knownObjects)
 }
