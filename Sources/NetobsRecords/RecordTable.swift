@@ -1,6 +1,7 @@
 /// `netobs tail`'s table: one line per record with aligned columns — time (UTC), kind,
 /// source → destination (pod when joined, else address), and the record's key metric.
 /// Columns are padded, never cut: a long name shifts the rest of its line rather than lose text.
+/// Every text that comes from traffic or topology goes through `TerminalText.escape`.
 public struct RecordTable: Sendable {
     public var colour: Bool
 
@@ -17,14 +18,15 @@ public struct RecordTable: Sendable {
 
     public func line(_ r: RecordView) -> String {
         let w = Self.widths
+        let esc = TerminalText.escape
         return paint(pad(Self.time(r.tsNs), w.time), .dim) + " "
-            + paint(pad(r.kind.isEmpty ? "?" : r.kind, w.kind), Self.kindStyle(r.kind)) + " "
-            + pad(Self.source(r), w.endpoint) + " → " + pad(Self.destination(r), w.endpoint) + " "
+            + paint(pad(r.kind.isEmpty ? "?" : esc(r.kind), w.kind), Self.kindStyle(r.kind)) + " "
+            + pad(esc(Self.source(r)), w.endpoint) + " → " + pad(esc(Self.destination(r)), w.endpoint) + " "
             + summary(r)
     }
 
     /// A line that is not a JSON object is shown as it came.
-    public func unparsed(_ line: String) -> String { paint("unparsed record: ", .red) + line }
+    public func unparsed(_ line: String) -> String { paint("unparsed record: ", .red) + TerminalText.escape(line) }
 
     // MARK: Columns
 
@@ -60,13 +62,15 @@ public struct RecordTable: Sendable {
         case "http":
             let status = r.httpStatusCode.map(String.init) ?? "-"
             let style: Style = (r.httpStatusCode ?? 0) >= 500 ? .red : (r.httpStatusCode ?? 0) >= 400 ? .yellow : .green
-            return "\(r.httpMethod) \(r.httpURI) " + paint(status, style) + (r.httpDuration.map { " " + Self.duration($0) } ?? "")
+            return "\(TerminalText.escape(r.httpMethod)) \(TerminalText.escape(r.httpURI)) " + paint(status, style)
+                + (r.httpDuration.map { " " + Self.duration($0) } ?? "")
         case "dns":
             let style: Style = r.dnsResponseCode == "NOERROR" ? .green : .red
-            return "\(r.dnsQueryType) \(r.dnsQueryDomain) " + paint(r.dnsResponseCode.isEmpty ? "-" : r.dnsResponseCode, style)
+            return "\(TerminalText.escape(r.dnsQueryType)) \(TerminalText.escape(r.dnsQueryDomain)) "
+                + paint(r.dnsResponseCode.isEmpty ? "-" : TerminalText.escape(r.dnsResponseCode), style)
                 + (r.dnsDuration.map { " " + Self.duration($0) } ?? "")
         default:
-            return r.node.isEmpty ? "" : "node \(r.node)"
+            return r.node.isEmpty ? "" : "node \(TerminalText.escape(r.node))"
         }
     }
 

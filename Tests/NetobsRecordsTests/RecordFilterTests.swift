@@ -197,3 +197,14 @@ struct RecordTableTests {
         #expect(RecordTable.time(0) == "-")
     }
 }
+
+/// Traffic cannot write escape sequences to the operator's terminal through `netobs tail`.
+@Test func tailTableEscapesControlCharactersFromTraffic() throws {
+    let json = #"{"kind":"http","http_request_method":"GET","http_request_uri":"/a\u001b]0;owned\u0007\u001b[2J/b","http_status_code":200,"dst_ip":"10.0.0.1\u009b"}"#
+    let view = try #require(RecordView(json: Array(json.utf8)))
+    let line = RecordTable(colour: false).line(view)
+    #expect(!line.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }, "\(line)")
+    #expect(line.contains(#"/a\x1B]0;owned\x07\x1B[2J/b"#))
+    #expect(line.contains(#"10.0.0.1\x9B"#))
+    #expect(TerminalText.escape("plain /ok ü") == "plain /ok ü")
+}
