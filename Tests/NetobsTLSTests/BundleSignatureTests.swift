@@ -73,7 +73,7 @@ struct SigningKeyTests {
 
     @Test("openssl agrees: its signature verifies here, and it reads our PEM files")
     func opensslInterop() throws {
-        guard OpenSSLTool.path != nil else { return }
+        try OpenSSLTool.require()
         let dir = NSTemporaryDirectory() + "netobs-sig-\(UUID().uuidString)"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let files = try OperatorKeyFiles.create(in: dir, force: false)

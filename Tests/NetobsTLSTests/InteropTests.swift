@@ -5,7 +5,7 @@ import NetobsTLS
 import Testing
 
 /// Against the `openssl` tool as a real peer.
-@Suite("OpenSSL command-line interop", .enabled(if: OpenSSLTool.path != nil))
+@Suite("OpenSSL command-line interop")
 struct InteropTests {
     @Test("openssl s_client with an agent certificate talks to our server")
     func sClientToServer() async throws {

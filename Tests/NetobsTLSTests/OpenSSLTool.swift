@@ -13,8 +13,18 @@ struct OpenSSLTool {
         FileManager.default.isExecutableFile(atPath: $0)
     }
 
+    /// The tool is a ground truth the tests cannot do without: missing, they fail and say why
+    /// (scripts/setup.sh installs it) instead of passing without checking anything.
+    static func require() throws {
+        guard path != nil else {
+            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey:
+                "the openssl tool is missing (apt package openssl; scripts/setup.sh installs it)"])
+        }
+    }
+
     /// Runs to completion (killed after `seconds`), with `input` on stdin.
     static func run(_ arguments: [String], input: String = "", seconds: Double = 15) throws -> Output {
+        try require()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/openssl")
         process.arguments = arguments
@@ -37,6 +47,7 @@ struct OpenSSLTool {
 
     /// Starts `openssl s_server` on a free loopback port; returns it and the port.
     static func startServer(_ arguments: [String]) throws -> (Process, Int, Pipe) {
+        try require()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path ?? "/usr/bin/openssl")
         process.arguments = ["s_server", "-accept", "127.0.0.1:0"] + arguments
