@@ -24,6 +24,9 @@ let package = Package(
         // BPF objects compiled from bpf/*.bpf.c at build time and embedded in the binary.
         .plugin(name: "BPFObjectsPlugin", capability: .buildTool()),
         .target(name: "NetobsPrograms", plugins: ["BPFObjectsPlugin"]),
+        // The build's version (git describe) for --version.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "NetobsBuildInfo", plugins: ["BuildInfoPlugin"]),
 
         // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
         .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
@@ -33,7 +36,7 @@ let package = Package(
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout"]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
@@ -48,7 +51,7 @@ let package = Package(
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
+                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo",
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

@@ -1,3 +1,4 @@
+import NetobsBuildInfo
 import ArgumentParser
 import NetobsAgent
 import NetobsKernel
@@ -33,7 +34,8 @@ struct AgentCommand: ParsableCommand {
             need no tracing programs. `auto` (the default) takes btf where the kernel allows it and \
             portable elsewhere; a hook the kernel refuses is turned off, its metrics named, and the \
             rest run. --features prints what this host allows and what auto would pick, as JSON.
-            """)
+            """,
+        version: BuildInfo.describe)
 
     @Flag(help: "Print what this kernel allows and which hooks the agent would use, as one JSON object, and exit.")
     var features = false
