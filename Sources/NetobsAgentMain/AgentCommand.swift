@@ -40,6 +40,17 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Print what this kernel allows and which hooks the agent would use, as one JSON object, and exit.")
     var features = false
 
+    @Option(help: ArgumentHelp("File rewritten after every flush with the agent's state, for --probe (e.g. on an emptyDir).",
+                               valueName: "file"))
+    var statusFile: String?
+
+    @Flag(help: "Liveness/readiness probe: exit 0 when --status-file says the agent flushed recently, else 1 with the reason.")
+    var probe = false
+
+    @Option(help: "With --probe: the oldest flush that still counts as alive (at least three intervals).",
+            transform: Duration.parse)
+    var probeMaxAge: Duration = .seconds(15)
+
     @Option(help: ArgumentHelp("Hook tier: auto (the best the kernel allows), btf, or portable.",
                                valueName: "auto|btf|portable"))
     var hooks: HookTierRequest = .auto
@@ -125,12 +136,13 @@ struct AgentCommand: ParsableCommand {
         guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
             throw ValidationError("flow table capacities must be between 1 and 4000000")
         }
-        if [standalone, controller != nil, features].filter({ $0 }).count > 1 {
-            throw ValidationError("--standalone, --controller and --features exclude each other")
+        if [standalone, controller != nil, features, probe].filter({ $0 }).count > 1 {
+            throw ValidationError("--standalone, --controller, --features and --probe exclude each other")
         }
-        guard standalone || controller != nil || features else {
-            throw ValidationError("say --standalone, --features, or --controller HOST:PORT with --certs and --spool")
+        guard standalone || controller != nil || features || probe else {
+            throw ValidationError("say --standalone, --features, --probe, or --controller HOST:PORT with --certs and --spool")
         }
+        if probe && statusFile == nil { throw ValidationError("--probe needs --status-file FILE") }
         if let controller {
             guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
             guard certs != nil else { throw ValidationError("--controller needs --certs DIR") }
@@ -148,6 +160,13 @@ struct AgentCommand: ParsableCommand {
     }
 
     func run() throws {
+        if probe, let statusFile {
+            if let failure = StatusFile.probe(path: statusFile, maxAgeNs: probeMaxAge.nanoseconds) {
+                AgentLog.error(failure)
+                throw ExitCode(1)
+            }
+            return
+        }
         do {
             try Preflight.check()
             if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) != 0 {
@@ -163,6 +182,7 @@ struct AgentCommand: ParsableCommand {
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
             loop.l4Enabled = !noL4
+            loop.statusFile = statusFile
             if features {
                 print(JSONLineWriter.line(try FeatureReport.make(loop)))
                 return
