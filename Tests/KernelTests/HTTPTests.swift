@@ -171,6 +171,46 @@ struct HTTPTests {
         }
     }
 
+    /// A server that reads a request and resets the connection: the request is an exchange with
+    /// no status on both sockets, counted and sent as an error exemplar.
+    @Test func aResetBeforeTheAnswerIsAnExchangeWithNoStatus() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let port = freshPort()
+            let peer = try server.spawn([Peers.python, "-c", """
+                import socket, struct, sys
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+                while True:
+                    c, _ = s.accept()
+                    if not c.recv(4096): c.close(); continue  # readiness probes send nothing
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                    c.close()  # with linger 0: a reset, no answer
+                """, server.ipv4, String(port)])
+            defer { _ = peer.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: port)
+            let agent = try AgentRun()
+            let run = try client.check([Peers.python, "-c", """
+                import socket, sys
+                c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+                c.sendall(b'GET /hang HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+                try: print('answered' if c.recv(64) else 'closed')
+                except ConnectionResetError: print('reset')
+                """, server.ipv4, String(port)])
+            #expect(run.stdout.contains("reset"), "client saw: \(run.stdout)")
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            for (pod, role) in [(client, "client"), (server, "server")] {
+                let exemplars = records.l7("http", netns: pod.netnsInode)
+                #expect(exemplars.map { "\($0.string("http_request_uri")) \($0.int("http_status_code")) \($0.string("exemplar"))" }
+                    == ["/hang 0 error"], "\(role): \(exemplars)")
+                #expect(records.aggregates("http_aggregate", cgroup: pod.cgroupID, role: role).aggregateCounts
+                    == ["GET /hang HTTP/1.1 0": 1])
+            }
+        }
+    }
+
     @Test func garbageOnPort80IsCountedNotRecorded() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
