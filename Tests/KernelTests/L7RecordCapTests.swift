@@ -120,3 +120,50 @@ struct L7RecordCapKernelTests {
         }
     }
 }
+
+/// Slow exchanges are exemplars whatever the sample: a server answering `/slow` after 120 ms and
+/// `/fast` at once, the collector with `l7_slow_ms` 50 and no sample.
+@Suite(.serialized, rootOnly)
+struct L7SlowExemplarTests {
+    @Test func onlyTheSlowOnesAreSent() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let port = freshPort()
+            let peer = try server.spawn([Peers.python, "-c", """
+                import http.server, sys, time
+                class Handler(http.server.BaseHTTPRequestHandler):
+                    protocol_version = 'HTTP/1.1'
+                    def do_GET(self):
+                        if self.path == '/slow': time.sleep(0.12)
+                        self.send_response(200); self.send_header('Content-Length', '2'); self.end_headers()
+                        self.wfile.write(b'ok')
+                    def log_message(self, *args): pass
+                http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), Handler).serve_forever()
+                """, server.ipv4, String(port)])
+            defer { _ = peer.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: port)
+            let root = try #require(CgroupMount.v2Root())
+            let collector = try L7Collector(options: L7Collector.Options(node: "lab", cgroupRoot: root),
+                                            context: RecordContext(node: "lab", monotonicToUnixNs: 0))
+            defer { collector.close() }
+            var rules = CollectionRules()
+            rules.l7SampleEvery = 0
+            rules.l7SlowMs = 50
+            try collector.apply(rules)
+            _ = try collector.flush()
+            let base = "http://\(server.ipv4):\(port)"
+            try client.check(L7Peers.curl((0..<10).map { "\(base)/\($0 % 5 == 0 ? "slow" : "fast")" }))
+            Thread.sleep(forTimeInterval: 0.3)
+            let records = try collector.flush()
+            let netns = [UInt64(client.netnsInode), UInt64(server.netnsInode)]
+            func u(_ r: Record, _ k: String) -> UInt64 { if case .uint(let v)? = r[k] { v } else { 0 } }
+            func s(_ r: Record, _ k: String) -> String { if case .string(let v)? = r[k] { v } else { "" } }
+            let exemplars = records.filter { $0.kind == "http" && netns.contains(u($0, "netns")) }
+            #expect(exemplars.map { s($0, "http_request_uri") } == Array(repeating: "/slow", count: 4), "\(exemplars)")
+            #expect(exemplars.allSatisfy { s($0, "exemplar") == "slow" && u($0, "http_duration") >= 50_000_000 })
+            let counted = records.filter { $0.kind == "http_aggregate" && [client.cgroupID, server.cgroupID].contains(u($0, "cgroup_id")) }
+                .reduce(0) { $0 + u($1, "count") }
+            #expect(counted == 20)
+        }
+    }
+}
