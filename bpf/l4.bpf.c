@@ -98,13 +98,20 @@ int BPF_PROG(netobs_drop, struct sk_buff *skb, void *location, enum skb_drop_rea
     return 0;
 }
 
-/* Writes every live flow, and every closed one the ring buffer could not take, to the
- * agent's read() of the iterator: one pass over all sockets per flush. */
+/* Writes the live flows that changed since the last flush (every live flow when the agent
+ * asks for a full dump), and every closed one the ring buffer could not take, to the agent's
+ * read() of the iterator. Idle flows are skipped without a write, so a pass over many idle
+ * sockets costs few read() restarts. */
 SEC("iter/bpf_sk_storage_map")
 int netobs_tcp_dump(struct bpf_iter__bpf_sk_storage_map *ctx)
 {
     struct netobs_tcp_flow *f = ctx->value;
     if (!ctx->sk || !f || !f->start_ns || f->exported)
+        return 0;
+    __u32 zero = 0;
+    struct netobs_config *cfg = bpf_map_lookup_elem(&netobs_config, &zero);
+    /* Changed in the ended epoch or the current one (stamps are epoch + 1). */
+    if (cfg && !cfg->full_dump && !f->closed_ns && cfg->rtt_epoch + 1 - f->dirty_epoch > 1)
         return 0;
     bpf_seq_write(ctx->meta->seq, f, sizeof(*f));
     if (f->closed_ns)

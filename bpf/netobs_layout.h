@@ -64,31 +64,21 @@ struct netobs_transition {
 };
 
 /* Per-socket TCP aggregate, kept in socket-local storage (netobs_tcp_store, BTF tier) or in a
- * hash keyed by the socket's address (netobs_tcp_flows, portable tier). Counters are cumulative since the flow was
- * first seen; the agent takes deltas.
- *
- * Fields are grouped by the context that writes them, each group a cache line apart, so that
- * the sender's system calls, the receiver's and the softirq paths do not bounce one line
- * between CPUs on the hot paths. */
+ * hash keyed by the socket's address (netobs_tcp_flows, portable tier). Counters are cumulative
+ * since the flow was first seen; the agent takes deltas. Every change stamps dirty_epoch, so a
+ * flush reads only the flows that changed since the one before (see netobs_config.rtt_epoch). */
 struct netobs_tcp_flow {
-    /* Send path (process context): bytes, and the RTT and loss-probe state sampled there. */
     __u64 tx_bytes;
     __u64 tx_calls;        /* send calls that moved data */
+    __u64 rx_bytes;
+    __u64 rx_calls;
     __u32 srtt_us;         /* last smoothed RTT (tcp_sock srtt_us >> 3) */
     __u32 rtt_slot_epoch[2]; /* interval epoch whose RTT range each slot holds */
     __u32 rtt_min_us[2];   /* slot = epoch & 1: the agent reads the ended epoch's slot */
     __u32 rtt_max_us[2];   /* while the kernel fills the other one */
     __u32 tlp_high_seq;    /* last TLP episode seen, to count each probe once */
     __u32 tlp;             /* tail loss probes sent */
-    __u32 _pad0;
-    __u8 _line0[64];
-
-    /* Receive path (process context). */
-    __u64 rx_bytes;
-    __u64 rx_calls;
-    __u8 _line1[64];
-
-    /* Softirq and state changes. */
+    __u32 dirty_epoch;     /* the epoch of the last change */
     __u64 drop_reasons[2]; /* bitmap of skb_drop_reason values < 128 seen */
     __u32 retransmits;     /* retransmitted segments */
     __u32 drops;           /* kfree_skb drops attributed to the flow */
@@ -156,10 +146,10 @@ struct netobs_udp_peer {
 
 /* Settings the agent writes at run time (the .data.netobs_config map, key 0). */
 struct netobs_config {
-    __u32 rtt_epoch;     /* bumped by the agent at every flush */
+    __u32 rtt_epoch;     /* bumped by the agent at every flush: the interval changes belong to */
     __u32 max_tcp_flows; /* cap on live TCP flows (socket storage); past it, counted losses */
     __u32 generation;    /* the loaded copy of the programs that does the work (hot swap) */
-    __u32 _pad;
+    __u32 full_dump;     /* 1: the iterator writes every flow, changed or not (reconciliation) */
 };
 
 /* ---------------------------------------------------------------- L7 (bpf/l7.bpf.c) */

@@ -125,6 +125,20 @@ def hook_status(hook, tier, program_type, metrics_off, reason, c):
 def hooks(items, c=""):
     return cat(count(len(items), f"{c}hooks"), *[hook_status(*h, c=c + "  ") for h in items])
 
+def program_versions(items, c=""):
+    return cat(count(len(items), f"{c}program_versions"),
+               *[cat(string(n, f"{c}  name"), string(v, f"{c}  version"), no_tags(f"{c}  entry tagged fields"))
+                 for n, v in items])
+
+def node1_status(program_version_comment):
+    """node-1's AgentStatus up to its tagged fields (agent_list and agent_list_programs)."""
+    return cat(
+        string("node-1", "  node_name"), string("node-1", "  identity (certificate CN)"),
+        boolean(True, "  connected"), string("1.2.0", "  " + program_version_comment), u64(4, "  rules_version 4"),
+        string("", "  detail"), u64(42, "  acked_sequence 42"), u64(43, "  seen_sequence 43"),
+        u64(1699999999000000000, "  last_batch_ns"), u64(7, "  lost_records 7"),
+        count(1, "  counters"), string("spool_overflow", "    name"), u64(7, "    value 7"))
+
 # A host that refuses `tracing` programs: portable tiers, and one hook that could not attach.
 HOOKS = [("inet_sock_set_state", "portable", "raw_tracepoint", [], ""),
          ("kfree_skb", "off", "", ["tcp_drop"], "attach failed: ENOENT")]
@@ -194,14 +208,8 @@ VALID = {
         count(0, "options"), no_tags()), corr=5),
     "agent_list_request": frame(AGENT_LIST_REQUEST, no_tags(), corr=6),
     "agent_list": frame(AGENT_LIST, cat(
-        u64(1700000000000000000, "timestamp_ns"),
-        count(1, "agents"),
-        string("node-1", "  node_name"), string("node-1", "  identity (certificate CN)"),
-        boolean(True, "  connected"), string("1.2.0", "  program_version"), u64(4, "  rules_version 4"),
-        string("", "  detail"), u64(42, "  acked_sequence 42"), u64(43, "  seen_sequence 43"),
-        u64(1699999999000000000, "  last_batch_ns"), u64(7, "  lost_records 7"),
-        count(1, "  counters"), string("spool_overflow", "    name"), u64(7, "    value 7"),
-        no_tags("  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
+        u64(1700000000000000000, "timestamp_ns"), count(1, "agents"),
+        node1_status("program_version"), no_tags("  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
     "subscribe_replay": frame(SUBSCRIBE, cat(
         string("shop", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
         string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
@@ -224,6 +232,11 @@ VALID = {
         u64(0, "  seen_sequence 0"), u64(0, "  last_batch_ns"), u64(0, "  lost_records 0"),
         count(0, "  counters"),
         tags([(0, hooks(HOOKS), "hooks")], "  agent tagged fields"), no_tags()), corr=6, flags=REPLY),
+    "agent_list_programs": frame(AGENT_LIST, cat(
+        u64(1700000000000000000, "timestamp_ns"), count(1, "agents"),
+        node1_status("program_version (the l4 one, for older readers)"),
+        tags([(1, program_versions([("l4", "1.2.0"), ("l7", "2.0.1")]), "program_versions")], "  agent tagged fields"),
+        no_tags()), corr=6, flags=REPLY),
 }
 
 # Decode-only: valid, but not canonical output of an encoder (they show the extension rules).

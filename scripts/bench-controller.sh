@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Controller ingest benchmark: records/s stored over mutual TLS on loopback, with durability on
-# (each FlowBatch appended and fsynced, with its state file, before its Ack). Simulated agents
-# push JSON-lines batches of a typical ~230-byte record. Not a test: the figure goes to
+# (each FlowBatch appended to its agent's log and fdatasync'd before its Ack; the log's `state`
+# file is only a hint, rewritten every 64 appends without fsync). Simulated agents push
+# JSON-lines batches of a typical ~230-byte record. Not a test: the figure goes to
 # bench/results-controller.json (median of RUNS runs, every run kept), nothing asserts on time.
 #
 #   scripts/bench-controller.sh            # 3 runs, 4 connections x 40 batches x 16384 records

@@ -48,17 +48,20 @@ public enum CollectionLoop {
     /// in use once the programs are loaded, before the first flush.
     public static func run(_ settings: Settings, destination: String, ready: ([HookStatus]) -> Void = { _ in },
                            deliver: ([Record]) throws -> Void) throws {
+        var settings = settings
+        // The rules file is in force from the first event: the programs attach after its maps are written.
+        if let file = settings.rulesFile { settings.l4.initialRules = try CollectionRules.load(path: file) }
         let context = RecordContext(node: settings.l4.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
         let collectors = try Collectors(settings, context: context, features: KernelFeatures.probe())
         defer { collectors.close() }
         log(collectors)
         let podUIDs = settings.l4.cgroupRoot.map { PodUIDResolver(cgroupRoot: $0) }
-        func flush() throws -> [Record] {
-            let records = try collectors.flush()
+        func flush(final: Bool = false) throws -> [Record] {
+            let records = try collectors.flush(final: final)
             return podUIDs?.label(records) ?? records
         }
-        if let file = settings.rulesFile {
-            try apply(try CollectionRules.load(path: file), file: file, collectors)
+        if let file = settings.rulesFile, let rules = settings.l4.initialRules {
+            AgentLog.info("rules applied from \(file): \(rules.summary)")
         }
         ready(collectors.hooks)
         AgentLog.info("collecting on node \(settings.l4.node), \(destination) every \(settings.intervalNs / 1_000_000) ms")
@@ -81,7 +84,7 @@ public enum CollectionLoop {
             try collectors.drain()
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
-        try deliver(flush())
+        try deliver(flush(final: true))
     }
 
     /// Says which tier each hook runs on, and what is off and why.

@@ -65,6 +65,7 @@ final class Collectors {
         var options = L7Collector.Options(node: settings.l4.node, cgroupRoot: root)
         options.recordCap = settings.l7RecordCap
         options.maxAggregateURIs = settings.l7MaxURIs
+        options.initialRules = settings.l4.initialRules
         return .success(options)
     }
 
@@ -76,12 +77,12 @@ final class Collectors {
         }
     }
 
-    func flush() throws -> [Record] {
-        try (l4?.flush() ?? []) + (l7?.flush() ?? [])
+    /// `final`: the last flush before stopping, which first drains the rings to the end.
+    func flush(final: Bool = false) throws -> [Record] {
+        try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? [])
     }
 
     func drain() throws {
-        try l4?.drainClosed()
         try l7?.drain()
     }
 

@@ -19,6 +19,12 @@ public final class L4Collector {
         public var disabledTracepoints: Set<String> = []
         /// `--hooks`: the tier to load, or the best the kernel allows.
         public var hooks: HookTierRequest = .auto
+        /// Rules in force from the first event: written into the filter maps after the programs
+        /// load and before they attach, so no flow escapes them at start.
+        public var initialRules: CollectionRules?
+        /// Every this many flushes the agent reads every live flow, not only the changed ones,
+        /// to forget flows that left the kernel's table without a close record.
+        public var fullReadEvery: Int = 30
 
         public init(node: String, cgroupRoot: String? = CgroupMount.v2Root(), udpIdleTimeoutNs: UInt64 = 60_000_000_000,
                     maxTCPFlows: Int = 65536, maxUDPFlows: Int = 65536) {
@@ -32,13 +38,14 @@ public final class L4Collector {
 
     private var loaded: LoadedL4
     private let btf: KernelBTF
-    private var ring: RingBuffer?
-    private var closed: [TCPFlowSample] = []
+    /// Closed flows, drained from the ring buffer by a thread of their own.
+    private var closedFlows: RingDrainer<TCPFlowSample>?
     private var epoch: UInt32 = 0
     private var tcp = TCPIntervalTracker()
     private var udp = UDPIntervalTracker()
     private var loss = LossTracker()
     private var unattributedDrops: UInt64 = 0
+    private var flushes = 0
     private let options: Options
     private let context: RecordContext
     /// The tracepoints the L4 programs hook.
@@ -60,7 +67,7 @@ public final class L4Collector {
         udp.metricsOff = off
         tcp.dropReasonNames = btf.enumerators(of: "skb_drop_reason")
         try writeConfig()
-        ring = try makeRing()
+        closedFlows = try RingDrainer(map: loaded.closedRing) { TCPFlowSample(raw: $0) }
     }
 
     /// The tier the operator asked for cannot load here: a configuration error, not a degraded run.
@@ -108,52 +115,37 @@ public final class L4Collector {
     public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l4.bytes) throws {
         let next = try LoadedL4(bytes: bytes, generation: loaded.generation &+ 1, tier: loaded.tier, options: options,
                                 btf: btf, sharingMapsWith: loaded)
-        try ring?.consume()
         let previous = loaded
         loaded = next
         try writeConfig() // the flip: from here on only the new copy works
-        ring?.close()
-        ring = try makeRing()
-        previous.close()
-    }
-
-    private func makeRing() throws -> RingBuffer {
-        try RingBuffer(map: loaded.closedRing) { [unowned self] raw in
-            if let sample = TCPFlowSample(raw: raw) { self.closed.append(sample) }
-        }
+        previous.close() // the drainer reads the shared ring through a descriptor of its own
     }
 
     deinit { close() }
 
-    /// Collects the flows closed since the last call. The kernel does not wake us per close
-    /// (cheaper under connection churn): call this every few tens of milliseconds so the
-    /// ring buffer never fills between flushes.
-    public func drainClosed() throws {
-        try ring?.consume()
-    }
-
-    /// The records of the interval that ends now.
-    public func flush() throws -> [Record] {
+    /// The records of the interval that ends now. `final`: the last flush before `close()`,
+    /// which first drains the closed-flow ring to its end.
+    public func flush(final: Bool = false) throws -> [Record] {
+        if final { closedFlows?.stop() }
         let endedEpoch = epoch
         epoch &+= 1
-        try writeConfig()
-        try ring?.consume()
-
-        let (live, closedUnsent) = try readFlows()
-        try ring?.consume()
+        flushes += 1
+        let complete = flushes % max(1, options.fullReadEvery) == 0
+        try writeConfig(fullDump: complete)
+        let (live, closedUnsent) = try readFlows(complete: complete)
+        let closed = try closedFlows?.take() ?? []
         var drops: [[UInt8]: DropAttribution.TupleDrops] = [:]
         try loaded.tcpDrops.forEach { key, value in
             if let d = DropAttribution.TupleDrops(raw: value) { drops[Array(key)] = d }
         }
         let merged = DropAttribution.merge(live: live, closed: closed + closedUnsent.map(\.sample), drops: drops)
-        closed.removeAll(keepingCapacity: true)
         if let flows = loaded.tcpFlows { flows.delete(keys: closedUnsent.map(\.key)) }
         loaded.tcpDrops.delete(keys: merged.finishedKeys)
         unattributedDrops += merged.unattributed
 
         let now = Clock.monotonicNs()
         var records = tcp.flush(live: merged.live, closed: merged.closed, endedEpoch: endedEpoch,
-                                nowMonotonicNs: now, context: context)
+                                nowMonotonicNs: now, context: context, complete: complete)
 
         var udpSamples: [UDPFlowSample] = []
         try loaded.udpFlows.forEach { key, value in
@@ -168,9 +160,10 @@ public final class L4Collector {
         return records
     }
 
-    /// Live flows, and closed ones the ring buffer had no room for (with their hash keys on
-    /// the portable tier, to delete once reported), read in one pass.
-    private func readFlows() throws -> (live: [TCPFlowSample], closed: [(sample: TCPFlowSample, key: [UInt8])]) {
+    /// Live flows that changed since the last read (all of them when `complete`), and closed
+    /// ones the ring buffer had no room for (with their hash keys on the portable tier, to delete
+    /// once reported).
+    private func readFlows(complete: Bool) throws -> (live: [TCPFlowSample], closed: [(sample: TCPFlowSample, key: [UInt8])]) {
         var live: [TCPFlowSample] = []
         var closedUnsent: [(sample: TCPFlowSample, key: [UInt8])] = []
         func take(_ raw: UnsafeRawBufferPointer, key: UnsafeRawBufferPointer?) {
@@ -182,6 +175,7 @@ public final class L4Collector {
             }
         }
         if let dump = loaded.tcpDump {
+            // The iterator writes only the changed flows (all of them on a full dump).
             let dumped = try dump.read()
             let size = MemoryLayout<netobs_tcp_flow>.size
             dumped.withUnsafeBytes { raw in
@@ -189,16 +183,24 @@ public final class L4Collector {
                     take(UnsafeRawBufferPointer(rebasing: raw[offset..<(offset + size)]), key: nil)
                 }
             }
-        } else if let flows = loaded.tcpFlows {
-            try flows.forEach { key, value in take(value, key: key) }
+        } else if let flows = loaded.tcpFlows, let dirty = loaded.tcpDirty {
+            // Keys first: a flow changed after its key was taken lists itself again.
+            let changed = try dirty.takeKeys()
+            if complete {
+                try flows.forEach { key, value in take(value, key: key) }
+            } else {
+                for key in changed {
+                    guard let value = flows.lookup(key: key) else { continue } // closed meanwhile
+                    key.withUnsafeBytes { k in value.withUnsafeBytes { v in take(v, key: k) } }
+                }
+            }
         }
-        try ring?.consume()
         return (live, closedUnsent)
     }
 
     public func close() {
-        ring?.close()
-        ring = nil
+        closedFlows?.stop()
+        closedFlows = nil
         loaded.close()
     }
 
@@ -217,14 +219,13 @@ public final class L4Collector {
     /// from here on follow them (the maps survive a program swap). The sets are written before
     /// the modes that use them.
     public func apply(_ rules: CollectionRules) throws {
-        try RuleMaps.sync(loaded.rulePorts, to: Set((rules.ports?.values ?? []).map { RuleMaps.bytes(of: $0) }))
-        try RuleMaps.sync(loaded.ruleCgroups, to: Set((rules.cgroups?.values ?? []).map { RuleMaps.bytes(of: $0) }))
-        try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
+        try RuleMaps.write(rules, ports: loaded.rulePorts, cgroups: loaded.ruleCgroups, value: loaded.rules)
     }
 
-    private func writeConfig() throws {
+    private func writeConfig(fullDump: Bool = false) throws {
         var value = netobs_config()
         value.rtt_epoch = epoch
+        value.full_dump = fullDump ? 1 : 0
         value.max_tcp_flows = UInt32(clamping: options.maxTCPFlows)
         value.generation = loaded.generation
         let bytes = withUnsafeBytes(of: value) { Array($0) }

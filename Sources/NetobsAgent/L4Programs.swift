@@ -75,6 +75,7 @@ enum L4Programs {
     enum Maps {
         static let tcpStore = "netobs_tcp_store"
         static let tcpFlows = "netobs_tcp_flows"
+        static let tcpDirty = "netobs_tcp_dirty"
         static let tcpDrops = "netobs_tcp_drops"
         static let udpFlows = "netobs_udp_flows"
         static let tcpClosed = "netobs_tcp_closed"
@@ -84,7 +85,7 @@ enum L4Programs {
         static let rulePorts = "netobs_rule_ports"
         static let ruleCgroups = "netobs_rule_cgroups"
 
-        /// The TCP flow table of the other tier, left uncreated.
-        static func unusedFlowTable(on tier: HookTier) -> String { tier == .btf ? tcpFlows : tcpStore }
+        /// The maps only the other tier uses, left uncreated.
+        static func unused(on tier: HookTier) -> [String] { tier == .btf ? [tcpFlows, tcpDirty] : [tcpStore] }
     }
 }

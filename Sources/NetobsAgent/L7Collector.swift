@@ -32,6 +32,9 @@ public final class L7Collector {
         /// Keys the kernel's aggregate map holds (nil: sized by `LoadedL7.aggregateKeys()` from
         /// the CPU count); past it, exchanges go to one overflow aggregate per kind, counted.
         public var aggregateKeys: Int?
+        /// Rules in force before the programs attach (the L7 programs read `l7` and the
+        /// exemplar settings).
+        public var initialRules: CollectionRules?
 
         public init(node: String, cgroupRoot: String) {
             self.node = node
@@ -62,9 +65,10 @@ public final class L7Collector {
         deltas = L7AggregateDeltas(idleIntervals: options.aggregateIdleIntervals)
         aggregateRecords = L7AggregateRecords(maxTexts: options.maxAggregateURIs)
         exemplarCap = L7ExemplarCap(cap: options.recordCap)
+        rules = options.initialRules ?? CollectionRules()
         loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
-                              sharingMapsWith: nil, aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
-        try writeConfig()
+                              config: Self.config(epoch: 0, generation: 0, rules: rules), sharingMapsWith: nil,
+                              aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
         ring = try makeRing()
     }
 
@@ -100,13 +104,18 @@ public final class L7Collector {
     /// One write carries everything the programs read: the interval, the active copy and the
     /// rules' L7 settings.
     private func writeConfig() throws {
+        try loaded.config.update(key: [0, 0, 0, 0], value: Self.config(epoch: epoch, generation: loaded.generation, rules: rules))
+    }
+
+    /// `struct netobs_l7_config`.
+    static func config(epoch: UInt32, generation: UInt32, rules: CollectionRules) -> [UInt8] {
         var value = netobs_l7_config()
         value.epoch = epoch
-        value.generation = loaded.generation
+        value.generation = generation
         value.sample_every = rules.l7SampleEvery
         value.l7_off = rules.l7 ? 0 : 1
         value.slow_ns = UInt64(rules.l7SlowMs) * 1_000_000
-        try loaded.config.update(key: [0, 0, 0, 0], value: withUnsafeBytes(of: value) { Array($0) })
+        return withUnsafeBytes(of: value) { Array($0) }
     }
 
     deinit { close() }

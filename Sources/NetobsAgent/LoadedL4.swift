@@ -10,8 +10,9 @@ final class LoadedL4 {
     let tier: HookTier
     /// The BTF tier's reader of the socket-storage flows (nil on the portable tier).
     let tcpDump: BPFIterator?
-    /// The portable tier's flow hash (nil on the BTF tier).
+    /// The portable tier's flow hash and the keys of its changed flows (nil on the BTF tier).
     let tcpFlows: BPFMap?
+    let tcpDirty: BPFMap?
     let tcpDrops: BPFMap
     let udpFlows: BPFMap
     let losses: BPFMap
@@ -46,6 +47,11 @@ final class LoadedL4 {
                 off[hook.name] = "the kernel refused program \(program): \(error.summary)"
             }
         }
+        if previous == nil, let rules = options.initialRules {
+            try RuleMaps.write(rules, ports: try object.map(named: L4Programs.Maps.rulePorts),
+                               cgroups: try object.map(named: L4Programs.Maps.ruleCgroups),
+                               value: try object.map(named: L4Programs.Maps.rules))
+        }
         if attach {
             for program in object.programs where program.autoload && !program.isIterator {
                 do {
@@ -76,6 +82,7 @@ final class LoadedL4 {
             tcpDump = nil
         }
         tcpFlows = tier == .portable ? try object.map(named: L4Programs.Maps.tcpFlows) : nil
+        tcpDirty = tier == .portable ? try object.map(named: L4Programs.Maps.tcpDirty) : nil
         tcpDrops = try object.map(named: L4Programs.Maps.tcpDrops)
         udpFlows = try object.map(named: L4Programs.Maps.udpFlows)
         losses = try object.map(named: L4Programs.Maps.losses)
@@ -109,14 +116,15 @@ final class LoadedL4 {
             let hook = L4Programs.hook(ofProgram: program.name)
             program.autoload = L4Programs.belongs(program.name, to: tier) && hook.map { off[$0.name] == nil } ?? false
         }
-        // A version may lack the other tier's table; one it has is left uncreated.
-        try? object.map(named: L4Programs.Maps.unusedFlowTable(on: tier)).setAutocreate(false)
+        // A version may lack the other tier's maps; those it has are left uncreated.
+        for name in L4Programs.Maps.unused(on: tier) { try? object.map(named: name).setAutocreate(false) }
         if let previous {
             try object.reuseMaps(of: previous.object)
         } else {
             try object.map(named: L4Programs.Maps.udpFlows).setMaxEntries(options.maxUDPFlows)
             if tier == .portable {
                 try object.map(named: L4Programs.Maps.tcpFlows).setMaxEntries(options.maxTCPFlows)
+                try object.map(named: L4Programs.Maps.tcpDirty).setMaxEntries(options.maxTCPFlows)
             }
         }
     }

@@ -29,10 +29,11 @@ final class LoadedL7 {
     let config: BPFMap
 
     /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
-    /// A refusal throws with the verifier's log and leaves `previous` running untouched.
-    /// `aggregateKeys` sizes the aggregate map of a first load (a swap reuses the running one).
-    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, sharingMapsWith previous: LoadedL7?,
-         aggregateKeys: Int? = nil) throws {
+    /// A first load writes `config` (struct netobs_l7_config: the rules' L7 settings) before
+    /// anything attaches, and sizes the aggregate map to `aggregateKeys` (a swap reuses the
+    /// running maps). A refusal throws with the verifier's log and leaves `previous` running.
+    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, config initialConfig: [UInt8]? = nil,
+         sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         self.generation = generation
         do {
@@ -43,6 +44,9 @@ final class LoadedL7 {
             }
             try object.setReadOnlyGlobal("netobs_generation", to: generation)
             try object.load()
+            if previous == nil, let initialConfig {
+                try object.map(named: Maps.config).update(key: [0, 0, 0, 0], value: initialConfig)
+            }
             if let cgroupRoot {
                 for program in object.programs { try object.attach(program, cgroup: cgroupRoot) }
             }

@@ -26,6 +26,13 @@ enum RuleMaps {
         withUnsafeBytes(of: value.littleEndian) { Array($0) }
     }
 
+    /// Writes `rules` into the L4 filter maps: the sets first, then the modes that use them.
+    static func write(_ rules: CollectionRules, ports: BPFMap, cgroups: BPFMap, value: BPFMap) throws {
+        try sync(ports, to: Set((rules.ports?.values ?? []).map { bytes(of: $0) }))
+        try sync(cgroups, to: Set((rules.cgroups?.values ?? []).map { bytes(of: $0) }))
+        try value.update(key: [0, 0, 0, 0], value: Self.value(of: rules))
+    }
+
     /// Makes the set map hold exactly `keys`: adds the new ones, then deletes the others.
     static func sync(_ map: BPFMap, to keys: Set<[UInt8]>) throws {
         for key in keys { try map.update(key: key, value: [1]) }

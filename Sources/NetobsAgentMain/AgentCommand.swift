@@ -88,6 +88,9 @@ struct AgentCommand: ParsableCommand {
     @Flag(name: .customLong("no-l4"), help: "Do not load the TCP/UDP flow programs (HTTP and DNS records only).")
     var noL4 = false
 
+    @Option(help: "Scheduling niceness of the agent (0-19): its work waits behind the workloads', and the kernel rings absorb the delay.")
+    var nice: Int32 = 10
+
     @Option(help: "Exemplar http/dns records per interval (errors first); past it they are left out, counted (every exchange is in the aggregates).")
     var l7RecordCap = 10_000
 
@@ -136,6 +139,7 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
                 + L4Collector.tracepoints.joined(separator: ", "))
         }
+        guard (0...19).contains(nice) else { throw ValidationError("--nice must be between 0 and 19") }
         guard interval.nanoseconds >= 10_000_000 else {
             throw ValidationError("--interval must be at least 10ms")
         }
@@ -144,6 +148,9 @@ struct AgentCommand: ParsableCommand {
     func run() throws {
         do {
             try Preflight.check()
+            if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) != 0 {
+                AgentLog.warning("could not set niceness \(nice): \(String(cString: strerror(errno)))")
+            }
             var options = L4Collector.Options(node: node ?? Self.hostName(),
                                               cgroupRoot: cgroupRoot ?? CgroupMount.v2Root(),
                                               udpIdleTimeoutNs: udpIdleTimeout.nanoseconds,

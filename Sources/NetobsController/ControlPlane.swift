@@ -48,13 +48,13 @@ final class ControlPlane: Sendable {
 
     // MARK: Agents
 
-    /// A new agent session: it gets the rules in force and the active programs.
+    /// A new agent session: it gets the rules in force and the active bundle of every object.
     func joined(node: String, channel: Channel, capabilities: Set<String>) {
         if capabilities.contains(Capability.rules), let set = rules.current {
             send(.ruleSet(set), to: channel)
         }
-        if capabilities.contains(Capability.programs), let active = programs.active {
-            send(.programBundle(active.bundle), to: channel)
+        if capabilities.contains(Capability.programs) {
+            for active in programs.actives { send(.programBundle(active.bundle), to: channel) }
         }
     }
 
@@ -85,10 +85,12 @@ final class ControlPlane: Sendable {
     func programStatus(from node: String, _ status: ProgramStatus) {
         agents.update(node) { s in
             if status.state == .loaded {
-                s.programVersion = status.version
+                // Only the objects bundles are accepted for: the list stays within its wire limit
+                // whatever names an agent answers with.
+                if ProgramBundle.knownObjects.contains(status.name) { s.setProgramVersion(status.version, of: status.name) }
                 s.detail = ""
             } else {
-                s.detail = "program \(status.version) \(status.state): \(status.error ?? "")"
+                s.detail = "program \(status.name) \(status.version) \(status.state): \(status.error ?? "")"
             }
         }
         log.info("agent \(node): program \(status.name) \(status.version) \(status.state)"
@@ -116,11 +118,14 @@ final class ControlPlane: Sendable {
         return (set, targets.count)
     }
 
-    /// Verifies, stores and starts rolling out a pushed bundle; `reply` gets the outcome when the
-    /// rollout ends.
+    /// Verifies, stores and starts rolling out a pushed bundle for the object it names; `reply` gets
+    /// the outcome when the rollout ends. One rollout runs at a time, whatever its object.
     func pushProgram(_ pushed: ProgramBundle, reply: @escaping @Sendable (Message) -> Void) throws {
         guard let key = operatorKey else {
             throw Refused(code: .rejected, description: "this controller has no --operator-key: it accepts no program bundles")
+        }
+        guard ProgramBundle.knownObjects.contains(pushed.name) else {
+            throw Refused(code: .rejected, description: ProgramRegistry.UnknownObject(name: pushed.name).description)
         }
         var bundle = pushed
         let percent = Int(bundle.canaryPercent ?? UInt8(defaultCanaryPercent))
@@ -133,7 +138,8 @@ final class ControlPlane: Sendable {
         let busy = Refused(code: .rejected, description: "a rollout is in progress; push again when it has finished")
         guard running.withLock({ $0 == nil }) else { throw busy }
         let n = try programs.store(bundle)
-        let previous = programs.active
+        // Each object rolls back to its own previous bundle: a refused l7 never brings back an l4.
+        let previous = programs.active(named: bundle.name)
         var rollout = Rollout(bundle: n, name: bundle.name, version: bundle.version, previous: previous?.n)
         var bundles = [n: bundle]
         if let previous { bundles[previous.n] = previous.bundle }
@@ -163,12 +169,12 @@ final class ControlPlane: Sendable {
                 if activate, let bundle = state.bundles[state.rollout.bundle] {
                     do {
                         try programs.activate(state.rollout.bundle, bundle)
-                        log.info("program \(status.name) \(status.version) rolled out; it is the active version")
+                        log.info("program \(status.name) \(status.version) rolled out; it is the active \(status.name)")
                     } catch {
-                        log.error("cannot record \(status.version) as active: \(error)")
+                        log.error("cannot record \(status.name) \(status.version) as active: \(error)")
                     }
                 } else {
-                    log.warning(status.error ?? "rollout of \(status.version) stopped")
+                    log.warning(status.error ?? "rollout of \(status.name) \(status.version) stopped")
                 }
                 state.reply(.programStatus(status))
             }

@@ -65,8 +65,10 @@ public final class Controller: Sendable {
                              group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Controller {
         let store = try AgentLogStore(directory: configuration.dataDirectory)
         let hub = StreamHub(settings: configuration.stream)
+        let programs = try ProgramRegistry(directory: configuration.dataDirectory)
+        if let migration = programs.migration { log.info(migration) }
         let control = ControlPlane(rules: try RuleStore(directory: configuration.dataDirectory),
-                                   programs: try ProgramRegistry(directory: configuration.dataDirectory),
+                                   programs: programs,
                                    agents: AgentRegistry(), operatorKey: configuration.operatorKey,
                                    defaultCanaryPercent: configuration.canaryPercent, log: log)
         let pool = NIOThreadPool(numberOfThreads: 2)

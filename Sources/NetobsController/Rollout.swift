@@ -3,7 +3,8 @@ import NetobsWire
 /// One program rollout as a pure state machine: the canary share of the agents gets the new
 /// bundle first; when every canary reports `loaded`, the rest get it; the first `rejected` (or
 /// `rolledBack`) stops the rollout and every agent already moved (or still loading) goes back to
-/// the previous version. The caller sends what the returned actions say.
+/// `previous`, the active bundle of the same object (`name`): agents swap objects one by one, so
+/// another object's bundle would not undo anything. The caller sends what the returned actions say.
 struct Rollout {
     enum Action: Equatable {
         case send(bundle: Int, to: [String])
@@ -16,6 +17,7 @@ struct Rollout {
     let bundle: Int
     let name: String
     let version: String
+    /// The registry number of the object's active bundle before this rollout.
     let previous: Int?
     private(set) var phase: Phase = .canary
     private(set) var waiting: Set<String> = []
@@ -68,9 +70,9 @@ struct Rollout {
         if back.isEmpty {
             text += "; no agent had moved"
         } else if previous != nil {
-            text += "; rolling back \(back.joined(separator: ", ")) to the previous version"
+            text += "; rolling back \(back.joined(separator: ", ")) to the previous \(name)"
         } else {
-            text += "; no previous version in the registry, so \(back.joined(separator: ", ")) keep \(version)"
+            text += "; no previous \(name) in the registry, so \(back.joined(separator: ", ")) keep \(version)"
         }
         var actions: [Action] = []
         if let previous, !back.isEmpty { actions.append(.send(bundle: previous, to: back)) }

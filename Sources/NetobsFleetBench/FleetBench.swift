@@ -6,7 +6,8 @@ import NetobsWire
 /// The controller as operators run it (the release `netobs controller` binary, its own process,
 /// durable log on disk, live analysis on) measured from outside:
 ///   pipeline: a few agents push as fast as their uplinks go, one consumer follows every record;
-///             records/s from the first submit to the consumer's last record, controller CPU.
+///             records delivered to the consumer per second (from the first submit to the last
+///             record delivered) beside records sent and counted drops, controller CPU.
 ///   fleet:    1,000 agents, each with its own certificate, connected at once and each pushing one
 ///             batch a second; controller CPU (share of one core) and RSS idle and under that load.
 /// Simulated agents and the consumer live in this process, on the same cores as the controller.
@@ -58,12 +59,22 @@ struct FleetBench {
     }
 }
 
-/// Records and drops the consumer saw.
+/// Records and drops the consumer saw, and when the last record arrived (a delivered rate ends
+/// there, not when the last drop was counted).
 final class Tally: @unchecked Sendable {
     private let lock = NSLock()
     private var records = 0, dropped = 0
+    private var lastRecord: ContinuousClock.Instant?
     var total: (records: Int, dropped: Int) { lock.withLock { (records, dropped) } }
-    func add(_ n: Int, dropped d: Int) { lock.withLock { records += n; dropped += d } }
+    var lastRecordAt: ContinuousClock.Instant? { lock.withLock { lastRecord } }
+    func add(_ n: Int, dropped d: Int) {
+        let now = ContinuousClock.now
+        lock.withLock {
+            records += n
+            dropped += d
+            if n > 0 { lastRecord = now }
+        }
+    }
 }
 
 struct BenchError: Error, CustomStringConvertible {

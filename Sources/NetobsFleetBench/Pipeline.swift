@@ -3,20 +3,29 @@ import NetobsAgentLink
 import NetobsTLS
 
 /// Records/s through agent uplink -> controller (durable log, join, analysis, fan-out) -> consumer.
+/// The rate is of records delivered to the consumer: the controller drops records for a consumer
+/// that falls behind (counted, never silent), and a rate of records sent would count those too.
 enum Pipeline {
     struct Result: CustomStringConvertible {
         var records = 0, delivered = 0, dropped = 0
-        var seconds = 0.0, controllerCPUSeconds = 0.0, peakRSSKiB = 0
+        /// From the first submit until every record was delivered or counted as dropped.
+        var seconds = 0.0
+        /// From the first submit to the last record delivered.
+        var deliveredSeconds = 0.0
+        var controllerCPUSeconds = 0.0, peakRSSKiB = 0
 
-        var recordsPerSecond: Int { Int(Double(records) / seconds) }
+        var deliveredPerSecond: Int { deliveredSeconds > 0 ? Int(Double(delivered) / deliveredSeconds) : 0 }
+        var sentPerSecond: Int { Int(Double(records) / seconds) }
         var description: String {
-            "\(recordsPerSecond) records/s end to end (\(delivered) delivered, \(dropped) dropped by the controller), controller CPU \(Int(100 * controllerCPUSeconds / seconds))% of one core"
+            "\(deliveredPerSecond) records/s delivered end to end (\(delivered) of \(records) sent delivered, \(dropped) dropped by the controller, counted), controller CPU \(Int(100 * controllerCPUSeconds / seconds))% of one core"
         }
         var json: [String: Any] {
             ["records": records, "records_delivered": delivered, "records_dropped_counted": dropped,
-             "seconds": (seconds * 1000).rounded() / 1000, "records_per_second": recordsPerSecond,
+             "seconds": (seconds * 1000).rounded() / 1000, "delivered_seconds": (deliveredSeconds * 1000).rounded() / 1000,
+             "delivered_records_per_second": deliveredPerSecond, "sent_records_per_second": sentPerSecond,
              "controller_cpu_percent_of_one_core": (1000 * controllerCPUSeconds / seconds).rounded() / 10,
              "controller_cpu_ns_per_record": Int(1e9 * controllerCPUSeconds / Double(records)),
+             "controller_cpu_ns_per_delivered_record": delivered > 0 ? Int(1e9 * controllerCPUSeconds / Double(delivered)) : 0,
              "controller_peak_rss_mib": peakRSSKiB / 1024]
         }
     }
@@ -45,6 +54,7 @@ enum Pipeline {
         r.seconds = FleetBenchTime.seconds(ContinuousClock.now - start)
         r.controllerCPUSeconds = controller.cpuSeconds() - cpu0
         r.delivered = consumer.total.records - base.records
+        if r.delivered > 0, let last = consumer.lastRecordAt { r.deliveredSeconds = FleetBenchTime.seconds(last - start) }
         r.dropped = consumer.total.dropped - base.dropped
         r.peakRSSKiB = controller.memoryKiB().peak
         await fleet.stop()

@@ -155,6 +155,37 @@ public struct BPFMap: @unchecked Sendable {
         }
     }
 
+    /// Takes every key out of the map, in batches of BPF_MAP_LOOKUP_AND_DELETE_BATCH (each entry
+    /// read and deleted in one step, so a key added meanwhile is either taken or stays for the
+    /// next call, never lost). Values are not returned.
+    public func takeKeys(batchSize: Int = 4096) throws -> [[UInt8]] {
+        let ks = keySize, vs = userValueSize
+        var keys = [UInt8](repeating: 0, count: ks * batchSize)
+        var values = [UInt8](repeating: 0, count: vs * batchSize)
+        var taken: [[UInt8]] = []
+        var inBatch: UInt64 = 0, outBatch: UInt64 = 0
+        var first = true
+        while true {
+            var count = UInt32(batchSize)
+            var opts = bpf_map_batch_opts()
+            opts.sz = MemoryLayout<bpf_map_batch_opts>.size
+            let rc: Int32 = keys.withUnsafeMutableBytes { k in
+                values.withUnsafeMutableBytes { v in
+                    withUnsafeMutablePointer(to: &inBatch) { inPtr in
+                        bpf_map_lookup_and_delete_batch(fd, first ? nil : UnsafeMutableRawPointer(inPtr), &outBatch,
+                                                        k.baseAddress, v.baseAddress, &count, &opts)
+                    }
+                }
+            }
+            let err = rc == 0 ? 0 : errno
+            if rc != 0 && err != ENOENT { throw KernelError("taking the keys of map \(name)", errno: err) }
+            for i in 0..<Int(count) { taken.append(Array(keys[(i * ks)..<((i + 1) * ks)])) }
+            if err == ENOENT { return taken }
+            inBatch = outBatch
+            first = false
+        }
+    }
+
     /// Deletes many keys with one BPF_MAP_DELETE_BATCH call (falls back to one by one).
     /// Returns how many were deleted.
     @discardableResult

@@ -14,7 +14,13 @@ public final class RingBuffer {
     private var handle: OpaquePointer?
     private let box: Box
 
-    public init(map: BPFMap, handler: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+    public convenience init(map: BPFMap, handler: @escaping (UnsafeRawBufferPointer) -> Void) throws {
+        try self.init(fd: map.fd, name: map.name, handler: handler)
+    }
+
+    /// A consumer of the ring buffer map open as `fd` (the caller keeps the descriptor open while
+    /// this lives).
+    public init(fd: Int32, name: String, handler: @escaping (UnsafeRawBufferPointer) -> Void) throws {
         box = Box(handler)
         let context = Unmanaged.passUnretained(box).toOpaque()
         let callback: ring_buffer_sample_fn = { ctx, data, size in
@@ -23,8 +29,8 @@ public final class RingBuffer {
             box.handler(UnsafeRawBufferPointer(start: data, count: Int(size)))
             return 0
         }
-        guard let rb = ring_buffer__new(map.fd, callback, context, nil) else {
-            throw KernelError("opening ring buffer \(map.name)", errno: errno)
+        guard let rb = ring_buffer__new(fd, callback, context, nil) else {
+            throw KernelError("opening ring buffer \(name)", errno: errno)
         }
         handle = rb
     }

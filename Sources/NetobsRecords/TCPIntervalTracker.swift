@@ -9,7 +9,6 @@ public struct TCPIntervalTracker: Sendable {
         var tx: UInt64 = 0, rx: UInt64 = 0
         var retransmits: UInt32 = 0, tlp: UInt32 = 0, drops: UInt32 = 0
         var transitionCount: UInt32 = 0
-        var lastFlush: UInt64 = 0
     }
 
     struct FlowID: Hashable, Sendable {
@@ -17,6 +16,8 @@ public struct TCPIntervalTracker: Sendable {
         var start: UInt64
     }
 
+    /// The last counters reported per live flow, kept until the flow closes: the kernel hands
+    /// over only the flows that changed, so an idle flow is absent from most reads.
     private var seen: [FlowID: Seen] = [:]
     /// Flows reported closed, by the flush that did: a close read from both the ring buffer
     /// and the flow table (the kernel was between the two writes) is reported once.
@@ -27,19 +28,22 @@ public struct TCPIntervalTracker: Sendable {
     public var metricsOff: Set<String> = [] { didSet { fieldsOff = MetricsOff.fields(metricsOff) } }
     /// Transitions that the kernel's ring overwrote before a flush read them.
     public private(set) var transitionsLost: UInt64 = 0
-    /// Flows absent from this many consecutive reads are forgotten (they left the map
-    /// without a close record: a counted loss in the kernel).
-    public var forgetAfterFlushes: UInt64 = 10
     public var dropReasonNames: [Int64: String] = [:]
 
     public init() {}
 
+    /// Live flows being followed (reported at least once, not closed).
+    public var liveFlows: Int { seen.count }
+
     /// - Parameters:
-    ///   - live: flows read from the kernel map now (not closed).
+    ///   - live: flows read from the kernel now (not closed): those that changed, or all of them
+    ///     when `complete`.
     ///   - closed: flows that closed since the last flush (ring buffer, or left in the map).
     ///   - endedEpoch: the RTT epoch this flush ended.
+    ///   - complete: `live` holds every live flow of the kernel's table, so a flow followed but
+    ///     absent left the table without a close record (a loss the kernel counted): forget it.
     public mutating func flush(live: [TCPFlowSample], closed: [TCPFlowSample], endedEpoch: UInt32,
-                               nowMonotonicNs: UInt64, context: RecordContext) -> [Record] {
+                               nowMonotonicNs: UInt64, context: RecordContext, complete: Bool = false) -> [Record] {
         flushes += 1
         var records: [Record] = []
         for sample in live {
@@ -48,7 +52,10 @@ public struct TCPIntervalTracker: Sendable {
         for sample in closed {
             records += update(sample, closed: true, endedEpoch: endedEpoch, now: nowMonotonicNs, context: context)
         }
-        seen = seen.filter { flushes - $0.value.lastFlush < forgetAfterFlushes }
+        if complete {
+            let present = Set(live.map { FlowID(sock: $0.sock, start: $0.startNs) })
+            seen = seen.filter { present.contains($0.key) }
+        }
         closedAt = closedAt.filter { flushes - $0.value < 2 }
         return records
     }
@@ -76,7 +83,7 @@ public struct TCPIntervalTracker: Sendable {
             closedAt[id] = flushes
         } else {
             seen[id] = Seen(tx: s.txBytes, rx: s.rxBytes, retransmits: s.retransmits, tlp: s.tlp,
-                            drops: s.drops, transitionCount: s.transitionCount, lastFlush: flushes)
+                            drops: s.drops, transitionCount: s.transitionCount)
         }
         let changed = previous == nil || closed || !transitions.isEmpty
             || dTx > 0 || dRx > 0 || dRetransmits > 0 || dTLP > 0 || dDrops > 0

@@ -46,6 +46,8 @@ public enum Limits {
     public static let hooks = 64
     /// Table-1 metrics one hook can leave off.
     public static let metricsOffPerHook = 64
+    /// Kernel objects whose version one AgentStatus lists.
+    public static let programVersions = 16
     /// Tagged (optional) fields in one struct.
     public static let taggedFields = 32
 

@@ -46,7 +46,7 @@ struct HotSwapTests {
             try srv.waitForOutput("ready")
             try client.check(Peers.tcpClient(ip: server.ipv4, port: port, send: sent, expect: 1))
             try srv.waitUntilExit(timeout: .seconds(10))
-            let records = try collector.flush()
+            let records = try collector.flush(final: true)
             let tx = records.filter { $0.kind == "tcp" && $0["dst_port"] == .uint(UInt64(port)) }
                 .reduce(UInt64(0)) { total, r in
                     if case .uint(let n)? = r["tcp_tx_bytes"] { return total + n }

@@ -1,5 +1,7 @@
 import Foundation
+import NetobsAgent
 import NetobsTLS
+import NetobsWire
 import NodeLab
 import Testing
 
@@ -19,7 +21,7 @@ struct L7HotSwapTests {
             let script = try L7Peers.wrkScript(count: 1_000_000, delayMs: 1)
             defer { try? FileManager.default.removeItem(at: script) }
             let agent = try AgentRun()
-            let wrk = try client.spawn(["wrk", "-t1", "-c2", "-d8s", "-s", script.path,
+            let wrk = try client.spawn(["wrk", "-t1", "-c2", "-d15s", "-s", script.path,
                                         L7Peers.url(ip: server.ipv4, path: "/ok")])
             for generation in 1...3 {
                 Thread.sleep(forTimeInterval: 0.8)
@@ -101,4 +103,9 @@ struct L7HotSwapTests {
             #expect(statuses == [200, 404], "\(statuses)")
         }
     }
+}
+
+/// The objects an agent swaps are the ones the controller accepts bundles for.
+@Test func theAgentsObjectsAreTheWiresKnownObjects() {
+    #expect(KernelObject.allCases.map(\.rawValue) == ProgramBundle.knownObjects)
 }

@@ -54,6 +54,26 @@ struct RulesTests {
         }
     }
 
+    /// The rules are in the kernel's maps before any program attaches: a connection busy while
+    /// the agent starts is not adopted in the gap.
+    @Test func aFlowBusyAtStartIsKeptOutByTheStartRules() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let file = try rulesFile(#"{"cgroups": {"mode": "exclude", "values": [\#(client.cgroupID)]}}"#)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let transfer = try PacedTransfer(from: client, to: server, chunks: 120)
+            let agent = try AgentRun(extraArguments: ["--rules", file])
+            #expect(transfer.isRunning, "the transfer must be busy while the agent starts")
+            try transfer.finish()
+            Thread.sleep(forTimeInterval: 0.3)
+            let records = try agent.stop()
+            let clientSide = records.toward(kind: "tcp", netns: client.netnsInode, port: transfer.port)
+            #expect(clientSide.isEmpty, "the excluded pod's flow was collected: \(clientSide.first.map { "\($0)" } ?? "")")
+            // The server end is in another pod: collected.
+            #expect(records.local(kind: "tcp", netns: server.netnsInode, port: transfer.port).sum("tcp_rx_bytes") > 0)
+        }
+    }
+
     @Test func anExcludedPodIsNotCollected() throws {
         try withLab(pods: 3) { _, pods in
             let (excluded, kept, server) = (pods[0], pods[1], pods[2])

@@ -92,32 +92,13 @@ struct HookReportTests {
         await controller.stop()
     }
 
-    /// ca.pem, operator.pem and operator-key.pem, as `netobs certs init` names them.
-    private func operatorFiles() throws -> String {
-        let dir = temporaryDirectory("certs")
-        let pair: PKI.Pair = try CertificateFactory.issue(CertificateRequest(commonName: "ops", usage: .client, role: .operator),
-                                                          by: pki.ca)
-        try Data(pki.ca.certificate.pem).write(to: URL(fileURLWithPath: dir + "/ca.pem"))
-        try Data(pair.certificate.pem).write(to: URL(fileURLWithPath: dir + "/operator.pem"))
-        try Data(pair.key.pkcs8PEM).write(to: URL(fileURLWithPath: dir + "/operator-key.pem"))
-        return dir
-    }
-
-    private func runAgentsCommand(_ arguments: [String]) async throws -> String {
-        let run = try CapturedProcess(ControllerProcess.binary, ["agents"] + arguments)
-        #expect(await eventually { !run.process.isRunning })
-        run.stop()
-        #expect(run.process.terminationStatus == 0, "stderr: \(run.stderrText)")
-        return run.stdoutText
-    }
-
     @Test("netobs agents shows the report: a HOOKS column, and every hook in --json beside the keys it had")
     func agentsCommandShowsTheReport() async throws {
         let controller = try await startController(pki, data: temporaryDirectory("data"))
         let agent = try uplink("node-1", port: controller.port, hooks: portableHooks)
         agent.start()
         #expect(await eventually { controller.agents.status(of: "node-1")?.connected == true })
-        let common = ["--controller", "127.0.0.1:\(controller.port)", "--certs", try operatorFiles()]
+        let common = ["--controller", "127.0.0.1:\(controller.port)", "--certs", try pki.operatorCertsDirectory()]
 
         let table = try await runAgentsCommand(common).split(separator: "\n")
         try #require(table.count == 2, "\(table)")
@@ -140,9 +121,10 @@ struct HookReportTests {
 }
 
 enum AgentsJSONShape {
-    /// The keys `netobs agents --json` had before hooks, which must stay, plus `hooks`.
+    /// The keys `netobs agents --json` had before hooks, which must stay, plus `hooks` and `program_versions`.
     static let keys: Set = ["node", "identity", "connected", "program_version", "rules_version", "detail",
-                            "acked_sequence", "seen_sequence", "lag_batches", "lost_records", "counters", "hooks"]
+                            "acked_sequence", "seen_sequence", "lag_batches", "lost_records", "counters", "hooks",
+                            "program_versions"]
     static let hookKeys: Set = ["hook", "tier", "program_type", "metrics_off", "reason"]
 }
 

@@ -18,8 +18,8 @@ struct ProgramRolloutTests {
 
     let object: [UInt8] = [0x7f, 0x45, 0x4c, 0x46] + Array(repeating: 0xAB, count: 64)
 
-    func bundle(_ version: String, canary: UInt8? = nil, signer: SigningKey? = nil) throws -> ProgramBundle {
-        var b = try BundleSignature.sign(object: object + Array(version.utf8), name: "l4", version: version, key: signer ?? key)
+    func bundle(_ version: String, canary: UInt8? = nil, signer: SigningKey? = nil, name: String = "l4") throws -> ProgramBundle {
+        var b = try BundleSignature.sign(object: object + Array(version.utf8), name: name, version: version, key: signer ?? key)
         b.canaryPercent = canary
         return b
     }
@@ -29,16 +29,17 @@ struct ProgramRolloutTests {
             host: "127.0.0.1", port: port, tls: try pki.clientContext(.operator)))
     }
 
-    /// Five agents node-a … node-e; `refuse` decides per node and version.
+    /// Five agents node-a … node-e; `refuse` decides per node, object and version.
     func agents(port: Int, events: LogLines,
-                refuse: @escaping @Sendable (String, String) -> Bool = { _, _ in false }) throws -> [SimulatedAgent] {
+                refuse: @escaping @Sendable (String, String, String) -> Bool = { _, _, _ in false }) throws -> [SimulatedAgent] {
         try ["node-a", "node-b", "node-c", "node-d", "node-e"].map { node in
             try SimulatedAgent(node: node, port: port, tls: try pki.clientContext(.agent, name: node),
                                operatorKey: key.publicKey, events: events,
-                               load: { b in refuse(node, b.version) ? "0: (b7) r0 = 0\nR1 invalid mem access 'scalar'\n" : nil })
+                               load: { b in refuse(node, b.name, b.version) ? "0: (b7) r0 = 0\nR1 invalid mem access 'scalar'\n" : nil })
         }
     }
 
+    /// The nodes that got `version` ("1.0": an l4 bundle; "l7 1.0": an l7 one), in arrival order.
     func received(_ events: LogLines, _ version: String) -> [String] {
         events.lines.filter { $0.hasSuffix("bundle \(version)") }.map { String($0.split(separator: " ")[0]) }
     }
@@ -63,7 +64,7 @@ struct ProgramRolloutTests {
         #expect(order.count == 5)
         #expect(fleet.allSatisfy { $0.program == "1.0" })
         #expect(controller.agents.statuses.allSatisfy { $0.programVersion == "1.0" })
-        #expect(controller.programs.active?.bundle.version == "1.0")
+        #expect(controller.programs.active(named: "l4")?.bundle.version == "1.0")
 
         let late = try SimulatedAgent(node: "node-f", port: controller.port, tls: try pki.clientContext(.agent, name: "node-f"),
                                       operatorKey: key.publicKey, events: events)
@@ -78,7 +79,7 @@ struct ProgramRolloutTests {
         let controller = try await startController(pki, data: temporaryDirectory("data"), operatorKey: key.publicKey)
         let events = LogLines()
         // node-b (the second canary at 40 %) refuses 2.0.
-        let fleet = try agents(port: controller.port, events: events, refuse: { node, version in node == "node-b" && version == "2.0" })
+        let fleet = try agents(port: controller.port, events: events, refuse: { node, _, version in node == "node-b" && version == "2.0" })
         fleet.forEach { $0.start() }
         #expect(await eventually { controller.agents.statuses.filter(\.connected).count == 5 })
         guard case .programStatus(let first) = try await push(try bundle("1.0", canary: 100), port: controller.port) else {
@@ -101,7 +102,7 @@ struct ProgramRolloutTests {
         #expect(Set(received(events, "2.0")) == ["node-a", "node-b"])
         #expect(await eventually { controller.agents.status(of: "node-a")?.programVersion == "1.0" })
         #expect(controller.agents.status(of: "node-b")?.detail.contains("rejected") == true)
-        #expect(controller.programs.active?.bundle.version == "1.0")
+        #expect(controller.programs.active(named: "l4")?.bundle.version == "1.0")
         for a in fleet { await a.stop() }
         await controller.stop()
     }
@@ -130,7 +131,7 @@ struct ProgramRolloutTests {
             #expect(e.message.contains(text))
         }
         #expect(events.lines.isEmpty)
-        #expect(controller.programs.active == nil)
+        #expect(controller.programs.actives.isEmpty)
         for a in fleet { await a.stop() }
         await controller.stop()
     }

@@ -36,6 +36,21 @@ struct RolloutStateTests {
         #expect(r.report(from: "c", status("2", .loaded)).isEmpty)
     }
 
+    @Test("a refused l7 goes back to the l7 it replaced, and the text names the object")
+    func refusalNamesTheObject() {
+        var r = Rollout(bundle: 5, name: "l7", version: "2", previous: 3)
+        _ = r.start(agents: ["a", "b"], canaryPercent: 100)
+        _ = r.report(from: "a", ProgramStatus(name: "l7", version: "2", state: .loaded))
+        #expect(r.report(from: "b", ProgramStatus(name: "l4", version: "2", state: .rejected)).isEmpty) // another object's
+        let actions = r.report(from: "b", ProgramStatus(name: "l7", version: "2", state: .rejected, error: "verifier"))
+        #expect(actions.first == .send(bundle: 3, to: ["a"]))
+        guard case .finished(false, let s)? = actions.last else {
+            Issue.record("no finish")
+            return
+        }
+        #expect(s.error == "agent b refused l7 2: verifier; rollout stopped; rolling back a to the previous l7")
+    }
+
     @Test("no agents: finished at once")
     func empty() {
         var r = Rollout(bundle: 1, name: "l4", version: "1", previous: nil)

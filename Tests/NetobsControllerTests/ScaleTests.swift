@@ -88,7 +88,7 @@ struct ScaleTests {
                 "records_per_second": Int(Double(total) / seconds), "seconds": seconds, "records": total,
                 "connections": connections, "batches_per_connection": batches, "records_per_batch": perBatch,
                 "record_bytes": record.count, "megabytes_per_second": Double(total * record.count) / seconds / 1e6,
-                "durability": "fsync of the log and the state file before each Ack",
+                "durability": "the batch appended to the agent's log and fdatasync'd before each Ack; the state hint rewritten every 64 appends, not synced",
             ]
             let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
             try json.write(to: URL(fileURLWithPath: out))

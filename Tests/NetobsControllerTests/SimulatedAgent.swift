@@ -6,16 +6,20 @@ import NetobsWire
 
 /// An agent without a kernel: a real uplink (TLS, spool, control messages) whose rules and
 /// program loads are decided by the test. Every message it gets is noted in `events` as
-/// "<node> rules <version>" or "<node> bundle <version>", in arrival order across agents.
+/// "<node> rules <version>" or "<node> bundle <version>" (an l4 bundle) or "<node> bundle
+/// <object> <version>" (another object's), in arrival order across agents.
 final class SimulatedAgent: @unchecked Sendable {
     let node: String
     let uplink: AgentUplink
     private let lock = NSLock()
     private var _rules: CollectionRules?
-    private var _program = ""
+    private var _programs: [String: String] = [:]
 
     var rules: CollectionRules? { lock.withLock { _rules } }
-    var program: String { lock.withLock { _program } }
+    /// The l4 version it loaded ("" : none yet).
+    var program: String { program("l4") }
+    /// The version of object `name` it loaded ("" : none yet); like a real agent, one per object.
+    func program(_ name: String) -> String { lock.withLock { _programs[name] ?? "" } }
 
     /// `load` decides a bundle's fate after the agent has verified it against `operatorKey`
     /// (nil: loaded); it returns the verifier log of a refusal.
@@ -40,7 +44,7 @@ final class SimulatedAgent: @unchecked Sendable {
                         respond(.ruleSetAck(RuleSetAck(ruleSetVersion: set.version, accepted: false, detail: "\(error)")))
                     }
                 case .programBundle(let bundle):
-                    events.add("\(node) bundle \(bundle.version)")
+                    events.add("\(node) bundle " + (bundle.name == "l4" ? "" : bundle.name + " ") + bundle.version)
                     do throws(BundleRejection) {
                         try BundleSignature.verify(bundle, trusting: operatorKey)
                     } catch {
@@ -52,7 +56,7 @@ final class SimulatedAgent: @unchecked Sendable {
                         respond(.programStatus(ProgramStatus(name: bundle.name, version: bundle.version, state: .rejected,
                                                              verifierLog: log, error: "verifier refused it")))
                     } else {
-                        box.value?.lock.withLock { box.value?._program = bundle.version }
+                        box.value?.lock.withLock { box.value?._programs[bundle.name] = bundle.version }
                         respond(.programStatus(ProgramStatus(name: bundle.name, version: bundle.version, state: .loaded)))
                     }
                 default:

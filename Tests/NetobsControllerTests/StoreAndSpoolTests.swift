@@ -29,7 +29,7 @@ struct StoreAndSpoolTests {
         let agentDir = store.agentDirectory("a")
         let state = try Data(contentsOf: URL(fileURLWithPath: agentDir + "/state"))
         _ = try store.append(agentId: "a", sequence: 2, format: .jsonLines, records: records(batch: 2, count: 1))
-        // Crash after the log's fsync but before the state's: the old state file is back.
+        // The state hint lags the log (it is rewritten every 64 appends, unsynced): the old one is back.
         try state.write(to: URL(fileURLWithPath: agentDir + "/state"))
         // And a torn half entry at the end.
         let log = FileHandle(forWritingAtPath: agentDir + "/batches.log")!

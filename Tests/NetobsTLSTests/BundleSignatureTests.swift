@@ -245,6 +245,30 @@ struct ProgramsCommandTests {
     }
 }
 
+extension ProgramsCommandTests {
+    @Test("sign --name takes the objects agents load (l4, l7) and refuses others before reading any file")
+    func signNamesAnObject() throws {
+        let dir = NSTemporaryDirectory() + "netobs-programs-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try run(["programs", "keygen", "--out", dir])
+        try Data(object).write(to: URL(fileURLWithPath: dir + "/l7.bpf.o"))
+        func sign(_ name: String) -> [String] {
+            ["programs", "sign", "--key", dir + "/operator-key.pem", "--object", dir + "/l7.bpf.o",
+             "--name", name, "--version", "2.0", "--out", dir + "/\(name).bundle"]
+        }
+        try run(sign("l7"))
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/l7.bundle")))
+        #expect(try BundleSignature.verify(bytes, trusting: VerifyingKey(file: dir + "/operator-key.pub.pem")).name == "l7")
+        do {
+            _ = try NetobsCommand.parseAsRoot(sign("netobs"))
+            Issue.record("--name netobs was accepted")
+        } catch {
+            #expect(NetobsCommand.message(for: error) == "--name must be an object agents load: l4, l7")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir + "/netobs.bundle"))
+    }
+}
+
 @Suite("bundle files")
 struct BundleFileTests {
     @Test("a file past the bundle size limit is refused, not read whole")

@@ -75,6 +75,14 @@ let goldens: [Golden] = [
         agents: [AgentStatus(nodeName: "node-2", identity: "node-2", connected: false,
                              hooks: [HookStatus(hook: "inet_sock_set_state", tier: "portable", programType: "raw_tracepoint"),
                                      kfreeSkbOff])]))),
+    Golden(name: "agent_list_programs", correlationId: 6, flags: .reply, message: .agentList(AgentList(
+        timestampNs: 1_700_000_000_000_000_000,
+        agents: [AgentStatus(nodeName: "node-1", identity: "node-1", connected: true, programVersion: "1.2.0",
+                             rulesVersion: 4, ackedSequence: 42, seenSequence: 43,
+                             lastBatchNs: 1_699_999_999_000_000_000, lostRecords: 7,
+                             counters: [Counter("spool_overflow", 7)],
+                             programVersions: [ProgramVersion(name: "l4", version: "1.2.0"),
+                                               ProgramVersion(name: "l7", version: "2.0.1")])]))),
 ]
 
 /// The hook that could not attach in both hook vectors.

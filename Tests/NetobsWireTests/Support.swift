@@ -173,6 +173,13 @@ struct MessageGenerator {
         }
     }
 
+    /// Per-object program versions; rarely limit-sized (16).
+    mutating func programVersions() -> [ProgramVersion] {
+        array(limit: Limits.programVersions, typical: 2) { g in
+            ProgramVersion(name: g.string(limit: Limits.label), version: g.string(limit: Limits.label))
+        }
+    }
+
     /// `full` is the chance of each list being limit-sized; kept at 0 inside a limit-sized rule list.
     mutating func rule(full: Double = 0.02) -> Rule {
         Rule(id: string(limit: Limits.label),
@@ -259,7 +266,8 @@ struct MessageGenerator {
                             rulesVersion: g.u64(), detail: g.string(limit: Limits.text), ackedSequence: g.u64(),
                             seenSequence: g.u64(), lastBatchNs: g.u64(), lostRecords: g.u64(),
                             counters: g.array(limit: Limits.counters) { g in Counter(g.string(limit: Limits.label), g.u64()) },
-                            hooks: g.chance(0.5) ? g.hooks() : [])
+                            hooks: g.chance(0.5) ? g.hooks() : [],
+                            programVersions: g.chance(0.5) ? g.programVersions() : [])
             }))
         default:
             fatalError("no generator for \(type)")

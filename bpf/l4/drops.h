@@ -48,8 +48,10 @@ static __always_inline void record_tuple_drop(const struct sk_buff *skb, __u32 r
     t.remote_port = bpf_ntohs(ports[0]);
     t.local_port = bpf_ntohs(ports[1]);
     const struct net_device *dev = KREAD(portable, skb, dev);
-    if (dev)
-        t.netns = portable ? BPF_CORE_READ(dev, nd_net.net, ns.inum) : dev->nd_net.net->ns.inum;
+    if (dev && portable && !HAS_RDONLY_CAST)
+        t.netns = BPF_CORE_READ(dev, nd_net.net, ns.inum);
+    else if (dev)
+        t.netns = (portable ? KCAST(dev) : dev)->nd_net.net->ns.inum;
 
     struct netobs_tuple_drops *d = bpf_map_lookup_elem(&netobs_tcp_drops, &t);
     if (!d) {
@@ -79,8 +81,10 @@ static __always_inline void packet_dropped(const struct sk_buff *skb, __u32 reas
     if (KREAD(portable, sk, sk_protocol) != IPPROTO_TCP || !is_inet(sk, portable))
         return;
     struct netobs_tcp_flow *f = tcp_flow(sk, portable); /* none for request and timewait sockets */
-    if (f)
+    if (f) {
         record_drop(&f->drops, &f->last_drop_reason, f->drop_reasons, reason);
+        mark_changed(f, portable);
+    }
 }
 
 #endif

@@ -10,8 +10,18 @@
 #define AF_INET 2
 #define AF_INET6 10
 
+/* Portable tier, kernels 6.2 and later: bpf_rdonly_cast gives a read-only typed view of a
+ * kernel object, whose loads are direct (the JIT guards them) where a CO-RE probe read is a
+ * helper call. Older kernels lack the kfunc: the weak symbol resolves to 0 there, the verifier
+ * drops the branch that uses it, and reads fall back to CO-RE. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
+#define HAS_RDONLY_CAST (!!bpf_rdonly_cast)
+#define KCAST(ptr) \
+    ((__typeof_unqual__(*(ptr)) *)bpf_rdonly_cast((ptr), bpf_core_type_id_kernel(__typeof_unqual__(*(ptr)))))
+
 /* One field (a path within one struct, e.g. `__sk_common.skc_num`) of `ptr`. */
-#define KREAD(portable, ptr, field) ((portable) ? BPF_CORE_READ(ptr, field) : (ptr)->field)
+#define KREAD(portable, ptr, field) \
+    ((portable) ? (HAS_RDONLY_CAST ? KCAST(ptr)->field : BPF_CORE_READ(ptr, field)) : (ptr)->field)
 
 /* The address of a kernel object as a number: the portable tier's flow key, and the sample
  * hash. The verifier forbids arithmetic on a typed pointer: copy its value out instead. */
@@ -32,9 +42,9 @@ static __always_inline bool is_inet(const struct sock *sk, const bool portable)
 
 static __always_inline __u32 socket_netns(const struct sock *sk, const bool portable)
 {
-    if (portable)
+    if (portable && !HAS_RDONLY_CAST)
         return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-    return sk->__sk_common.skc_net.net->ns.inum;
+    return (portable ? KCAST(sk) : sk)->__sk_common.skc_net.net->ns.inum;
 }
 
 static __always_inline void read_endpoints(const struct sock *sk, struct netobs_endpoints *ep, const bool portable)
@@ -48,13 +58,13 @@ static __always_inline void read_endpoints(const struct sock *sk, struct netobs_
         ep->ip_version = 4;
         local[0] = KREAD(portable, sk, __sk_common.skc_rcv_saddr);
         remote[0] = KREAD(portable, sk, __sk_common.skc_daddr);
-    } else if (portable) {
+    } else if (portable && !HAS_RDONLY_CAST) {
         ep->ip_version = 6;
         BPF_CORE_READ_INTO(&ep->local_addr, sk, __sk_common.skc_v6_rcv_saddr);
         BPF_CORE_READ_INTO(&ep->remote_addr, sk, __sk_common.skc_v6_daddr);
     } else {
         ep->ip_version = 6;
-        const struct sock_common *c = &sk->__sk_common;
+        const struct sock_common *c = &(portable ? KCAST(sk) : sk)->__sk_common;
         for (int i = 0; i < 4; i++) {
             local[i] = c->skc_v6_rcv_saddr.in6_u.u6_addr32[i];
             remote[i] = c->skc_v6_daddr.in6_u.u6_addr32[i];
@@ -66,9 +76,9 @@ static __always_inline void read_endpoints(const struct sock *sk, struct netobs_
  * the owner (accepted sockets inherit the listener's). */
 static __always_inline __u64 socket_cgroup_id(const struct sock *sk, const bool portable)
 {
-    if (portable)
+    if (portable && !HAS_RDONLY_CAST)
         return BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-    struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+    struct cgroup *cg = (portable ? KCAST(sk) : sk)->sk_cgrp_data.cgroup;
     return cg ? cg->kn->id : 0;
 }
 

@@ -73,6 +73,22 @@ static __always_inline struct netobs_tcp_flow *tcp_flow_create(const struct sock
     return f;
 }
 
+/* Stamps a change of the flow (call after the change) with the epoch + 1 (0: never stamped);
+ * on the portable tier the first change of an epoch also lists the flow's key for the agent's
+ * next read. The BTF tier's iterator reads the stamp instead. */
+static __always_inline void mark_changed(struct netobs_tcp_flow *f, const bool portable)
+{
+    __u32 stamp = current_epoch() + 1;
+    if (f->dirty_epoch == stamp)
+        return;
+    f->dirty_epoch = stamp;
+    if (portable) {
+        __u64 key = f->sock;
+        __u8 one = 1;
+        bpf_map_update_elem(&netobs_tcp_dirty, &key, &one, BPF_ANY);
+    }
+}
+
 /* A TLP sets tlp_high_seq until its episode ends: each distinct value is one probe. */
 static __always_inline void note_tlp(struct netobs_tcp_flow *f, const struct tcp_sock *tp, const bool portable)
 {
@@ -125,9 +141,11 @@ static __always_inline void tcp_flow_close(struct netobs_tcp_flow *f, const stru
     const struct tcp_sock *tp = as_tcp_sock(sk, portable);
     if (tp)
         note_tlp(f, tp, portable);
-    /* No wakeup: the agent drains the ring on a short timer, which batches many closes per
-     * read instead of an interrupt-driven wakeup per close. */
-    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), BPF_RB_NO_WAKEUP)) {
+    /* A wakeup only past a backlog: the agent drains on a short timer, which batches many
+     * closes per read instead of an interrupt-driven wakeup per close. */
+    __u64 flags = bpf_ringbuf_query(&netobs_tcp_closed, BPF_RB_AVAIL_DATA) > CLOSED_WAKEUP_BYTES
+        ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+    if (bpf_ringbuf_output(&netobs_tcp_closed, f, sizeof(*f), flags)) {
         count_loss(NETOBS_LOSS_RINGBUF_FULL);
         return;
     }
@@ -198,14 +216,18 @@ static __always_inline void tcp_state_change(const struct sock *sk, int oldstate
 
     if (newstate == TCP_CLOSE)
         tcp_flow_close(f, sk, now, portable);
+    else
+        mark_changed(f, portable);
 }
 
 /* A reset received: a refused connect() still holds its local port here. */
 static __always_inline void tcp_reset_received(const struct sock *sk, const bool portable)
 {
     struct netobs_tcp_flow *f = tcp_flow(sk, portable);
-    if (f && !f->ep.local_port)
+    if (f && !f->ep.local_port) {
         read_endpoints(sk, &f->ep, portable);
+        mark_changed(f, portable);
+    }
 }
 
 /* A socket freed without a transition to CLOSE still leaves once. */
@@ -247,6 +269,7 @@ static __always_inline void tcp_data(const struct sock *sk, int bytes, bool sent
     if (!sent) {
         f->rx_bytes += bytes;
         f->rx_calls += 1;
+        mark_changed(f, portable);
         return;
     }
     f->tx_bytes += bytes;
@@ -258,6 +281,7 @@ static __always_inline void tcp_data(const struct sock *sk, int bytes, bool sent
         note_rtt(f, tp, portable);
         note_tlp(f, tp, portable);
     }
+    mark_changed(f, portable);
 }
 
 /* A retransmission sent by the loss probe timer: the pending timer event is the loss probe
@@ -287,8 +311,10 @@ static __always_inline void tcp_retransmitted(const struct sock *sk, const struc
     __u16 segs = BPF_CORE_READ(cb, tcp_gso_segs);
     __sync_fetch_and_add(&f->retransmits, segs ? segs : 1);
     const struct tcp_sock *tp = as_tcp_sock(sk, portable);
-    if (!tp)
+    if (!tp) {
+        mark_changed(f, portable);
         return;
+    }
     if (is_loss_probe(tp, portable)) {
         /* The kernel records this probe in tlp_high_seq (= snd_nxt) right after; note the
          * same value so that note_tlp does not count it again. */
@@ -297,6 +323,7 @@ static __always_inline void tcp_retransmitted(const struct sock *sk, const struc
     } else {
         note_tlp(f, tp, portable);
     }
+    mark_changed(f, portable);
 }
 
 #endif

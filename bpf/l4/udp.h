@@ -10,7 +10,7 @@ static __always_inline __u64 udp_socket_id(const struct sock *sk, const bool por
 {
     if (!portable)
         return bpf_get_socket_cookie((void *)sk);
-    __u64 cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+    __u64 cookie = KREAD(portable, sk, __sk_common.skc_cookie.counter);
     return cookie ? cookie : kernel_address(sk, portable);
 }
 
@@ -31,7 +31,8 @@ static __always_inline void udp_data(const struct sock *sk, int bytes, bool sent
         key.remote_port = bpf_ntohs(dport);
         if (family == AF_INET) {
             key.ip_version = 4;
-            bpf_core_read(key.remote_addr, 4, &sk->__sk_common.skc_daddr);
+            __u32 daddr = KREAD(portable, sk, __sk_common.skc_daddr);
+            __builtin_memcpy(key.remote_addr, &daddr, 4);
         } else {
             key.ip_version = 6;
             bpf_core_read(key.remote_addr, 16, &sk->__sk_common.skc_v6_daddr);

@@ -8,6 +8,9 @@ struct AgentsCommand: AsyncParsableCommand {
         commandName: "agents",
         abstract: "List the agents the controller knows: status, versions, lag, losses (operator role).",
         discussion: """
+            PROGRAM is the version of each kernel object the agent runs (l4 flows, l7 HTTP/DNS), \
+            "embedded" for one it runs from its own build; --json has them as program_versions \
+            (object -> version, "" when embedded) beside program_version (l4's, as before). \
             LAG is the highest batch sequence received minus the highest stored and acknowledged, \
             then the seconds since the last batch. LOST is the records the agent reported lost \
             (its loss records). IDENTITY is the CN of the agent's certificate, which must be its node name. \
@@ -43,7 +46,7 @@ enum AgentsFormat {
         let rows = list.agents.map { a -> [String] in
             let age = secondsSinceBatch(a, now: list.timestampNs).map { String(format: "%.1fs", $0) } ?? "-"
             return [a.nodeName, a.identity, a.connected ? "connected" : "disconnected",
-                    a.programVersion.isEmpty ? "embedded" : a.programVersion,
+                    ProgramSummary.cell(a),
                     a.rulesVersion == 0 ? "-" : String(a.rulesVersion), String(a.ackedSequence),
                     "\(a.seenSequence &- min(a.seenSequence, a.ackedSequence)) / \(age)", String(a.lostRecords),
                     HookSummary.cell(a.hooks), a.detail]
@@ -59,7 +62,7 @@ enum AgentsFormat {
     static func json(_ a: AgentStatus, now: UInt64) -> String {
         var object: [String: Any] = [
             "node": a.nodeName, "identity": a.identity, "connected": a.connected,
-            "program_version": a.programVersion, "rules_version": a.rulesVersion, "detail": a.detail,
+            "program_version": a.programVersion, "program_versions": ProgramSummary.json(a), "rules_version": a.rulesVersion, "detail": a.detail,
             "acked_sequence": a.ackedSequence, "seen_sequence": a.seenSequence,
             "lag_batches": a.seenSequence &- min(a.seenSequence, a.ackedSequence), "lost_records": a.lostRecords,
             "counters": Dictionary(a.counters.map { ($0.name, $0.value) }, uniquingKeysWith: { $1 }),

@@ -8,11 +8,14 @@ struct ProgramsPushCommand: AsyncParsableCommand {
         commandName: "push",
         abstract: "Roll a signed program bundle out to every agent, canaries first (operator role).",
         discussion: """
-            The controller verifies the bundle against its --operator-key, stores it (DATA/programs/), \
-            sends it to --canary percent of the connected agents, and to all others once every canary \
-            has loaded it. If an agent refuses it (bad signature, or the kernel verifier says no), the \
-            rollout stops, agents that had moved go back to the previous version, and this command \
-            prints the agent's verifier log and fails. Agents keep their running programs on any refusal.
+            The bundle's signed name is the kernel object it replaces (l4 or l7); the controller keeps \
+            one active bundle per object and refuses other names. It verifies the bundle against its \
+            --operator-key, stores it (DATA/programs/), sends it to --canary percent of the connected \
+            agents, and to all others once every canary has loaded it. If an agent refuses it (bad \
+            signature, or the kernel verifier says no), the rollout stops, agents that had moved go back \
+            to the previous bundle of the same object (the other objects are left alone), and this \
+            command prints the agent's verifier log and fails. Agents keep their running programs on any \
+            refusal. One rollout runs at a time.
             """)
 
     @Argument(help: ArgumentHelp("Bundle file (`netobs programs sign`).", valueName: "bundle"))
@@ -37,6 +40,8 @@ struct ProgramsPushCommand: AsyncParsableCommand {
             throw CommandFailure(error.message)
         }
         pushed.canaryPercent = canary.map { UInt8($0) }
+        // The signed name is the object it replaces: say which before the (possibly long) rollout.
+        print("object \(pushed.name): pushing \(pushed.version) to \(connection.controller)")
         // The rollout answers when it is over: give it time beyond the connection's own timeout.
         let answer = try await connection.request(.programBundle(pushed), timeoutSeconds: max(connection.timeout, 120))
         guard case .programStatus(let status) = answer else {
@@ -46,6 +51,6 @@ struct ProgramsPushCommand: AsyncParsableCommand {
             if !status.verifierLog.isEmpty { print("verifier log:\n\(status.verifierLog)") }
             throw CommandFailure("rollout of \(status.name) \(status.version) stopped: \(status.error ?? "\(status.state)")")
         }
-        print("\(status.name) \(status.version) rolled out to every connected agent; it is the active version")
+        print("\(status.name) \(status.version) rolled out to every connected agent; it is the active \(status.name)")
     }
 }

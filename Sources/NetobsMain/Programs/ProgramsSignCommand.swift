@@ -9,7 +9,9 @@ struct ProgramsSignCommand: ParsableCommand {
         abstract: "Sign a BPF object into a program bundle.",
         discussion: """
             The signature (Ed25519) covers the object's SHA-256, the name, the version and the key \
-            id (PROTOCOL.md §6.7), so a signed object cannot be replayed under another name or version.
+            id (PROTOCOL.md §6.7), so a signed object cannot be replayed under another name or version. \
+            The name is the kernel object the bundle replaces (l4: TCP/UDP flows, l7: HTTP/DNS); \
+            agents swap each object on its own.
             """)
 
     @Option(help: ArgumentHelp("The operator's private key (`netobs programs keygen`).", valueName: "key.pem"))
@@ -18,7 +20,9 @@ struct ProgramsSignCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The BPF ELF object to sign.", valueName: "file.bpf.o"))
     var object: String
 
-    @Option(help: "Program name, e.g. l4 (agents refuse bundles of another program).")
+    @Option(help: ArgumentHelp(
+        "The kernel object this bundle replaces on the agents: \(ProgramBundle.knownObjects.joined(separator: " or ")) "
+            + "(signed, so agents load it as that object and no other).", valueName: "object"))
     var name: String
 
     @Option(help: "Version of this build, e.g. 1.4.2.")
@@ -28,6 +32,9 @@ struct ProgramsSignCommand: ParsableCommand {
     var out: String
 
     func validate() throws {
+        guard ProgramBundle.knownObjects.contains(name) else {
+            throw ValidationError("--name must be an object agents load: \(ProgramBundle.knownObjects.joined(separator: ", "))")
+        }
         for (flag, value) in [("--name", name), ("--version", version)] {
             guard !value.isEmpty, value.utf8.count <= Limits.label else {
                 throw ValidationError("\(flag) must have 1 to \(Limits.label) bytes")

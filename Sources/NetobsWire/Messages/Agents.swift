@@ -16,7 +16,7 @@ public struct AgentStatus: Sendable, Equatable {
     /// The agent certificate's common name (the controller refuses a Hello naming another node).
     public var identity: String
     public var connected: Bool
-    /// The program bundle version it runs ("" until it reported one).
+    /// The `l4` bundle version it runs ("" until it reported one); every object's is in `programVersions`.
     public var programVersion: String
     /// The rule set version it applied (0: none).
     public var rulesVersion: UInt64
@@ -33,11 +33,14 @@ public struct AgentStatus: Sendable, Equatable {
     public var counters: [Counter]
     /// Tagged field 0: the hook report of its last Hello (kept after it disconnects).
     public var hooks: [HookStatus]
+    /// Tagged field 1: the version of each object it loaded from a bundle, sorted by name (an object
+    /// not listed runs the agent's embedded build). See `programVersion(of:)`.
+    public var programVersions: [ProgramVersion]
 
     public init(nodeName: String, identity: String, connected: Bool, programVersion: String = "",
                 rulesVersion: UInt64 = 0, detail: String = "", ackedSequence: UInt64 = 0, seenSequence: UInt64 = 0,
                 lastBatchNs: UInt64 = 0, lostRecords: UInt64 = 0, counters: [Counter] = [],
-                hooks: [HookStatus] = []) {
+                hooks: [HookStatus] = [], programVersions: [ProgramVersion] = []) {
         self.nodeName = nodeName
         self.identity = identity
         self.connected = connected
@@ -50,6 +53,7 @@ public struct AgentStatus: Sendable, Equatable {
         self.lostRecords = lostRecords
         self.counters = counters
         self.hooks = hooks
+        self.programVersions = programVersions
     }
 
     // node(1) identity(1) connected(1) program(1) rules(8) detail(1) acked(8) seen(8) last(8) lost(8) counters(1) tagged(1)
@@ -70,9 +74,10 @@ public struct AgentStatus: Sendable, Equatable {
             try w.string(c.name, limit: Limits.label, field: "agent_status.counters.name")
             w.u64(c.value)
         }
-        // No hooks: the single 0x00 of an empty section, as before the field existed.
+        // No hooks and no versions: the single 0x00 of an empty section, as before the fields existed.
         var tagged: [TaggedField] = []
         try tagged.appendHooks(hooks, tag: 0, "agent_status.hooks")
+        try tagged.appendProgramVersions(programVersions, tag: 1, "agent_status.program_versions")
         try w.taggedFields(tagged, "agent_status.tagged")
     }
 
@@ -92,12 +97,17 @@ public struct AgentStatus: Sendable, Equatable {
                     try r.u64("agent_status.counters.value"))
         }
         var hooks: [HookStatus] = []
+        var versions: [ProgramVersion] = []
         try r.taggedFields("agent_status.tagged") { tag, v throws(WireError) in
-            guard tag == 0 else { return false }
-            hooks = try v.hooks("agent_status.hooks")
+            switch tag {
+            case 0: hooks = try v.hooks("agent_status.hooks")
+            case 1: versions = try v.programVersions("agent_status.program_versions")
+            default: return false
+            }
             return true
         }
         self.hooks = hooks
+        programVersions = versions
     }
 }
 
