@@ -455,31 +455,16 @@ static __always_inline void note_max(__u32 *max_epoch, __u64 *max_ns, __u32 epoc
         max_ns[slot] = ns;
 }
 
-/* The exchange in the scratch event: counted in its key's aggregate, and sent whole when it is
- * an error, slow, or its key's sample. The adds are locked although the values are per CPU: a
- * softirq may complete an exchange of the same key on this CPU in the middle of a send's.
- * A global function: the verifier checks it once, not at each of its callers. */
-__noinline int complete_exchange(struct scratch *s, struct netobs_l7_config *cfg)
+/* Counts an exchange of the scratch key that took ns in its aggregate, and says whether it
+ * should also leave whole (enum netobs_exemplar_reason; 0: it should not): an error, a slow
+ * one, or its key's sample. The adds are locked although the values are per CPU: a softirq may
+ * count an exchange of the same key on this CPU in the middle of a send's. A global function:
+ * the verifier checks it once, not at each of its callers. */
+__noinline int count_exchange(struct scratch *s, struct netobs_l7_config *cfg, __u64 ns, int error)
 {
     if (!s || !cfg)
         return 0;
-    struct netobs_l7_event *e = &s->event;
     struct netobs_l7_aggregate_key *k = &s->key;
-    bool http = e->kind == NETOBS_L7_HTTP;
-    __builtin_memcpy(k->local_addr, e->ep.local_addr, 16);
-    __builtin_memcpy(k->remote_addr, e->ep.remote_addr, 16);
-    k->cgroup_id = e->owner.cgroup_id;
-    k->text_id = e->text_id;
-    k->netns = e->ep.netns;
-    k->server_port = e->ep.role == NETOBS_ROLE_CLIENT ? e->ep.remote_port : e->ep.local_port;
-    k->result = http ? e->http_status : e->dns_rcode;
-    k->code = http ? e->http_method : e->dns_qtype;
-    k->kind = e->kind;
-    k->role = e->ep.role;
-    k->ip_version = e->ep.ip_version;
-    k->http_version = http ? e->http_version : 0;
-    k->_pad[0] = k->_pad[1] = 0;
-
     struct netobs_l7_aggregate *a = bpf_map_lookup_elem(&netobs_l7_aggregates, k);
     if (!a) {
         __builtin_memset(&s->fresh, 0, sizeof(s->fresh));
@@ -487,31 +472,33 @@ __noinline int complete_exchange(struct scratch *s, struct netobs_l7_config *cfg
         a = bpf_map_lookup_elem(&netobs_l7_aggregates, k);
         if (!a) {
             count(NETOBS_L7_AGGREGATE_MAP_FULL);
-            __u32 index = e->kind;
+            __u32 index = k->kind;
             a = bpf_map_lookup_elem(&netobs_l7_overflow, &index);
             if (!a)
                 return 0;
         }
     }
-    __u64 ns = e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0;
     __u64 seen = __sync_fetch_and_add(&a->count, 1);
     __sync_fetch_and_add(&a->duration_sum_ns, ns);
     __sync_fetch_and_add(&a->hist[latency_bucket(ns) & (NETOBS_LATENCY_BUCKETS - 1)], 1);
     note_max(a->max_epoch, a->max_ns, cfg->epoch, ns);
 
-    bool error = http ? (e->http_status >= 500 || e->http_status == 0) : e->dns_rcode != 0;
     __u32 every = cfg->sample_every;
     if (error)
-        e->reason = NETOBS_EXEMPLAR_ERROR;
-    else if (cfg->slow_ns && ns >= cfg->slow_ns)
-        e->reason = NETOBS_EXEMPLAR_SLOW;
-    else if (every && seen % every == 0) /* the first of each key (per CPU), then 1 in N */
-        e->reason = NETOBS_EXEMPLAR_SAMPLE;
-    else
-        return 0;
+        return NETOBS_EXEMPLAR_ERROR;
+    if (cfg->slow_ns && ns >= cfg->slow_ns)
+        return NETOBS_EXEMPLAR_SLOW;
+    if (every && seen % every == 0) /* the first of each key (per CPU), then 1 in N */
+        return NETOBS_EXEMPLAR_SAMPLE;
+    return 0;
+}
+
+/* An exchange whole, on the ring buffer. */
+static __always_inline void send_exemplar(struct netobs_l7_event *e, int reason)
+{
+    e->reason = reason;
     if (bpf_ringbuf_output(&netobs_l7_events, e, sizeof(*e), BPF_RB_NO_WAKEUP))
         count(NETOBS_L7_RINGBUF_FULL);
-    return 0;
 }
 
 /* ---------------------------------------------------------------- TCP request latency */
@@ -623,9 +610,48 @@ static __always_inline struct netobs_l7_event *http_event(struct scratch *s, con
     return e;
 }
 
-/* A request line: queued on the connection with its URI's id. `method` holds the method and, in
- * its second byte, the length of "METHOD ". A global function, verified once (inlined, it would
- * be verified once per method). */
+/* The aggregate key of an HTTP exchange of this connection. */
+static __always_inline void http_key(struct netobs_l7_aggregate_key *k, const struct packet *p,
+                                     const struct l7_sock *st, const struct l7_slot *slot, __u16 status)
+{
+    k->cgroup_id = st->cgroup_id;
+    k->text_id = slot->uri_id;
+    __builtin_memcpy(k->local_addr, p->tuple.local_addr, 16);
+    __builtin_memcpy(k->remote_addr, p->tuple.remote_addr, 16);
+    k->netns = st->netns;
+    k->server_port = st->role == NETOBS_ROLE_CLIENT ? p->tuple.remote_port : p->tuple.local_port;
+    k->result = status;
+    k->code = slot->method;
+    k->kind = NETOBS_L7_HTTP;
+    k->role = st->role;
+    k->ip_version = p->ip_version;
+    k->http_version = slot->version;
+    k->_pad[0] = k->_pad[1] = 0;
+}
+
+/* An HTTP exchange of this connection answered (status 0: never) at `now`: counted, and sent
+ * whole when it is an exemplar. */
+static __always_inline void http_exchange(const struct packet *p, struct l7_sock *st, struct scratch *s,
+                                          struct netobs_l7_config *cfg, const struct l7_slot *slot, __u16 status,
+                                          __u64 now)
+{
+    __u64 ns = now > slot->start_ns ? now - slot->start_ns : 0;
+    http_key(&s->key, p, st, slot, status);
+    int reason = count_exchange(s, cfg, ns, status >= 500 || status == 0);
+    if (!reason)
+        return;
+    struct netobs_l7_event *e = http_event(s, p, st, slot);
+    e->end_ns = now;
+    e->http_status = status;
+    send_exemplar(e, reason);
+}
+
+#define REQUEST_WINDOW_LOADED (1 << 16)
+
+/* A request line: queued on the connection with its URI's id. `method_and_len` holds the method,
+ * in its second byte the length of "METHOD ", and REQUEST_WINDOW_LOADED when the scratch holds
+ * the payload's first URI_WINDOW bytes already. A global function, verified once (inlined, it
+ * would be verified once per method). */
 __noinline int http_request(struct __sk_buff *ctx, const struct packet *p, struct l7_sock *st, __u32 method_and_len)
 {
     struct scratch *s = get_scratch();
@@ -642,7 +668,9 @@ __noinline int http_request(struct __sk_buff *ctx, const struct packet *p, struc
         return 0;
     }
     __u32 n = p->payload_len < URI_WINDOW ? p->payload_len : URI_WINDOW;
-    if (n < method_len + 1 || n > URI_WINDOW || bpf_skb_load_bytes(ctx, p->payload_off, s->payload, n))
+    if (n < method_len + 1 || n > URI_WINDOW)
+        return 0;
+    if (!(method_and_len & REQUEST_WINDOW_LOADED) && bpf_skb_load_bytes(ctx, p->payload_off, s->payload, n))
         return 0;
     /* URI: up to the space before the version; past a cut URI the version is still read. */
     struct text_scan scan = {.s = s, .start = method_len, .next = method_len, .n = n, .uri = 1};
@@ -698,12 +726,9 @@ static __always_inline void http_response(const struct packet *p, struct l7_sock
         return;
     }
     st->last_response_seq = p->seq;
-    struct l7_slot *slot = &st->fifo[st->head & (NETOBS_HTTP_FIFO - 1)];
-    struct netobs_l7_event *e = http_event(s, p, st, slot);
+    struct l7_slot slot = st->fifo[st->head & (NETOBS_HTTP_FIFO - 1)]; /* a copy: the slot is free from here */
     st->head += 1;
-    e->end_ns = now;
-    e->http_status = status;
-    complete_exchange(s, cfg);
+    http_exchange(p, st, s, cfg, &slot, status, now);
 }
 
 /* Requests still pending when the connection ends are answered by no one: exchanges with no
@@ -714,12 +739,9 @@ static __always_inline void http_unanswered(const struct packet *p, struct l7_so
     for (int i = 0; i < NETOBS_HTTP_FIFO; i++) {
         if (st->head == st->tail)
             break;
-        struct l7_slot *slot = &st->fifo[st->head & (NETOBS_HTTP_FIFO - 1)];
-        struct netobs_l7_event *e = http_event(s, p, st, slot);
+        struct l7_slot slot = st->fifo[st->head & (NETOBS_HTTP_FIFO - 1)];
         st->head += 1;
-        e->end_ns = now;
-        e->http_status = 0;
-        complete_exchange(s, cfg);
+        http_exchange(p, st, s, cfg, &slot, 0, now);
     }
 }
 
@@ -727,21 +749,29 @@ static __always_inline void http_unanswered(const struct packet *p, struct l7_so
  * seen; not HTTP after HTTP_PROBE_TURNS turns without one, unless a port says HTTP (there, what
  * is not HTTP is counted). */
 static __always_inline void http_segment(struct __sk_buff *ctx, const struct packet *p, struct l7_sock *st,
-                                         struct netobs_l7_config *cfg, bool turn_start, __u64 now)
+                                         struct netobs_l7_config *cfg, bool turn_start, bool request_dir, __u64 now)
 {
     bool start = false, pending = st->tail != st->head;
     if (p->payload_len >= 12) {
-        __u8 head[12];
-        if (bpf_skb_load_bytes(ctx, p->payload_off, head, sizeof(head)))
-            return;
         struct scratch *s = get_scratch();
         if (!s)
             return;
+        __u8 head[12];
+        __u32 window = 0;
+        if (request_dir) {
+            /* Where requests come: the window the URI is read from, in one load. */
+            window = p->payload_len < URI_WINDOW ? p->payload_len : URI_WINDOW;
+            if (window < sizeof(head) || window > URI_WINDOW || bpf_skb_load_bytes(ctx, p->payload_off, s->payload, window))
+                return;
+            __builtin_memcpy(head, s->payload, sizeof(head));
+        } else if (bpf_skb_load_bytes(ctx, p->payload_off, head, sizeof(head))) {
+            return;
+        }
         __u32 method_len = 0;
         __u8 method = http_method(head, &method_len);
         if (method) {
             start = true;
-            http_request(ctx, p, st, method | method_len << 8);
+            http_request(ctx, p, st, method | method_len << 8 | (window ? REQUEST_WINDOW_LOADED : 0));
         } else if (http_version(head)) {
             start = true;
             http_response(p, st, s, cfg, head, now);
@@ -812,6 +842,23 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
             return 0;
         e->end_ns = p->now ? p->now : bpf_ktime_get_ns();
         e->dns_rcode = b[3] & 0xf;
+        struct netobs_l7_aggregate_key *k = &s->key;
+        k->cgroup_id = e->owner.cgroup_id;
+        k->text_id = e->text_id;
+        __builtin_memcpy(k->local_addr, e->ep.local_addr, 16);
+        __builtin_memcpy(k->remote_addr, e->ep.remote_addr, 16);
+        k->netns = e->ep.netns;
+        k->server_port = e->ep.role == NETOBS_ROLE_CLIENT ? e->ep.remote_port : e->ep.local_port;
+        k->result = e->dns_rcode;
+        k->code = e->dns_qtype;
+        k->kind = NETOBS_L7_DNS;
+        k->role = e->ep.role;
+        k->ip_version = e->ep.ip_version;
+        k->http_version = 0;
+        k->_pad[0] = k->_pad[1] = 0;
+        int reason = count_exchange(s, cfg, e->end_ns > e->start_ns ? e->end_ns - e->start_ns : 0, e->dns_rcode != 0);
+        if (!reason)
+            return 0;
         if (e->ep.role == NETOBS_ROLE_SERVER && !e->owner.pid) {
             /* The server's owner is the process sending the answer, when we are in its send. */
             struct netobs_owner here = {};
@@ -821,7 +868,7 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
                 __builtin_memcpy(e->owner.comm, here.comm, sizeof(e->owner.comm));
             }
         }
-        complete_exchange(s, cfg);
+        send_exemplar(e, reason);
         return 0;
     }
 
@@ -970,7 +1017,7 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
                     dns_message(ctx, p, cfg);
                 }
             } else if (st->http != HTTP_NO) {
-                http_segment(ctx, p, st, cfg, turn_start, now);
+                http_segment(ctx, p, st, cfg, turn_start, request_dir, now);
             }
         }
     }
