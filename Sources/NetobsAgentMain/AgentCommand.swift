@@ -104,7 +104,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Scheduling niceness of the agent (0-19): its work waits behind the workloads', and the kernel rings absorb the delay.")
     var nice: Int32 = 10
 
-    @Option(help: "Per-exchange http/dns records per interval; past it, exchanges are aggregated (counted).")
+    @Option(help: "Exemplar http/dns records per interval (errors first); past it they are left out, counted (every exchange is in the aggregates).")
     var l7RecordCap = 10_000
 
     @Option(help: "Distinct URIs (or DNS names) in an interval's aggregates; past it, \"<other>\" (counted).")
@@ -119,7 +119,7 @@ struct AgentCommand: ParsableCommand {
                                valueName: "file"))
     var programBundles: [String] = []
 
-    @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
+    @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7, l7_sample_every, l7_slow_ms) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
                                valueName: "file"))
     var rules: String?
 

@@ -36,6 +36,13 @@ public struct RecordView: Sendable, Equatable {
     public var dnsQueryType = ""
     public var dnsResponseCode = ""
     public var dnsDuration: UInt64?
+    /// `http_aggregate`/`dns_aggregate`: the exchanges the record counts, and their total time.
+    public var count: UInt64?
+    public var httpDurationSum: UInt64?
+    public var dnsDurationSum: UInt64?
+    /// Why an `http`/`dns` record was sent ("error", "slow", "sample"): an exemplar, whose
+    /// exchange is also counted in an aggregate. Empty for records that stand alone.
+    public var exemplar = ""
     /// Records about one pod rather than a flow (e.g. anomalies) name it with these.
     public var namespace = ""
     public var pod = ""
@@ -95,6 +102,8 @@ public struct RecordView: Sendable, Equatable {
         case httpDuration = "http_duration"
         case dnsDomain = "dns_query_domain", dnsType = "dns_query_type", dnsRcode = "dns_response_code"
         case dnsDuration = "dns_duration"
+        case count, exemplar
+        case httpDurationSum = "http_duration_sum", dnsDurationSum = "dns_duration_sum"
 
         func read(by fields: FilterFields) -> Bool {
             switch self {
@@ -150,6 +159,7 @@ public struct RecordView: Sendable, Equatable {
         case .dnsDomain: dnsQueryDomain = value
         case .dnsType: dnsQueryType = value
         case .dnsRcode: dnsResponseCode = value
+        case .exemplar: exemplar = value
         default: break
         }
     }
@@ -172,6 +182,9 @@ public struct RecordView: Sendable, Equatable {
         case .httpStatus: httpStatusCode = number
         case .httpDuration: httpDuration = number
         case .dnsDuration: dnsDuration = number
+        case .count: count = number
+        case .httpDurationSum: httpDurationSum = number
+        case .dnsDurationSum: dnsDurationSum = number
         default: break
         }
     }

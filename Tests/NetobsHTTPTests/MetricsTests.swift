@@ -62,6 +62,21 @@ struct MetricsTablesTests {
         #expect(t.records == 7)
     }
 
+    @Test func aggregatesCountTheirExchangesAndExemplarsNothing() {
+        var t = MetricsTables()
+        let aggregate = Array(#"{"kind":"http_aggregate","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dst_ns":"shop","dst_pod":"carts-1","dst_service":"carts","http_request_uri":"/cart","http_status_code":200,"count":5,"http_duration_sum":15000000}"#.utf8)
+        let exemplar = Array(#"{"kind":"http","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dst_ns":"shop","dst_pod":"carts-1","dst_service":"carts","http_request_uri":"/cart","http_status_code":200,"http_duration":3000000,"exemplar":"sample"}"#.utf8)
+        let dns = Array(#"{"kind":"dns_aggregate","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dns_query_domain":"x","dns_response_code":"TIMEOUT","count":2,"dns_duration_sum":10000000000}"#.utf8)
+        for v in Records.views([aggregate, exemplar, dns]) { t.add(v) }
+        let fe = t.pods[.init(namespace: "shop", pod: "front-end")]!
+        #expect(fe.httpRequests == [.init(role: "client", value: "2xx"): 5])
+        #expect(fe.httpDuration["client"]?.count == 5 && fe.httpDuration["client"]?.sumNs == 15_000_000)
+        #expect(fe.dnsRequests == [.init(role: "client", value: "TIMEOUT"): 2])
+        let edge = MetricsTables.EdgeKey(reporter: "client", srcNamespace: "shop", srcPod: "front-end",
+                                         dstNamespace: "shop", dstPod: "carts-1", dstService: "carts")
+        #expect(t.edges[edge]?.requests == 5)
+    }
+
     @Test func histogramBuckets() {
         var h = DurationHistogram()
         h.observe(ns: 500_000)        // exactly on the first bound: in it

@@ -79,7 +79,7 @@ struct MetricsTables: Sendable {
         let podKey = boundedPodKey(PodKey(namespace: Self.name(r.srcNamespace), pod: Self.name(r.srcPod)))
         var pod = pods[podKey] ?? PodSeries()
         var edgeBytes: UInt64 = 0
-        var isRequest = false
+        var requests: UInt64 = 0
         switch r.applicationProtocol {
         case "tcp" where r.kind == "tcp":
             pod.tcpTxBytes += r.tcpTxBytes
@@ -92,23 +92,32 @@ struct MetricsTables: Sendable {
             pod.udpTxBytes += r.udpTxBytes
             pod.udpRxBytes += r.udpRxBytes
             edgeBytes = r.udpTxBytes + r.udpRxBytes
-        case "http" where r.kind == "http":
+        // Exemplars are also counted in their aggregate (whose count the series take).
+        case "http" where r.kind == "http" && r.exemplar.isEmpty, "http" where r.kind == "http_aggregate":
             guard let code = r.httpStatusCode else { break }
-            isRequest = true
-            pod.httpRequests[Outcome(role: role, value: Self.statusClass(code)), default: 0] += 1
-            if let d = r.httpDuration { pod.httpDuration[role, default: DurationHistogram()].observe(ns: d) }
-        case "dns" where r.kind == "dns":
-            isRequest = true
+            requests = r.kind == "http" ? 1 : r.count ?? 0
+            pod.httpRequests[Outcome(role: role, value: Self.statusClass(code)), default: 0] += requests
+            if let d = r.httpDuration {
+                pod.httpDuration[role, default: DurationHistogram()].observe(ns: d)
+            } else if let sum = r.httpDurationSum {
+                pod.httpDuration[role, default: DurationHistogram()].observe(count: requests, sumNs: sum)
+            }
+        case "dns" where r.kind == "dns" && r.exemplar.isEmpty, "dns" where r.kind == "dns_aggregate":
+            requests = r.kind == "dns" ? 1 : r.count ?? 0
             let rcode = Self.rcodes.contains(r.dnsResponseCode) ? r.dnsResponseCode : Self.other
-            pod.dnsRequests[Outcome(role: role, value: rcode), default: 0] += 1
-            if let d = r.dnsDuration { pod.dnsDuration[role, default: DurationHistogram()].observe(ns: d) }
+            pod.dnsRequests[Outcome(role: role, value: rcode), default: 0] += requests
+            if let d = r.dnsDuration {
+                pod.dnsDuration[role, default: DurationHistogram()].observe(ns: d)
+            } else if let sum = r.dnsDurationSum {
+                pod.dnsDuration[role, default: DurationHistogram()].observe(count: requests, sumNs: sum)
+            }
         default:
-            return  // loss, latency, aggregates, anomalies: no per-pod or edge series
+            return  // loss, latency, exemplars, anomalies: no per-pod or edge series
         }
         pods[podKey] = pod
-        guard isRequest || edgeBytes > 0 else { return }
+        guard requests > 0 || edgeBytes > 0 else { return }
         let edgeKey = boundedEdgeKey(Self.edge(r, role: role))
-        edges[edgeKey, default: EdgeSeries()].requests += isRequest ? 1 : 0
+        edges[edgeKey, default: EdgeSeries()].requests += requests
         edges[edgeKey, default: EdgeSeries()].bytes += edgeBytes
     }
 
