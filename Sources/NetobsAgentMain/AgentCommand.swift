@@ -23,7 +23,9 @@ struct AgentCommand: ParsableCommand {
             to the controller instead, kept in the spool directory until it acknowledges them; rules \
             pushed with `netobs rules push` are applied through the kernel's filter maps, program bundles \
             pushed with `netobs programs push` are verified (--operator-key) and hot-swapped. The \
-            certificate's CN must be the node name (--node, default the host name). SIGHUP \
+            certificate's CN must be the node name (--node, default the host name); with \
+            --bootstrap-token-file and --ca-file the agent gets that certificate from the controller \
+            (and renews it) instead of reading one from --certs. SIGHUP \
             swaps the kernel programs with no gap in the data; with --operator-key and --program-bundle \
             it swaps in the signed bundle's object instead, only once its digest and Ed25519 signature \
             verify. Needs root (or CAP_BPF, CAP_PERFMON, \
@@ -61,8 +63,17 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Send records to this controller instead of printing them.", valueName: "host:port"))
     var controller: String?
 
-    @Option(help: ArgumentHelp("Directory with ca.pem, agent.pem, agent-key.pem (`netobs certs init`).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Directory with ca.pem, agent.pem, agent-key.pem (`netobs certs init`); with --bootstrap-token-file, where the agent keeps the certificate it gets (created 0700, files 0600).", valueName: "dir"))
     var certs: String?
+
+    @Option(help: ArgumentHelp("Get this node's certificate from the controller with the bootstrap token in FILE (its first field: ID.SECRET) when --certs holds none usable, and renew it at 2/3 of its validity. Needs --ca-file.", valueName: "file"))
+    var bootstrapTokenFile: String?
+
+    @Option(help: ArgumentHelp("The CA the controller's certificate must chain to (default: DIR/ca.pem); pinned for the bootstrap connection.", valueName: "file"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("The controller's bootstrap listener (default: the --controller host, port 7444).", valueName: "host:port"))
+    var bootstrapController: String?
 
     @Option(help: ArgumentHelp("Spool directory for batches not yet acknowledged by the controller.", valueName: "dir"))
     var spool: String?
@@ -148,6 +159,14 @@ struct AgentCommand: ParsableCommand {
             guard certs != nil else { throw ValidationError("--controller needs --certs DIR") }
             guard spool != nil else { throw ValidationError("--controller needs --spool DIR") }
             guard spoolMaxMb > 0 else { throw ValidationError("--spool-max-mb must be positive") }
+            if bootstrapTokenFile != nil && caFile == nil {
+                throw ValidationError("--bootstrap-token-file needs --ca-file CA.pem: the bootstrap connection pins the controller's CA")
+            }
+            if let bootstrapController, ControllerEndpoint.parse(bootstrapController) == nil {
+                throw ValidationError("--bootstrap-controller must be HOST:PORT")
+            }
+        } else if bootstrapTokenFile != nil || bootstrapController != nil {
+            throw ValidationError("--bootstrap-token-file and --bootstrap-controller go with --controller")
         }
         for name in disabledTracepoints where !L4Collector.tracepoints.contains(name) {
             throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
@@ -195,13 +214,12 @@ struct AgentCommand: ParsableCommand {
                 loop.programSources = try Self.bundleSources(paths: programBundles, key: VerifyingKey(file: operatorKey))
             }
             if let controller, let certs, let spool {
-                let (host, port) = ControllerEndpoint.parse(controller)!
-                let dir = certs.hasSuffix("/") ? certs : certs + "/"
-                let tls = try TLSContext(configuration: .client(trustRoots: .file(dir + "ca.pem"),
-                                                                certificateChain: .file(dir + "agent.pem"),
-                                                                privateKey: .file(dir + "agent-key.pem")))
+                let endpoint = try AgentEndpoint.make(.init(
+                    controller: ControllerEndpoint.parse(controller)!, controllerName: controllerName, certs: certs,
+                    caFile: caFile, bootstrapTokenFile: bootstrapTokenFile,
+                    bootstrapController: bootstrapController.flatMap(ControllerEndpoint.parse), node: options.node))
                 try ControllerAgent.run(loop, settings: .init(
-                    endpoint: ControllerEndpoint(host: host, port: port, tls: tls, serverName: controllerName),
+                    endpoint: endpoint,
                     spoolDirectory: spool, spoolMaxBytes: spoolMaxMb << 20,
                     operatorKey: try operatorKey.map { try VerifyingKey(file: $0) }))
             } else {

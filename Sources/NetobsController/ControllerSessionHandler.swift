@@ -19,6 +19,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     private var peer: PeerIdentity?
     private var peerDescription = "?"
     private var helloDeadline: Scheduled<Void>?
+    private var certificateExpiry: Scheduled<Void>?
     private var subscription: StreamHub.SubscriberID?
     private var agentName: String?
     /// FlowBatches are stored one after the other, in arrival order.
@@ -40,8 +41,11 @@ final class ControllerSessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         helloDeadline?.cancel()
+        certificateExpiry?.cancel()
         if let subscription { services.hub.remove(subscription) }
-        if case .active(.agent) = state, let node = agentName {
+        // agentName is set once an agent session is accepted; a fatal close (heartbeat timeout,
+        // expired certificate) has already moved the state on, but the agent still left.
+        if let node = agentName {
             services.control.agents.disconnected(node: node, channel: context.channel)
             services.control.left(node: node)
         }
@@ -54,6 +58,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             peer = identity
             peerDescription += " (\(identity))"
             state = .awaitingHello
+            closeAtExpiry(context, notAfter: identity.notAfter)
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, case .active = state {
             switch idle {
             case .write:
@@ -114,6 +119,18 @@ final class ControllerSessionHandler: ChannelInboundHandler {
                 return
             }
             handle(context, message, frame, role: role)
+        }
+    }
+
+    /// A session lasts no longer than the certificate it was opened with: a short-lived agent
+    /// certificate whose renewal is refused (its token revoked) ends its session when it expires.
+    /// (A renewing agent reconnects with its new certificate before that.)
+    private func closeAtExpiry(_ context: ChannelHandlerContext, notAfter: Int64) {
+        let remaining = notAfter - Int64(WallClock.nowNs() / 1_000_000_000)
+        guard remaining < 10 * 365 * 86_400 else { return }
+        certificateExpiry = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(max(0, remaining) + 1)) {
+            self.services.log.info("\(self.peerDescription): its certificate expired; closing the session")
+            self.fatal(context, .unauthorized, "the client certificate expired; reconnect with a valid one")
         }
     }
 

@@ -29,6 +29,11 @@ public enum Limits {
     public static let record = 65_535
     /// One BPF object file in a ProgramBundle (also bounded by the negotiated payload size).
     public static let programObject = 16_777_216
+    /// A PKCS#10 request (DER) and a certificate (DER) in the bootstrap exchange: an EC P-256
+    /// CSR is about 250 bytes, an agent certificate under 1 KiB; 16 KiB leaves room for RSA
+    /// and long names, far below the pre-handshake payload limit.
+    public static let certificateRequest = 16_384
+    public static let certificate = 16_384
 
     // Counts.
     public static let capabilities = 64

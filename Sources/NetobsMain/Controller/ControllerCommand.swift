@@ -27,6 +27,13 @@ struct ControllerCommand: AsyncParsableCommand {
             verified against --operator-key, stored in DATA/programs/, rolled out to canaries first \
             and rolled back when an agent refuses them). `netobs agents` lists the agents.
 
+            With --bootstrap-token-file and --ca-key, agents without a certificate get one on the \
+            bootstrap listener (--bootstrap-listen, default port 7444; TLS authenticating the \
+            controller only): a token of the file allowed for their node name, and a CSR for CN = \
+            that name, give a certificate valid --agent-cert-lifetime (OU=netobs-agent, nothing \
+            else from the request). Removing a token's line revokes it; sessions end when their \
+            certificate expires. See `netobs certs token`.
+
             With a topology source (--topology-file, --kubeconfig, --in-cluster) records reach \
             consumers joined with pods, namespaces, workloads, services and nodes. The analysis \
             engine runs on the live stream and publishes `kind: anomaly` records (closed ones also \
@@ -40,6 +47,8 @@ struct ControllerCommand: AsyncParsableCommand {
     var data: String
 
     @OptionGroup var tls: TLSFiles
+
+    @OptionGroup var bootstrap: BootstrapOptions
 
     @Option(help: "Heartbeat interval announced to clients, in milliseconds.")
     var heartbeatMs: UInt32 = 5_000
@@ -80,6 +89,7 @@ struct ControllerCommand: AsyncParsableCommand {
         } catch let error as TLSError {
             throw CommandFailure(error.message)
         }
+        let bootstrapListener = try bootstrap.prepare(listenHost: host, tls: tls, log: .stderr)
         var config = Controller.Configuration(host: host, port: port, dataDirectory: data, tls: context)
         config.heartbeatIntervalMs = heartbeatMs
         config.canaryPercent = canaryPercent
@@ -100,6 +110,7 @@ struct ControllerCommand: AsyncParsableCommand {
         // must not be lost); each part is stopped when it exists by then.
         let parts = RunningParts()
         let stopping = StopSignals {
+            await parts.bootstrap.withLock { $0 }?.stop()
             await parts.analysis.withLock { $0 }?.stop()
             await parts.http.withLock { $0 }?.stop()
             await parts.controller.withLock { $0 }?.stop()
@@ -116,6 +127,22 @@ struct ControllerCommand: AsyncParsableCommand {
         parts.controller.withLock { $0 = controller }
         // A signal while it started found no controller to stop.
         if stopping.requested { await controller.stop() }
+        var reload: ReloadSignal?
+        do {
+            if let bootstrapListener {
+                let server = try await bootstrapListener.start()
+                parts.bootstrap.withLock { $0 = server }
+                if stopping.requested { await server.stop() }
+                let tokens = bootstrapListener.tokens
+                reload = ReloadSignal { tokens.reload() }
+            }
+        } catch {
+            stopping.cancel()
+            await controller.stop()
+            topologySource?.stop()
+            throw error
+        }
+        defer { reload?.cancel() }
         do {
             let server = try await http.start(controller: controller, tls: tls)
             parts.http.withLock { $0 = server }
@@ -140,6 +167,7 @@ final class RunningParts: Sendable {
     let controller = Mutex<Controller?>(nil)
     let http = Mutex<HTTPServer?>(nil)
     let analysis = Mutex<LiveAnalysis?>(nil)
+    let bootstrap = Mutex<BootstrapServer?>(nil)
 }
 
 /// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk
