@@ -144,7 +144,7 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
     private static func statusError(_ what: String, _ status: Int, _ body: [UInt8]) -> TopologyError {
         if status == 401 {
             return TopologyError("\(what) answered HTTP 401 Unauthorized: the API server did not accept the credentials "
-                + "(service-account or kubeconfig token, or client certificate)")
+                + "(service-account or kubeconfig token, client certificate, or exec plugin credential)")
         }
         let message = (try? JSONDecoder().decode(KubeStatusEvent.Status.self, from: Data(body)))?.message
         return TopologyError("\(what) answered HTTP \(status)\(message.map { ": \($0)" } ?? "")")
