@@ -75,7 +75,7 @@ struct EndpointTests {
         running.controller.hub.publish(format: .jsonLines, records: [Records.http(503)])
         let metrics = try await curl.get("/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.body.contains(#"netobs_pod_http_requests_total{namespace="shop",pod="front-end",role="client",status_class="5xx"} 1"#))
+        #expect(metrics.body.contains(#"netobs_pod_http_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",status_class="5xx"} 1"#))
         #expect(try await promtoolCheck(metrics.body).status == 0)
         #expect(try await curl.get("/nothing").status == 404)
 
