@@ -73,8 +73,11 @@ struct TailCommand: AsyncParsableCommand {
         guard !noFollow || last > 0 || since != nil || until != nil else {
             throw ValidationError("--no-follow needs --last N (N > 0), --since or --until")
         }
-        let (since, until) = try timeBounds(nowNs: TimeFormat.nowNs())
+        let now = TimeFormat.nowNs()
+        let (since, until) = try timeBounds(nowNs: now)
         if since > 0 && until > 0 && until < since { throw ValidationError("--until is before --since") }
+        // Where --not stands and what the filters' values are, as a usage error of this command.
+        _ = try plan(arguments: Self.ownArguments(), nowNs: now)
     }
 
     /// --since and --until as unix ns (0: not given).
@@ -149,10 +152,11 @@ struct TailCommand: AsyncParsableCommand {
         while true { try await Task.sleep(for: .seconds(3600)) }
     }
 
-    /// This command's own arguments, as ArgumentParser read them (after `netobs tail`).
+    /// This command's own arguments, as ArgumentParser read them (after `netobs tail`); none
+    /// when this process is not `netobs tail` (a test parsing arguments of its own).
     static func ownArguments() -> [String] {
         let all = Array(CommandLine.arguments.dropFirst())
-        guard let at = all.firstIndex(of: configuration.commandName!) else { return all }
+        guard let at = all.firstIndex(of: configuration.commandName!) else { return [] }
         return Array(all[(at + 1)...])
     }
 }
