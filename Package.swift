@@ -118,11 +118,12 @@ let package = Package(
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
                 dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard", "NetobsWire",
+                               "NetobsTopology", "NetobsBuildInfo",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
                     dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsWire",
-                                   "NetobsAgentLink",
+                                   "NetobsAgentLink", "NetobsTopology", "NetobsBuildInfo",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Hummingbird", package: "hummingbird")]),
 

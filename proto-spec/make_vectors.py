@@ -93,6 +93,17 @@ def rec_list(records, c):
 def options(kvs, c):
     return cat(count(len(kvs), c), *[cat(string(k, "  key"), string(v.encode(), "  value")) for k, v in kvs])
 
+def clauses(items, c):
+    out = count(len(items), c)
+    for field, values in items:
+        out += cat(string(field, "  field"), count(len(values), "  values"),
+                   *[string(v, "    value") for v in values], no_tags("  clause tagged fields"))
+    return out
+
+def match(include, exclude):
+    """A Subscribe's match (tagged field 1): include clauses, exclude clauses, tagged fields."""
+    return cat(clauses(include, "include"), clauses(exclude, "exclude"), no_tags("match tagged fields"))
+
 # RFC 8032 section 7.1, TEST 1: a public test key, so anyone can check the example signature.
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
 RFC8032_PUBLIC = bytes.fromhex("d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a")
@@ -241,6 +252,14 @@ VALID = {
         string("shop", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
         string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
         tags([(0, u32(50, "  replay_last 50"), "replay_last")])), corr=10),
+    "subscribe_match": frame(SUBSCRIBE, cat(
+        string("", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
+        string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
+        tags([(0, u32(100, "  replay_last 100"), "replay_last"),
+              (1, match([("from_pod", ["shop/front-end", "shop/carts"]), ("http_path", ["/cart*"])],
+                        [("to_ip", ["10.96.0.0/12"])]), "match"),
+              (2, u64(1700000000000000000, "  since_ns"), "since_ns"),
+              (3, u64(1700000060000000000, "  until_ns"), "until_ns")])), corr=11),
     "stream_batch_replay_end": frame(STREAM_BATCH, cat(
         u64(2, "sequence 2"), u64(0, "dropped 0"), u8(1, "format json lines"),
         rec_list([b'{"kind":"http","http_status_code":200}'], "records"),

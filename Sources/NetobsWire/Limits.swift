@@ -53,6 +53,10 @@ public enum Limits {
     public static let metricsOffPerHook = 64
     /// Kernel objects whose version one AgentStatus lists.
     public static let programVersions = 16
+    /// Clauses on each side (include, exclude) of a Subscribe's match.
+    public static let matchClauses = 32
+    /// Values one match clause ORs together.
+    public static let matchValues = 64
     /// Tagged (optional) fields in one struct.
     public static let taggedFields = 32
 

@@ -123,13 +123,13 @@ struct ExpositionTests {
 
     @Test func samplesAreWhereExpected() {
         let text = exposition([Records.http(503), Records.http(503), Records.tcp(), Records.dns("NXDOMAIN")])
-        #expect(text.contains(#"netobs_pod_http_requests_total{namespace="shop",pod="front-end",role="client",status_class="5xx"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="0.0025"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="0.001"} 0"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="+Inf"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_sum{namespace="shop",pod="front-end",role="client"} 0.005"#))
-        #expect(text.contains(#"netobs_pod_tcp_retransmits_total{namespace="shop",pod="orders"} 3"#))
-        #expect(text.contains(#"netobs_pod_dns_requests_total{namespace="shop",pod="front-end",role="client",rcode="NXDOMAIN"} 1"#))
+        #expect(text.contains(#"netobs_pod_http_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",status_class="5xx"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="0.0025"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="0.001"} 0"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="+Inf"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_sum{exported_namespace="shop",exported_pod="front-end",role="client"} 0.005"#))
+        #expect(text.contains(#"netobs_pod_tcp_retransmits_total{exported_namespace="shop",exported_pod="orders"} 3"#))
+        #expect(text.contains(#"netobs_pod_dns_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",rcode="NXDOMAIN"} 1"#))
         #expect(text.contains(#"netobs_edge_bytes_total{reporter="client",src_namespace="shop",src_pod="orders",dst_namespace="db",dst_pod="mysql-0",dst_service="unknown"} 3048"#))
         #expect(text.contains("netobs_controller_records_ingested_total 12\n"))
         #expect(text.contains("netobs_stream_subscribers 3\n"))
@@ -137,7 +137,7 @@ struct ExpositionTests {
 
     @Test func labelValuesAreEscaped() {
         let text = exposition([Records.http(200, ns: #"a"b\c"#)])
-        #expect(text.contains(#"namespace="a\"b\\c""#))
+        #expect(text.contains(#"exported_namespace="a\"b\\c""#))
     }
 
     @Test("promtool check metrics accepts the exposition, empty, full and overflowing")

@@ -56,6 +56,11 @@ let goldens: [Golden] = [
         version: 4, rules: [Rule(id: "exclude-ports", ports: [PortRange(port: 9000)], exclude: true)]))),
     Golden(name: "subscribe_replay", correlationId: 10, message: .subscribe(Subscribe(
         namespace: "shop", kind: "http", replayLast: 50))),
+    Golden(name: "subscribe_match", correlationId: 11, message: .subscribe(Subscribe(
+        kind: "http", replayLast: 100,
+        match: StreamMatch(include: [MatchClause("from_pod", ["shop/front-end", "shop/carts"]), MatchClause("http_path", ["/cart*"])],
+                           exclude: [MatchClause("to_ip", ["10.96.0.0/12"])]),
+        sinceNs: 1_700_000_000_000_000_000, untilNs: 1_700_000_060_000_000_000))),
     Golden(name: "stream_batch_replay_end", correlationId: 10, flags: .reply, message: .streamBatch(StreamBatch(
         sequence: 2, dropped: 0, format: .jsonLines, records: [Array(#"{"kind":"http","http_status_code":200}"#.utf8)],
         replayEnd: true))),
