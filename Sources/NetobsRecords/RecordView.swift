@@ -39,16 +39,17 @@ public struct RecordView: Sendable, Equatable {
     public var dnsQueryType = ""
     public var dnsResponseCode = ""
     public var dnsDuration: UInt64?
-    /// `http_aggregate`/`dns_aggregate`: the exchanges the record counts, and their total time.
+    /// `http_aggregate`/`dns_aggregate`: the exchanges the record counts, and their total time;
+    /// `loss` records: how many were lost in the interval.
     public var count: UInt64?
     public var httpDurationSum: UInt64?
     public var dnsDurationSum: UInt64?
     /// Why an `http`/`dns` record was sent ("error", "slow", "sample"): an exemplar, whose
     /// exchange is also counted in an aggregate. Empty for records that stand alone.
     public var exemplar = ""
-    /// `loss` records: what was lost and how many in the interval.
+    /// `loss` records: what was lost.
     public var lossReason = ""
-    public var lossCount: UInt64 = 0
+    public var lossCount: UInt64 { count ?? 0 }
     /// Records about one pod rather than a flow (e.g. anomalies) name it with these.
     public var namespace = ""
     public var pod = ""
@@ -111,7 +112,7 @@ public struct RecordView: Sendable, Equatable {
         case kind, node, comm, role, namespace, pod
         case tsNs = "ts_ns", srcIP = "src_ip", srcPort = "src_port", dstIP = "dst_ip", dstPort = "dst_port"
         case srcNs = "src_ns", srcPod = "src_pod", dstNs = "dst_ns", dstPod = "dst_pod", dstService = "dst_service"
-        case srcWorkload = "src_workload", dstWorkload = "dst_workload", lossReason = "reason", lossCount = "count"
+        case srcWorkload = "src_workload", dstWorkload = "dst_workload", lossReason = "reason"
         case tcpTx = "tcp_tx_bytes", tcpRx = "tcp_rx_bytes", tcpRetransmit = "tcp_retransmit", tcpDrop = "tcp_drop"
         case tcpTLP = "tcp_tlp", tcpRTT = "tcp_rtt", tcpNewState = "tcp_new_state"
         case udpTx = "udp_tx_bytes", udpRx = "udp_rx_bytes"
@@ -210,7 +211,6 @@ public struct RecordView: Sendable, Equatable {
         case .count: count = number
         case .httpDurationSum: httpDurationSum = number
         case .dnsDurationSum: dnsDurationSum = number
-        case .lossCount: lossCount = value
         default: break
         }
     }
