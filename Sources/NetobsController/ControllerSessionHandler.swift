@@ -24,6 +24,10 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     private var agentName: String?
     /// FlowBatches are stored one after the other, in arrival order.
     private var storeChain: EventLoopFuture<Void>?
+    /// A batch of this session could not be stored: the ones behind it are not stored either
+    /// (a later batch stored and acknowledged first would acknowledge the missing one with it),
+    /// and the session closes so that the agent sends them all again, in order, from its spool.
+    private var storeFailed = false
 
     init(services: ControllerServices) { self.services = services }
 
@@ -156,6 +160,12 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             fatal(context, .unauthorized, mismatch)
             return
         }
+        if role == .agent, !services.store.health.admitsAgents() {
+            // Refused before HelloAccept, the agent backs off longer each time (accepted, it would
+            // send its spool, fail again and reconnect at once).
+            refuse(context, to: frame, .overloaded, services.store.health.refusal)
+            return
+        }
         helloDeadline?.cancel()
         reply(context, to: frame, answer)
         context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(services.maxPayload), promise: nil)
@@ -268,14 +278,15 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         let services = self.services
         let loop = context.eventLoop
         let previous = storeChain ?? loop.makeSucceededVoidFuture()
-        let stored = previous.flatMap {
-            services.diskPool.runIfActive(eventLoop: loop) {
+        let stored = previous.assumeIsolated().flatMap { () -> EventLoopFuture<AgentLogStore.Outcome> in
+            guard !self.storeFailed else { return loop.makeFailedFuture(NotStored.afterEarlierFailure) }
+            return services.diskPool.runIfActive(eventLoop: loop) {
                 try services.store.append(agentId: batch.agentId, sequence: batch.sequence, format: batch.format,
                                           records: batch.records)
             }
         }
         let context = NIOLoopBound(context, eventLoop: loop)
-        storeChain = stored.assumeIsolated().map { outcome in
+        storeChain = stored.map { outcome in
             if outcome == .stored {
                 // Queued for the publishing thread after the Ack and off the store chain (the next
                 // batch's fsync need not wait); batches reach the hub in the order they were stored.
@@ -292,10 +303,18 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             }
             self.reply(context.value, to: frame, .ack(Ack(sequence: batch.sequence, cumulative: true)))
         }.recover { error in
-            services.log.error("cannot store batch \(batch.sequence) of agent \(batch.agentId): \(error)")
-            self.reply(context.value, to: frame, .error(ErrorMessage(code: .internal, message: "cannot store the batch")))
+            guard !self.storeFailed else { return }
+            self.storeFailed = true
+            // The store logs the failure (once per episode) and counts it; the agent is told, and
+            // the session closes once that is written.
+            let space = (error as? DurableFile.Failure).map { AppendHealth.Failure(errno: $0.code) }
+            let full = space == .diskFull || space == .quota
+            self.refuse(context.value, to: frame, full ? .overloaded : .internal,
+                        "batch \(batch.sequence) not stored (\(error)); not acknowledged: send it again later")
         }.nonisolated()
     }
+
+    private enum NotStored: Error { case afterEarlierFailure }
 
     // MARK: Sending
 
@@ -315,6 +334,22 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             send(context, message, correlationId: frame.correlationId, flags: .reply)
         } else {
             send(context, message)
+        }
+    }
+
+    /// Answers `frame` with a request-level Error, then closes once it is written (the agent takes
+    /// the close as its cue to back off and send its spool again).
+    private func refuse(_ context: ChannelHandlerContext, to frame: Frame, _ code: ErrorCode, _ text: String) {
+        helloDeadline?.cancel()
+        let message = ErrorMessage(code: code, message: Limits.clip(text, toUTF8Bytes: Limits.text))
+        guard context.channel.isActive, let reply = try? Frame(.error(message), correlationId: frame.correlationId,
+                                                             flags: frame.correlationId != 0 ? .reply : [])
+        else {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 
