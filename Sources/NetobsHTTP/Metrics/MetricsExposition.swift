@@ -1,3 +1,5 @@
+import NetobsController
+
 /// The controller's own counters, read at scrape time.
 public struct ControllerSelfMetrics: Sendable {
     public var storedRecords: UInt64 = 0
@@ -12,6 +14,8 @@ public struct ControllerSelfMetrics: Sendable {
     public var httpStreams: UInt64 = 0
     /// Every agent's latest hook report (the registry's, read at scrape time like the counters).
     public var agentHooks: [AgentHookReport] = []
+    /// The durable logs (nil: no series).
+    public var logStore: LogStoreStats?
 
     public init() {}
 }
@@ -23,6 +27,7 @@ enum MetricsExposition {
         var p = PrometheusText()
         selfMetrics(&p, own, t)
         AgentHookSeries.render(&p, own.agentHooks)
+        LogStoreSeries.render(&p, own.logStore)
         pods(&p, t)
         edges(&p, t)
         return p.text

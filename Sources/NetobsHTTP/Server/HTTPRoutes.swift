@@ -42,6 +42,7 @@ struct HTTPRoutes: Sendable {
         own.unpublishedRecords = controller.unpublishedRecords
         own.httpStreams = UInt64(openStreams.count)
         own.agentHooks = controller.agents.statuses.map { AgentHookReport(node: $0.nodeName, hooks: $0.hooks) }
+        own.logStore = controller.store.stats
         let text = metrics.exposition(own)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: .init(byteBuffer: ByteBuffer(string: text)))
