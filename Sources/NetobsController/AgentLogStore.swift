@@ -71,6 +71,9 @@ public final class AgentLogStore: Sendable {
             found.add(agent: id, directory: dir, segments: try SegmentListing.segments(in: dir, log: log))
         }
         index.withLock { $0 = found }
+        if let max = retention.maxBytes, let volume = SegmentFS.volumeBytes(directory), UInt64(max) > volume {
+            log.warning("the retention bound on the logs (\(ByteCount.text(max))) is above the size of the data volume (\(volume) bytes): the disk fills before retention drops anything, and agents then wait for room")
+        }
     }
 
     /// The directory name for an agent id: safe characters kept, others as %XX.

@@ -65,6 +65,8 @@ struct DiskFullTests {
         defer { volume.remove() }
         let lines = LogLines()
         let controller = try await startController(pki, data: volume.path + "/data", log: lines)
+        // The default bound (1 GiB) cannot hold here, and the operator is told so.
+        #expect(lines.lines.contains { $0.contains("is above the size of the data volume") })
         let spool = temporaryDirectory("spool")   // the agent's disk is not the full one
         let agentLog = LogLines()
         let agent = AgentUplink(endpoint: ControllerEndpoint(host: "127.0.0.1", port: controller.port,

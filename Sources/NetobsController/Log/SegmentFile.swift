@@ -108,6 +108,13 @@ enum SegmentFS {
         guard Glibc.rename(from, to) == 0 else { throw DurableFile.Failure("cannot rename to \(to):", from) }
     }
 
+    /// Size of the file system holding `path`.
+    static func volumeBytes(_ path: String) -> UInt64? {
+        var st = statvfs()
+        guard statvfs(path, &st) == 0 else { return nil }
+        return UInt64(st.f_blocks) * UInt64(st.f_frsize)
+    }
+
     /// Bytes an unprivileged writer may still use on the file system holding `path`.
     static func freeBytes(_ path: String) -> UInt64? {
         var st = statvfs()
