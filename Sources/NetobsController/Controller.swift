@@ -28,6 +28,12 @@ public final class Controller: Sendable {
         /// How much of the agents' logs is kept (1 GiB of all agents' logs together by default).
         public var retention = LogRetention()
 
+        /// Retention keeps what waits to be published, so the log may pass its byte bound by that
+        /// much: a quarter of the bound at most (past it, batches are not published, counted).
+        var publishBacklogBytes: Int {
+            min(stream.publishBacklogBytes, retention.maxBytes.map { max(1 << 20, $0 / 4) } ?? .max)
+        }
+
         public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
             self.host = host
             self.port = port
@@ -81,7 +87,7 @@ public final class Controller: Sendable {
                                           serverId: configuration.serverId, maxPayload: configuration.maxPayload,
                                           heartbeatIntervalMs: configuration.heartbeatIntervalMs,
                                           helloTimeout: configuration.helloTimeout, joiner: configuration.joiner,
-                                          publisher: PublishQueue(limitBytes: configuration.stream.publishBacklogBytes, log: log))
+                                          publisher: PublishQueue(limitBytes: configuration.publishBacklogBytes, log: log))
         let tls = configuration.tls
         let heartbeat = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
         let tracker = ChildTracker()

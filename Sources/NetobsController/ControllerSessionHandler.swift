@@ -28,6 +28,12 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     /// (a later batch stored and acknowledged first would acknowledge the missing one with it),
     /// and the session closes so that the agent sends them all again, in order, from its spool.
     private var storeFailed = false
+    /// Batches received and not stored yet. Past `maxUnstored` the session stops reading: a slow
+    /// disk then holds batches in the agent's spool and the socket, not in the controller's memory
+    /// (1,000 agents × a 64-batch window would be a gigabyte).
+    private var unstored = 0
+    private var readingPaused = false
+    static let maxUnstored = 4
 
     init(services: ControllerServices) { self.services = services }
 
@@ -277,6 +283,11 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         agents.update(batch.agentId) { $0.seenSequence = max($0.seenSequence, batch.sequence) }
         let services = self.services
         let loop = context.eventLoop
+        unstored += 1
+        if unstored >= Self.maxUnstored && !readingPaused {
+            readingPaused = true
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        }
         let previous = storeChain ?? loop.makeSucceededVoidFuture()
         let stored = previous.assumeIsolated().flatMap { () -> EventLoopFuture<AgentLogStore.Outcome> in
             guard !self.storeFailed else { return loop.makeFailedFuture(NotStored.afterEarlierFailure) }
@@ -286,6 +297,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             }
         }
         let context = NIOLoopBound(context, eventLoop: loop)
+        stored.whenComplete { _ in self.storedOne(context.value) }
         storeChain = stored.map { outcome in
             if outcome == .stored {
                 // Queued for the publishing thread after the Ack and off the store chain (the next
@@ -315,6 +327,15 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     }
 
     private enum NotStored: Error { case afterEarlierFailure }
+
+    /// One batch less waiting to be stored: reading resumes once half the limit is free.
+    private func storedOne(_ context: ChannelHandlerContext) {
+        unstored -= 1
+        guard readingPaused, unstored <= Self.maxUnstored / 2, context.channel.isActive else { return }
+        readingPaused = false
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        context.read()
+    }
 
     // MARK: Sending
 
