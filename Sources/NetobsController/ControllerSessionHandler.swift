@@ -173,18 +173,22 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             return
         }
         helloDeadline?.cancel()
+        // An agent is listed before its HelloAccept leaves: one that has its accept is connected.
+        let agentNode = role == .agent ? hello.agent?.nodeName : nil
+        let agents = services.control.agents
+        if let node = agentNode, case .helloAccept(let accept) = answer {
+            agentName = node
+            if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
+                                               capabilities: accept.capabilities, ackedSequence: 0, hooks: hello.hooks) {
+                services.log.warning("node \(node) connected again; closing its previous session")
+                previous.close(promise: nil)
+            }
+        }
         reply(context, to: frame, answer)
         context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(services.maxPayload), promise: nil)
         state = .active(role)
         services.log.info("\(peerDescription): \(role) session\(hello.agent.map { " from node \($0.nodeName)" } ?? "")")
-        guard role == .agent, let node = hello.agent?.nodeName, case .helloAccept(let accept) = answer else { return }
-        agentName = node
-        let agents = services.control.agents
-        if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
-                                           capabilities: accept.capabilities, ackedSequence: 0, hooks: hello.hooks) {
-            services.log.warning("node \(node) connected again; closing its previous session")
-            previous.close(promise: nil)
-        }
+        guard let node = agentNode, case .helloAccept(let accept) = answer else { return }
         // What is already durable for it (opening its log may read the disk: not on the event loop).
         let store = services.store
         services.diskPool.runIfActive(eventLoop: context.eventLoop) { try store.highestSequence(agentId: node) }
