@@ -14,10 +14,10 @@ import Synchronization
 /// stream one segment at a time through a bounded buffer.
 ///
 /// Retention (`LogRetention`) drops the oldest whole segments of all agents: over the byte bound,
-/// or past the age bound. Only batches already through the publishing queue can go
-/// (`markPublished`): the controller stores before it acknowledges and publishes after, and a
-/// batch is never dropped before consumers had their chance at it. What is dropped is counted
-/// per agent and logged with its range.
+/// or past the age bound. Every batch appended waits for `markPublished` before it can go: the
+/// controller stores before it acknowledges and publishes after, and a batch is never dropped
+/// before consumers had their chance at it (a batch the publishing queue skips is released at
+/// once). What is dropped is counted per agent and logged with its range.
 ///
 /// Each agent's log has its own lock: one agent's fsync never waits for another's.
 public final class AgentLogStore: Sendable {
@@ -148,7 +148,13 @@ public final class AgentLogStore: Sendable {
         return outcome
     }
 
-    /// Batches of `agentId` up to `sequence` went through the publishing queue: retention may drop them.
+    /// Batch `sequence` of `agentId` left the publishing queue (published to consumers, or
+    /// skipped and counted): retention may drop it.
+    public func markPublished(agentId: String, sequence: UInt64) {
+        index.withLock { $0.published(agentId, sequence: sequence) }
+    }
+
+    /// Every batch of `agentId` up to `sequence` left the publishing queue.
     public func markPublished(agentId: String, through sequence: UInt64) {
         index.withLock { $0.published(agentId, through: sequence) }
     }
@@ -177,8 +183,8 @@ public final class AgentLogStore: Sendable {
         if victim.isLast {
             let locked = try log(victim.agent)
             let replaced: Bool = try locked.log.withLock { log in
-                let published = index.withLock { $0.agent(victim.agent)?.published ?? 0 }
-                guard log.highest <= published, log.writerFirst == victim.segment.first else { return false }
+                let waiting = index.withLock { $0.agent(victim.agent)?.unpublished.isEmpty == false }
+                guard !waiting, log.writerFirst == victim.segment.first else { return false }
                 let first = try log.beginEmpty()
                 index.withLock { $0.began(victim.agent, first: first, nowNs: now) }
                 return true

@@ -45,7 +45,7 @@ final class ControllerServices: Sendable {
             let records = batch.format == .jsonLines ? (joiner?.join(batch.records) ?? batch.records) : batch.records
             hub.publish(format: batch.format, records: records)
         }, settled: {
-            store.markPublished(agentId: batch.agentId, through: batch.sequence)
+            store.markPublished(agentId: batch.agentId, sequence: batch.sequence)
         })
     }
 }

@@ -32,7 +32,8 @@ final class PublishQueue: Sendable {
     private enum Outcome { case queued, queuedAfterSkipping(UInt64), skipped(firstOfRun: Bool) }
 
     /// Runs `publish` after every batch enqueued before it, unless `bytes` more would pass the limit;
-    /// either way `settled` runs after it in the same order (retention waits for it).
+    /// `settled` runs once the batch is published, or at once when it is skipped (retention waits
+    /// for it: a skipped batch has nothing left to wait for).
     func enqueue(records: Int, bytes: Int, _ publish: @escaping @Sendable () -> Void,
                  settled: @escaping @Sendable () -> Void = {}) {
         let outcome: Outcome = state.withLock { s in
@@ -48,8 +49,7 @@ final class PublishQueue: Sendable {
         switch outcome {
         case .skipped(let first):
             if first { log.warning("consumers fall behind: over \(limitBytes) bytes of records wait to be published; batches are skipped (counted) until they catch up") }
-            // Behind the batches still waiting, so a skipped batch is not settled before them.
-            pool.submit { _ in settled() }
+            settled()
             return
         case .queuedAfterSkipping(let total): log.info("publishing again; \(total) records skipped so far")
         case .queued: break

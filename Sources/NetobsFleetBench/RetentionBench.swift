@@ -51,7 +51,7 @@ enum RetentionBench {
                                     log: { _ in }, onBatch: { consumer.add($0.records.count, dropped: Int($0.dropped)) })
         stream.start()
 
-        print("retention bench: \(agents) agents × \(perAgent) records/s for \(seconds) s, --retention-bytes \(retention) on \(volume)")
+        say("retention bench: \(agents) agents × \(perAgent) records/s for \(seconds) s, --retention-bytes \(retention) on \(volume)")
         let fleet = try SimulatedAgents(names: (0..<agents).map { "fleet-\($0)" }, certs: certs, endpoint: endpoint, spool: spool)
         try await fleet.connect()
         let batches = (0..<agents).map { a in (0..<perAgent).map { record(agent: a, index: $0) } }
@@ -63,7 +63,7 @@ enum RetentionBench {
                 let s = sample(at: FleetBenchTime.seconds(ContinuousClock.now - start), volume: volume,
                                sampler: sampler, httpPort: httpPort, consumer: consumer)
                 samples.add(s)
-                print(String(format: "  t=%4.0fs volume %5.1f MiB, log %5.1f MiB in %d segments, RSS %4d MiB, dropped %d, ingested %d",
+                say(String(format: "  t=%4.0fs volume %5.1f MiB, log %5.1f MiB in %d segments, RSS %4d MiB, dropped %d, ingested %d",
                              s.t, Double(s.volumeUsed) / 1_048_576, Double(s.logBytes) / 1_048_576, s.segments,
                              s.rssKiB / 1024, s.dropped, s.ingested))
                 try? await Task.sleep(for: .seconds(10))
@@ -77,10 +77,11 @@ enum RetentionBench {
         let loadSeconds = FleetBenchTime.seconds(ContinuousClock.now - start)
         try await fleet.drain()
         let allAcked = fleet.uplinks.allSatisfy { $0.spool.pending.isEmpty }
-        try await until(300, "the consumer to see every record") {
+        // Every record reaches the consumer, or is counted as dropped for it or as not published.
+        let consumerCaughtUp = (try? await until(300, "the consumer to see every record") {
             let t = consumer.total
-            return t.records + t.dropped >= agents * perAgent * seconds
-        }
+            return t.records + t.dropped + scrape(httpPort).unpublished >= agents * perAgent * seconds
+        }) != nil
         // Drops settle: a retention pass runs every 30 s as well as after appends.
         var final = scrape(httpPort)
         while true {
@@ -130,7 +131,7 @@ enum RetentionBench {
             "acked_but_lost_batches": lostBatches, "agents_whose_log_does_not_add_up": mismatched.count,
             "append_failures": final.appendFailures, "duplicate_batches": final.duplicates,
             "records_delivered_to_consumer": consumer.total.records, "records_dropped_for_consumer_counted": consumer.total.dropped,
-            "records_unpublished_counted": final.unpublished,
+            "records_unpublished_counted": final.unpublished, "consumer_saw_or_was_told_of_every_record": consumerCaughtUp,
             "steady_state_from_60s": [
                 "volume_used_bytes_min": steady.map(\.volumeUsed).min() ?? 0, "volume_used_bytes_max": steady.map(\.volumeUsed).max() ?? 0,
                 "log_bytes_min": steady.map(\.logBytes).min() ?? 0, "log_bytes_max": steady.map(\.logBytes).max() ?? 0,
@@ -147,7 +148,7 @@ enum RetentionBench {
         ]
         let json = try JSONSerialization.data(withJSONObject: result, options: [.prettyPrinted, .sortedKeys])
         try json.write(to: URL(fileURLWithPath: out))
-        print("retention bench: \(summary)")
+        say("retention bench: \(summary)")
     }
 
     static func sample(at t: Double, volume: String, sampler: ProcessSampler, httpPort: Int, consumer: Tally) -> Sample {
@@ -253,4 +254,9 @@ enum MetricsGet {
         }
         return out
     }
+}
+
+/// A line on stdout at once (print is block-buffered into a log file, and lost if the run dies).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

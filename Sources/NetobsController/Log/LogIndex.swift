@@ -19,9 +19,9 @@ struct LogIndex {
         /// Highest durable sequence, once the log is open for appending. Before that (nil) every
         /// batch on disk was stored by an earlier run, so every one is settled.
         var highest: UInt64?
-        /// Highest sequence that went through the publishing queue (published to consumers, or
-        /// counted as unpublished). Retention drops nothing above it.
-        var published: UInt64 = 0
+        /// Stored batches still waiting in the publishing queue, ascending. Retention drops no
+        /// segment that holds one (nor any later: segments go oldest first).
+        var unpublished: [UInt64] = []
     }
 
     struct Victim {
@@ -56,7 +56,6 @@ struct LogIndex {
             a.segments[a.segments.count - 1].bytes = lastBytes
         }
         a.highest = highest
-        a.published = max(a.published, highest)
         agents[id] = a
     }
 
@@ -74,13 +73,19 @@ struct LogIndex {
         a.segments[i].lastWriteNs = nowNs
         a.segments[i].tally?.add(sequence: sequence, records: records)
         a.highest = sequence
+        a.unpublished.append(sequence)
         agents[id] = a
         bytes += entryBytes
     }
 
+    /// Batch `sequence` of `id` left the publishing queue (published, or skipped and counted).
+    mutating func published(_ id: String, sequence: UInt64) {
+        guard let i = agents[id]?.unpublished.firstIndex(of: sequence) else { return }
+        agents[id]?.unpublished.remove(at: i)
+    }
+
     mutating func published(_ id: String, through sequence: UInt64) {
-        guard let p = agents[id]?.published, sequence > p else { return }
-        agents[id]?.published = sequence
+        agents[id]?.unpublished.removeAll { $0 <= sequence }
     }
 
     /// Forgets the oldest segment of `id` (its file is gone) and counts what it held.
@@ -109,8 +114,8 @@ struct LogIndex {
             guard let s = a.segments.first else { continue }
             let isLast = a.segments.count == 1
             guard !isLast || s.bytes > 0 else { continue }  // an empty last segment holds only its name
-            let settled = isLast ? a.highest.map { $0 <= a.published } ?? true
-                                 : a.highest == nil || a.segments[1].first - 1 <= a.published
+            // Every sequence of a closed segment is below the next segment's name.
+            let settled = isLast ? a.unpublished.isEmpty : a.unpublished.first.map { $0 >= a.segments[1].first } ?? true
             guard settled else { continue }
             let expired = policy.maxAgeNs.map { s.lastWriteNs &+ $0 < nowNs } ?? false
             guard expired || trimming else { continue }
