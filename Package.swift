@@ -94,7 +94,7 @@ let package = Package(
 
         // Benchmark: the controller process with a consumer and with 1,000 simulated agents (scripts/bench-fleet.sh).
         .executableTarget(name: "NetobsFleetBench",
-                          dependencies: ["NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
+                          dependencies: ["NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsController"]),
 
         // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
         .target(name: "NetobsTopology",

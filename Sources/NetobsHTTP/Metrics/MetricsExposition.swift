@@ -1,6 +1,7 @@
 import NetobsBuildInfo
 import NetobsTopology
 import NetobsWire
+import NetobsController
 
 /// The controller's own counters, read at scrape time.
 public struct ControllerSelfMetrics: Sendable {
@@ -25,6 +26,8 @@ public struct ControllerSelfMetrics: Sendable {
     public var version = BuildInfo.version
     /// nil: no `process_*` series (where /proc cannot be read).
     public var process: ProcessMetrics?
+    /// The durable logs (nil: no series).
+    public var logStore: LogStoreStats?
 
     public init() {}
 }
@@ -42,6 +45,7 @@ enum MetricsExposition {
         AgentSeries.render(&p, own.agents, nowNs: own.nowNs)
         losses(&p, t)
         TopologySeries.render(&p, own.topology)
+        LogStoreSeries.render(&p, own.logStore)
         pods(&p, t)
         edges(&p, t)
         return p.text

@@ -47,6 +47,7 @@ struct HTTPRoutes: Sendable {
         own.nowNs = TimeFormat.nowNs()
         own.topology = controller.joiner?.store.health.snapshot ?? []
         own.process = ProcessMetrics.current()
+        own.logStore = controller.store.stats
         let text = metrics.exposition(own)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: .init(byteBuffer: ByteBuffer(string: text)))

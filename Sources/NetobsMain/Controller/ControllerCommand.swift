@@ -15,10 +15,13 @@ struct ControllerCommand: AsyncParsableCommand {
         commandName: "controller",
         abstract: "Run the controller: receive agents' records durably, stream them to consumers.",
         discussion: """
-            Each agent's FlowBatches are appended to DATA/agents/<agent>/batches.log and fsynced \
-            before they are acknowledged; a batch whose sequence number is already stored is \
+            Each agent's FlowBatches are appended to its log (segments DATA/agents/<agent>/batches-<first>.log) \
+            and fsynced before they are acknowledged; a batch whose sequence number is already stored is \
             acknowledged again but not stored twice, so every record is kept exactly once across \
-            restarts of either side. Consumers (`netobs tail`) get the records as they arrive, \
+            restarts of either side. Retention drops the oldest whole segments past --retention-bytes \
+            (all agents' logs together) or --retention-age, only once their batches were published to \
+            consumers, and counts the drops per node on /metrics. When the disk is full, batches are not \
+            acknowledged (agents keep them in their spools) and agents are held back until there is room. Consumers (`netobs tail`) get the records as they arrive, \
             grouped for a few milliseconds per consumer; the last --replay-records records are kept \
             in memory so that `netobs tail --last N` can show recent ones first.
 
@@ -54,6 +57,8 @@ struct ControllerCommand: AsyncParsableCommand {
     var heartbeatMs: UInt32 = 5_000
 
     @OptionGroup var http: HTTPOptions
+
+    @OptionGroup var retention: RetentionOptions
 
     @OptionGroup var topology: TopologyOptions
 
@@ -94,6 +99,7 @@ struct ControllerCommand: AsyncParsableCommand {
         config.heartbeatIntervalMs = heartbeatMs
         config.canaryPercent = canaryPercent
         config.stream.replayRecords = replayRecords
+        config.retention = try retention.retention()
         if let operatorKey {
             do {
                 config.operatorKey = try VerifyingKey(file: operatorKey)
