@@ -99,10 +99,11 @@ struct DeliveryTests {
         second.start()
         for i in 21...40 { #expect(try second.submit(records: records(batch: i, count: 4)) == UInt64(i)) }
         await second.stop()
-        // A third instance finds them in the spool and delivers them once the controller is back.
-        let third = try uplink(port: port, spool: spool)
+        // A third instance finds them in the spool and delivers them once the controller is back
+        // (on a port of its own: a parallel test may have taken the old one meanwhile).
+        let restarted = try await startController(pki, data: data)
+        let third = try uplink(port: restarted.port, spool: spool)
         #expect(third.spool.pending.map(\.sequence) == (21...40).map { UInt64($0) })
-        let restarted = try await startController(pki, data: data, port: port)
         third.start()
         #expect(await third.drain(timeoutMs: 15_000))
         #expect(try third.submit(records: records(batch: 41, count: 4)) == 41)

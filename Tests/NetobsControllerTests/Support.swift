@@ -60,8 +60,11 @@ final class LogLines: @unchecked Sendable {
 func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt32 = 5_000,
                      log: LogLines = LogLines(), operatorKey: VerifyingKey? = nil) async throws -> Controller {
     var lastError: (any Error)?
-    let candidates = port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : [port]
-    for candidate in candidates {
+    // A restart on a fixed port retries for a while: on a loaded machine the last run's sockets
+    // can hold the port a moment after stop() returned.
+    let candidates = port == 0 ? (0..<20).map { _ in Int.random(in: 20_000...32_000) } : Array(repeating: port, count: 50)
+    for (attempt, candidate) in candidates.enumerated() {
+        if port != 0 && attempt > 0 { try await Task.sleep(for: .milliseconds(100)) }
         var config = Controller.Configuration(host: "127.0.0.1", port: candidate, dataDirectory: data,
                                               tls: try pki.serverContext())
         config.heartbeatIntervalMs = heartbeatMs

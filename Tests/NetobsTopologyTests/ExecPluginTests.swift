@@ -150,14 +150,17 @@ struct ExecPluginTests {
         let cluster = try BearerTokenTLSTests.TokenCluster(serverToken: token, fileToken: "unused")
         let fake = try FakeExecPlugin()
         try fake.write("token", token)
-        try fake.write("expires_in", "2")
+        // Long enough that two requests on a loaded machine fit in it; the wait below is timed from the run.
+        try fake.write("expires_in", "6")
         let endpoint = try KubeEndpoint.kubeconfig(path: fake.kubeconfig(port: cluster.terminator.port, ca: cluster.pki.ca.certificate.pem,
                                                                          apiVersion: "client.authentication.k8s.io/v1beta1"))
         let client = try KubeHTTPClient(endpoint: endpoint, group: MultiThreadedEventLoopGroup.singleton)
+        let clock = ContinuousClock()
+        let firstRun = clock.now
         #expect(try await client.getAll("/api/v1/pods", timeout: .seconds(5)).status == 200)
         #expect(try await client.getAll("/api/v1/nodes", timeout: .seconds(5)).status == 200)
         #expect(fake.calls.count == 1)
-        try await Task.sleep(for: .milliseconds(2_600))
+        try await Task.sleep(until: firstRun + .milliseconds(6_600), clock: clock)
         #expect(try await client.getAll("/api/v1/pods", timeout: .seconds(5)).status == 200)
         #expect(fake.calls.count == 2, "expired: run again")
     }
