@@ -13,6 +13,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
     ],
     targets: [
         // System libraries and the record layout shared with the kernel programs.
@@ -34,10 +35,17 @@ let package = Package(
         .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
         .target(name: "NetobsAgent",
-                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout"]),
+                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout",
+                               .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo", "NetobsLogging",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // One log format for both binaries (swift-log; --log-level, --log-format).
+        .target(name: "NetobsLogging",
+                dependencies: [.product(name: "Logging", package: "swift-log"),
+                               .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "NetobsLoggingTests", dependencies: ["NetobsLogging"]),
 
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
         .target(name: "NodeLab"),
@@ -51,7 +59,7 @@ let package = Package(
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo",
+                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo", "NetobsLogging",
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -74,6 +82,7 @@ let package = Package(
         // The controller: sessions, durable per-agent logs, stream fan-out.
         .target(name: "NetobsController",
                 dependencies: ["NetobsWire", "NetobsWireNIO", "NetobsTLS", "NetobsTopology", "NetobsRecords",
+                               .product(name: "Logging", package: "swift-log"),
                                .product(name: "NIOCore", package: "swift-nio"),
                                .product(name: "NIOPosix", package: "swift-nio")]),
         // Clients of the controller: the agent's uplink with its spool, and the consumer stream.

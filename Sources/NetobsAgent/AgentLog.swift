@@ -1,14 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Logging
 
-/// Operator-facing messages on stderr (stdout carries the records).
+/// Operator-facing messages on stderr (stdout carries the records), through swift-log: the
+/// executable installs the handler (`--log-level`, `--log-format`).
 public enum AgentLog {
-    public static func info(_ message: String) { write("info", message) }
-    public static func warning(_ message: String) { write("warning", message) }
-    public static func error(_ message: String) { write("error", message) }
+    static let logger = Logger(label: "netobs-agent")
 
-    private static func write(_ level: String, _ message: String) {
-        FDWriter.write("netobs-agent: \(level): \(message)\n", to: 2)
-    }
+    public static func debug(_ message: String) { logger.debug("\(message)") }
+    public static func info(_ message: String) { logger.info("\(message)") }
+    public static func warning(_ message: String) { logger.warning("\(message)") }
+    public static func error(_ message: String) { logger.error("\(message)") }
 }

@@ -1,4 +1,5 @@
 import NetobsBuildInfo
+import NetobsLogging
 import ArgumentParser
 import NetobsAgent
 import NetobsKernel
@@ -38,6 +39,8 @@ struct AgentCommand: ParsableCommand {
             rest run. --features prints what this host allows and what auto would pick, as JSON.
             """,
         version: BuildInfo.describe)
+
+    @OptionGroup var log: LogOptions
 
     @Flag(help: "Print what this kernel allows and which hooks the agent would use, as one JSON object, and exit.")
     var features = false
@@ -179,6 +182,7 @@ struct AgentCommand: ParsableCommand {
     }
 
     func run() throws {
+        log.bootstrap()
         if probe, let statusFile {
             if let failure = StatusFile.probe(path: statusFile, maxAgeNs: probeMaxAge.nanoseconds) {
                 AgentLog.error(failure)

@@ -22,9 +22,9 @@ final class ControllerProcess: @unchecked Sendable {
         return ".build/debug/netobs"
     }
 
-    init(port: Int, data: String, certs: String) throws {
+    init(port: Int, data: String, certs: String, extraArguments: [String] = []) throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["controller", "--listen", "127.0.0.1:\(port)", "--data", data, "--certs", certs]
+        process.arguments = ["controller", "--listen", "127.0.0.1:\(port)", "--data", data, "--certs", certs] + extraArguments
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
         err.fileHandleForReading.readabilityHandler = { [weak self] h in
@@ -44,19 +44,28 @@ final class ControllerProcess: @unchecked Sendable {
 
 @Suite("controller process killed with SIGKILL", .serialized)
 struct ProcessRestartTests {
-    @Test("SIGINT and SIGTERM stop the controller cleanly")
+    @Test("SIGINT and SIGTERM stop the controller cleanly (logging text, then JSON lines)")
     func stopsOnSignals() async throws {
         let certs = temporaryDirectory("certs")
         _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true, agentNode: "node-k")
         for sig in [SIGINT, SIGTERM] {
+            let json = sig == SIGTERM
             let controller = try ControllerProcess(port: Int.random(in: 20_000...32_000), data: temporaryDirectory("data"),
-                                                   certs: certs)
+                                                   certs: certs, extraArguments: json ? ["--log-format", "json"] : [])
             #expect(await eventually { controller.stderr.contains("listening") })
             Foundation.kill(controller.process.processIdentifier, sig)
             #expect(await eventually(10) { !controller.process.isRunning }, "signal \(sig)")
             if controller.process.isRunning { controller.kill() }
             #expect(controller.process.terminationStatus == 0)
             #expect(controller.stderr.contains("stopping (signal \(sig))"))
+            for line in controller.stderr.split(separator: "\n") {
+                if json {
+                    let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                    #expect(object?["logger"] as? String == "netobs controller" && object?["msg"] is String, "\(line)")
+                } else {
+                    #expect(line.hasPrefix("netobs controller: "), "\(line)")
+                }
+            }
         }
     }
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import NetobsAgentLink
 import NetobsController
 import NetobsHTTP
+import NetobsLogging
 import NetobsTLS
 import Synchronization
 #if canImport(Glibc)
@@ -62,6 +63,8 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @OptionGroup var topology: TopologyOptions
 
+    @OptionGroup var log: LogOptions
+
     @Flag(help: "Do not run the analysis engine on the live stream (no anomaly records).")
     var noAnalysis = false
 
@@ -87,6 +90,7 @@ struct ControllerCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        log.bootstrap()
         let (host, port) = ControllerEndpoint.parse(listen)!
         let context: TLSContext
         do {
@@ -107,7 +111,7 @@ struct ControllerCommand: AsyncParsableCommand {
                 throw CommandFailure(error.message)
             }
         }
-        let info: @Sendable (String) -> Void = { Output.write("netobs controller: info: \($0)\n", to: 2) }
+        let info: @Sendable (String) -> Void = { ControllerLog.stderr.info($0) }
         let analysisModel = try noAnalysis ? nil : RunDirectory.model(model)
         let (joiner, topologySource) = try topology.start(log: info)
         config.joiner = joiner
@@ -194,7 +198,7 @@ final class StopSignals {
             signal(sig, SIG_IGN) // delivered to the dispatch source instead
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                FileHandle.standardError.write(Data("netobs controller: info: stopping (signal \(sig))\n".utf8))
+                ControllerLog.stderr.info("stopping (signal \(sig))")
                 received.value.withLock { $0 = true }
                 Task { await stop() }
             }

@@ -64,9 +64,7 @@ struct HTTPOptions: ParsableArguments {
                                                    idleGrace: .nanoseconds(Int64(clamping: graceNs)))
         config.dashboard = !noDashboard
         do {
-            return try await HTTPServer.start(config, controller: controller) { line in
-                Output.write("netobs controller: info: \(line)\n", to: 2)
-            }
+            return try await HTTPServer.start(config, controller: controller) { ControllerLog.stderr.info($0) }
         } catch {
             throw CommandFailure("cannot start the HTTP endpoint on \(httpListen): \(error)")
         }
