@@ -47,6 +47,12 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .testTarget(name: "NetobsLoggingTests", dependencies: ["NetobsLogging"]),
 
+        // Probe endpoints (/healthz, /readyz, /metrics) and the Prometheus text format, for both binaries.
+        .target(name: "NetobsProbes",
+                dependencies: [.product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                               .product(name: "NIOHTTP1", package: "swift-nio")]),
+        .testTarget(name: "NetobsProbesTests", dependencies: ["NetobsProbes"]),
+
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
         .target(name: "NodeLab"),
 
@@ -126,12 +132,12 @@ let package = Package(
 
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
-                dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard", "NetobsWire",
+                dependencies: ["NetobsProbes", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard", "NetobsWire",
                                "NetobsTopology", "NetobsBuildInfo",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
-                    dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsWire",
+                    dependencies: ["NetobsHTTP", "NetobsProbes", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsWire",
                                    "NetobsAgentLink", "NetobsTopology", "NetobsBuildInfo",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Hummingbird", package: "hummingbird")]),

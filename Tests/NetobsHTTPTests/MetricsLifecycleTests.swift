@@ -6,6 +6,7 @@ import NetobsBuildInfo
 import NetobsController
 import NetobsTopology
 import NetobsWire
+import NetobsProbes
 
 /// A clock the test moves.
 final class TestClock: Sendable {

@@ -1,4 +1,5 @@
 import NetobsWire
+import NetobsProbes
 
 /// The hook report one agent sent in its latest Hello, as the controller's registry keeps it
 /// (also after the agent disconnected).

@@ -1,4 +1,5 @@
 import NetobsWire
+import NetobsProbes
 
 /// Per-agent series from the controller's registry, read at scrape time: whether each agent is
 /// connected, how far behind it is, what it reported lost, and its heartbeat counters. Every

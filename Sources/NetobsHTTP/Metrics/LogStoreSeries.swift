@@ -1,4 +1,5 @@
 import NetobsController
+import NetobsProbes
 
 /// The durable logs' series, read from the store at scrape time: what the logs hold, what
 /// retention dropped per node, torn tails cut at open, and appends that failed (a full disk).

@@ -2,6 +2,7 @@ import NetobsBuildInfo
 import NetobsTopology
 import NetobsWire
 import NetobsController
+import NetobsProbes
 
 /// The controller's own counters, read at scrape time.
 public struct ControllerSelfMetrics: Sendable {

@@ -1,4 +1,5 @@
 import NetobsTopology
+import NetobsProbes
 
 /// The topology feeds' health, one series per (source, resource): whether the watch (or file)
 /// is up, when it was last known current, and its relists, failures and applied changes.

@@ -5,6 +5,7 @@ import NetobsDashboard
 import NetobsRecords
 import NetobsWire
 import Synchronization
+import NetobsProbes
 
 /// The endpoint's routes. The record stream reads the same hub as binary-protocol consumers.
 struct HTTPRoutes: Sendable {

@@ -42,7 +42,7 @@ public struct ProcessMetrics: Sendable, Equatable {
         return nil
     }
 
-    func render(_ p: inout PrometheusText) {
+    public func render(_ p: inout PrometheusText) {
         let series: [(String, String, String, String)] = [
             ("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.", PrometheusText.number(cpuSeconds)),
             ("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.", String(residentBytes)),
