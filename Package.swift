@@ -35,10 +35,10 @@ let package = Package(
         .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
         .target(name: "NetobsAgent",
-                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout",
+                dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout", "NetobsProbes",
                                .product(name: "Logging", package: "swift-log")]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo", "NetobsLogging",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo", "NetobsLogging", "NetobsProbes",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // One log format for both binaries (swift-log; --log-level, --log-format).
@@ -65,7 +65,7 @@ let package = Package(
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo", "NetobsLogging",
+                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo", "NetobsLogging", "NetobsProbes",
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 

@@ -30,6 +30,8 @@ public enum CollectionLoop {
         public var rulesFile: String?
         /// Rewritten after every flush for the probes (`--status-file`); nil: none.
         public var statusFile: String?
+        /// Updated after every flush for the probe listener (`--health-listen`); nil: none.
+        public var health: AgentHealth?
         /// Work sent by the controller (rules, programs), fetched and done between flushes.
         public var requests: (@Sendable () -> [LoopRequest])?
 
@@ -66,6 +68,7 @@ public enum CollectionLoop {
             AgentLog.info("rules applied from \(file): \(rules.summary)")
         }
         ready(collectors.hooks)
+        settings.health?.update { $0.hooks = collectors.hooks; $0.intervalNs = settings.intervalNs }
         AgentLog.info("collecting on node \(settings.l4.node), \(destination) every \(settings.intervalNs / 1_000_000) ms")
         installSignalHandlers()
 
@@ -81,6 +84,7 @@ public enum CollectionLoop {
                 let records = try flush()
                 try deliver(records)
                 if let path = settings.statusFile { writeStatus(path, records: records.count, collectors, settings) }
+                if let health = settings.health { report(records, collectors, settings, to: health) }
                 nextFlush += settings.intervalNs
                 if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
                 continue
@@ -95,6 +99,15 @@ public enum CollectionLoop {
         StatusFile.write(.init(unixNs: Clock.realtimeNs(), intervalNs: settings.intervalNs, records: records,
                                tier: collectors.l4?.tier.rawValue ?? "off",
                                hooksOff: collectors.hooks.filter(\.isOff).map(\.hook)), to: path)
+    }
+
+    private static func report(_ records: [Record], _ collectors: Collectors, _ settings: Settings, to health: AgentHealth) {
+        health.flushed(records, intervalNs: settings.intervalNs, atUnixNs: Clock.realtimeNs())
+        guard let l4 = collectors.l4 else { return }
+        health.update { s in
+            (s.tcpFlows, s.udpFlows) = (l4.tcpFlows, l4.udpFlows)
+            (s.maxTCPFlows, s.maxUDPFlows) = (settings.l4.maxTCPFlows, settings.l4.maxUDPFlows)
+        }
     }
 
     /// Says which tier each hook runs on, and what is off and why.

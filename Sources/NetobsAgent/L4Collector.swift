@@ -107,6 +107,10 @@ public final class L4Collector {
     /// The generation of the programs doing the work now (0 for the first load).
     public var generation: UInt32 { loaded.generation }
 
+    /// Flows followed now: TCP ones reported and not closed, UDP ones in the kernel table.
+    public var tcpFlows: Int { tcp.liveFlows }
+    public private(set) var udpFlows = 0
+
     /// Replaces the kernel programs with a new copy (`bytes`, or the embedded ones again)
     /// while traffic flows: the new copy is loaded on the same maps, so flows and counters
     /// carry over; it becomes active in one map write, so no event is missed or counted
@@ -155,6 +159,7 @@ public final class L4Collector {
                                               idleTimeoutNs: options.udpIdleTimeoutNs, context: context)
         records += udpRecords
         loaded.udpFlows.delete(keys: expired)
+        udpFlows = udpSamples.count - expired.count
 
         records += loss.flush(totals: lossTotals(), nowMonotonicNs: now, context: context)
         return records

@@ -1,5 +1,6 @@
 import NetobsBuildInfo
 import NetobsLogging
+import NetobsProbes
 import ArgumentParser
 import NetobsAgent
 import NetobsKernel
@@ -52,7 +53,11 @@ struct AgentCommand: ParsableCommand {
     @Flag(help: "Liveness/readiness probe: exit 0 when --status-file says the agent flushed recently, else 1 with the reason.")
     var probe = false
 
-    @Option(help: "With --probe: the oldest flush that still counts as alive (at least three intervals).",
+    @Option(help: ArgumentHelp("Serve /healthz, /readyz and /metrics (the agent's own series) on plain HTTP here, e.g. 127.0.0.1:9464 or the node's address; nothing else is served. Off when not given.",
+                               valueName: "host:port"))
+    var healthListen: String?
+
+    @Option(help: "With --probe and on /healthz: the oldest flush that still counts as alive (at least three intervals).",
             transform: Duration.parse)
     var probeMaxAge: Duration = .seconds(15)
 
@@ -175,6 +180,9 @@ struct AgentCommand: ParsableCommand {
             throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
                 + L4Collector.tracepoints.joined(separator: ", "))
         }
+        if let healthListen, ControllerEndpoint.parse(healthListen) == nil {
+            throw ValidationError("--health-listen must be HOST:PORT, e.g. 127.0.0.1:9464")
+        }
         guard (0...19).contains(nice) else { throw ValidationError("--nice must be between 0 and 19") }
         guard interval.nanoseconds >= 10_000_000 else {
             throw ValidationError("--interval must be at least 10ms")
@@ -217,6 +225,13 @@ struct AgentCommand: ParsableCommand {
             if let operatorKey, !programBundles.isEmpty {
                 loop.programSources = try Self.bundleSources(paths: programBundles, key: VerifyingKey(file: operatorKey))
             }
+            var probes: ProbeServer?
+            if let healthListen {
+                let health = AgentHealth()
+                loop.health = health
+                probes = try AgentProbeListener.start(healthListen, health: health, maxAgeNs: probeMaxAge.nanoseconds)
+            }
+            defer { _ = try? probes?.stop().wait() }
             if let controller, let certs, let spool {
                 let endpoint = try AgentEndpoint.make(.init(
                     controller: ControllerEndpoint.parse(controller)!, controllerName: controllerName, certs: certs,

@@ -42,6 +42,19 @@ final class ControllerProcess: @unchecked Sendable {
     }
 }
 
+/// curl's body and status code (" 200") for a plain-HTTP GET; through a file, not a pipe.
+func plainGet(_ url: String) throws -> String {
+    let file = temporaryDirectory("curl") + "/out"
+    FileManager.default.createFile(atPath: file, contents: nil)
+    let curl = Process()
+    curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+    curl.arguments = ["-s", "--max-time", "5", "-w", " %{http_code}", url]
+    curl.standardOutput = FileHandle(forWritingAtPath: file)
+    try curl.run()
+    curl.waitUntilExit()
+    return try String(contentsOfFile: file, encoding: .utf8)
+}
+
 @Suite("controller process killed with SIGKILL", .serialized)
 struct ProcessRestartTests {
     @Test("SIGINT and SIGTERM stop the controller cleanly (logging text, then JSON lines)")
@@ -50,9 +63,20 @@ struct ProcessRestartTests {
         _ = try LocalPKI.create(in: certs, hosts: ["127.0.0.1"], days: 1, force: true, agentNode: "node-k")
         for sig in [SIGINT, SIGTERM] {
             let json = sig == SIGTERM
+            let probePort = Int.random(in: 20_000...32_000)
             let controller = try ControllerProcess(port: Int.random(in: 20_000...32_000), data: temporaryDirectory("data"),
-                                                   certs: certs, extraArguments: json ? ["--log-format", "json"] : [])
+                                                   certs: certs, extraArguments: json ? ["--log-format", "json"]
+                                                       : ["--health-listen", "127.0.0.1:\(probePort)"])
             #expect(await eventually { controller.stderr.contains("listening") })
+            if !json {
+                #expect(await eventually { controller.stderr.contains("probes on http://127.0.0.1:\(probePort)") })
+                for path in ["/healthz", "/readyz"] {
+                    let answer = try plainGet("http://127.0.0.1:\(probePort)\(path)")
+                    #expect(answer == "ok\n 200", "\(path): \(answer)")
+                }
+                #expect(try plainGet("http://127.0.0.1:\(probePort)/v1/records").hasSuffix(" 404"),
+                        "records are never served on the probe port")
+            }
             Foundation.kill(controller.process.processIdentifier, sig)
             #expect(await eventually(10) { !controller.process.isRunning }, "signal \(sig)")
             if controller.process.isRunning { controller.kill() }

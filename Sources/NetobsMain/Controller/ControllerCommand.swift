@@ -4,6 +4,7 @@ import NetobsAgentLink
 import NetobsController
 import NetobsHTTP
 import NetobsLogging
+import NetobsProbes
 import NetobsTLS
 import Synchronization
 #if canImport(Glibc)
@@ -65,6 +66,10 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @OptionGroup var log: LogOptions
 
+    @Option(help: ArgumentHelp("Serve /healthz and /readyz on plain HTTP here for the kubelet (nothing else is served there). Off when not given.",
+                               valueName: "host:port"))
+    var healthListen: String?
+
     @Flag(help: "Do not run the analysis engine on the live stream (no anomaly records).")
     var noAnalysis = false
 
@@ -84,6 +89,9 @@ struct ControllerCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard ControllerEndpoint.parse(listen) != nil else { throw ValidationError("--listen must be HOST:PORT") }
+        if let healthListen, ControllerEndpoint.parse(healthListen) == nil {
+            throw ValidationError("--health-listen must be HOST:PORT, e.g. 0.0.0.0:8081")
+        }
         guard (100...3_600_000).contains(heartbeatMs) else { throw ValidationError("--heartbeat-ms must be 100...3600000") }
         guard (1...100).contains(canaryPercent) else { throw ValidationError("--canary-percent must be 1...100") }
         guard (0...1_000_000).contains(replayRecords) else { throw ValidationError("--replay-records must be 0...1000000") }
@@ -124,6 +132,7 @@ struct ControllerCommand: AsyncParsableCommand {
             await parts.analysis.withLock { $0 }?.stop()
             await parts.http.withLock { $0 }?.stop()
             await parts.controller.withLock { $0 }?.stop()
+            try? await parts.probes.withLock { $0 }?.stop().get()
             topologySource?.stop()
         }
         let controller: Controller
@@ -162,6 +171,22 @@ struct ControllerCommand: AsyncParsableCommand {
             topologySource?.stop()
             throw error
         }
+        if let healthListen {
+            let (probeHost, probePort) = ControllerEndpoint.parse(healthListen)!
+            do {
+                // Alive while this process answers; ready once the listeners above are up.
+                let probes = try await ProbeServer.start(host: probeHost, port: probePort) { path in
+                    ["/healthz", "/readyz"].contains(path) ? .health(nil) : nil
+                }.get()
+                parts.probes.withLock { $0 = probes }
+                ControllerLog.stderr.info("probes on http://\(healthListen) (/healthz, /readyz)")
+            } catch {
+                stopping.cancel()
+                await controller.stop()
+                topologySource?.stop()
+                throw CommandFailure("cannot listen on \(healthListen) for probes: \(error)")
+            }
+        }
         if let analysisModel {
             let analysis = LiveAnalysis(hub: controller.hub, model: analysisModel, dataDirectory: data, log: info)
             await analysis.start()
@@ -178,6 +203,7 @@ final class RunningParts: Sendable {
     let http = Mutex<HTTPServer?>(nil)
     let analysis = Mutex<LiveAnalysis?>(nil)
     let bootstrap = Mutex<BootstrapServer?>(nil)
+    let probes = Mutex<ProbeServer?>(nil)
 }
 
 /// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk
