@@ -29,3 +29,7 @@ for tier in "${tiers[@]}"; do
     echo "test.sh: kernel tests on the $tier tier"
     NETOBS_TEST_HOOKS=$tier swift test --skip-build --no-parallel --filter KernelTests
 done
+
+# The image: the Containerfile's build stage run in a clean copy of HEAD (a release build of both
+# binaries) and its runtime stage's packages checked against the libraries they load.
+scripts/check-containerfile.sh
