@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 
 /// One log event rendered as a line (no I/O: the handler writes it).
@@ -39,21 +40,9 @@ public enum LogLine {
 
     /// UTC, milliseconds: `2026-12-03T13:20:01.123Z`.
     static func rfc3339(_ unixNs: UInt64) -> String {
-        let seconds = Int64(unixNs / 1_000_000_000)
-        let millis = Int(unixNs / 1_000_000 % 1000)
-        let (days, secondOfDay) = (seconds / 86_400, Int(seconds % 86_400))
-        // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let day = doy - (153 * mp + 2) / 5 + 1
-        let month = mp < 10 ? mp + 3 : mp - 9
-        let year = yoe + era * 400 + (month <= 2 ? 1 : 0)
-        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let ms = millis < 10 ? "00\(millis)" : millis < 100 ? "0\(millis)" : "\(millis)"
-        return "\(year)-\(two(Int(month)))-\(two(Int(day)))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)).\(ms)Z"
+        // Mid-millisecond: the formatter truncates, and the double may fall just below it.
+        Date(timeIntervalSince1970: (Double(unixNs / 1_000_000) + 0.5) / 1000).formatted(style)
     }
+
+    private static let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
 }
