@@ -53,6 +53,12 @@ let package = Package(
                                .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "NetobsProbesTests", dependencies: ["NetobsProbes"]),
 
+        // NATS client (JetStream publish/ack, subscriptions) on SwiftNIO over the project's TLS engine.
+        .target(name: "NetobsNATS",
+                dependencies: ["NetobsTLS", .product(name: "NIOCore", package: "swift-nio"),
+                               .product(name: "NIOPosix", package: "swift-nio")]),
+        .testTarget(name: "NetobsNATSTests", dependencies: ["NetobsNATS", "NetobsTLS"]),
+
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
         .target(name: "NodeLab"),
 

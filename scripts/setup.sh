@@ -16,6 +16,8 @@ packages=(
     bpftrace tcpdump gnuplot-nox
     # /metrics checked by promtool and scraped by a real Prometheus; manifests validated in a venv
     prometheus python3-venv
+    # the stream on NATS JetStream (the client's tests start their own server on loopback)
+    nats-server
 )
 
 if [ "$(id -u)" -ne 0 ]; then
