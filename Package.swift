@@ -24,6 +24,9 @@ let package = Package(
         // BPF objects compiled from bpf/*.bpf.c at build time and embedded in the binary.
         .plugin(name: "BPFObjectsPlugin", capability: .buildTool()),
         .target(name: "NetobsPrograms", plugins: ["BPFObjectsPlugin"]),
+        // The build's version (git describe) for --version.
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool()),
+        .target(name: "NetobsBuildInfo", plugins: ["BuildInfoPlugin"]),
 
         // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
         .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
@@ -33,7 +36,7 @@ let package = Package(
         .target(name: "NetobsAgent",
                 dependencies: ["NetobsKernel", "NetobsRecords", "NetobsWire", "NetobsPrograms", "CNetobsLayout"]),
         .executableTarget(name: "NetobsAgentMain",
-                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire",
+                          dependencies: ["NetobsAgent", "NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsBuildInfo",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Lab of "pods" (netns + veth + bridge + cgroup v2) for tests, benchmarks and the demo.
@@ -48,7 +51,7 @@ let package = Package(
 
         // `netobs`: the controller and the operator CLI.
         .executableTarget(name: "NetobsMain",
-                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink",
+                          dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo",
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
                                          .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
@@ -91,7 +94,7 @@ let package = Package(
 
         // Benchmark: the controller process with a consumer and with 1,000 simulated agents (scripts/bench-fleet.sh).
         .executableTarget(name: "NetobsFleetBench",
-                          dependencies: ["NetobsAgentLink", "NetobsTLS", "NetobsWire"]),
+                          dependencies: ["NetobsAgentLink", "NetobsTLS", "NetobsWire", "NetobsController"]),
 
         // Topology: the Kubernetes API client (list/watch over NIO + our TLS) and the file source.
         .target(name: "NetobsTopology",
@@ -115,11 +118,12 @@ let package = Package(
         // HTTP side of the controller: /metrics, NDJSON/SSE record streams, the dashboard.
         .target(name: "NetobsHTTP",
                 dependencies: ["NetobsController", "NetobsTLS", "NetobsRecords", "NetobsDashboard", "NetobsWire",
+                               "NetobsTopology", "NetobsBuildInfo",
                                .product(name: "Hummingbird", package: "hummingbird"),
                                .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "NetobsHTTPTests",
                     dependencies: ["NetobsHTTP", "NetobsController", "NetobsTLS", "NetobsRecords", "NetobsWire",
-                                   "NetobsAgentLink",
+                                   "NetobsAgentLink", "NetobsTopology", "NetobsBuildInfo",
                                    .product(name: "NIOCore", package: "swift-nio"),
                                    .product(name: "Hummingbird", package: "hummingbird")]),
 

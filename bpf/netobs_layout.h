@@ -154,118 +154,9 @@ struct netobs_config {
 
 /* ---------------------------------------------------------------- L7 (bpf/l7.bpf.c) */
 
-#define NETOBS_L7_TEXT_LEN 128 /* URI or DNS query name kept per exchange */
-#define NETOBS_HTTP_FIFO 4     /* pipelined requests awaiting their responses, per connection */
-
-enum netobs_l7_kind {
-    NETOBS_L7_HTTP = 1,
-    NETOBS_L7_DNS = 2,
-};
-
-enum netobs_http_method {
-    NETOBS_HTTP_UNKNOWN = 0,
-    NETOBS_HTTP_GET = 1,
-    NETOBS_HTTP_HEAD = 2,
-    NETOBS_HTTP_POST = 3,
-    NETOBS_HTTP_PUT = 4,
-    NETOBS_HTTP_DELETE = 5,
-    NETOBS_HTTP_CONNECT = 6,
-    NETOBS_HTTP_OPTIONS = 7,
-    NETOBS_HTTP_TRACE = 8,
-    NETOBS_HTTP_PATCH = 9,
-};
-
-/* What the L7 programs saw but could not turn into records. Indexes of netobs_l7_counters. */
-enum netobs_l7_counter {
-    NETOBS_L7_HTTP_UNPARSED = 0,          /* payload on an HTTP port that is not HTTP/1.x */
-    NETOBS_L7_HTTP_RESPONSE_UNMATCHED = 1, /* a response with no request pending */
-    NETOBS_L7_HTTP_FIFO_FULL = 2,         /* a pipelined request past NETOBS_HTTP_FIFO */
-    NETOBS_L7_HTTP_CONN_MAP_FULL = 3,
-    NETOBS_L7_DNS_UNPARSED = 4,           /* port 53 payload (UDP, or TCP after its length) that is not DNS */
-    NETOBS_L7_DNS_PENDING_MAP_FULL = 5,
-    NETOBS_L7_RINGBUF_FULL = 6,           /* a completed exchange lost */
-    NETOBS_L7_TCP_TURNS_MAP_FULL = 7,     /* a TCP connection with no request latency */
-    NETOBS_L7_COUNTER_COUNT = 8,
-};
-
-/* One HTTP exchange or DNS query, from the side of one socket: pending in a map until its
- * response, then a ring buffer sample (netobs_l7_events). */
-struct netobs_l7_event {
-    struct netobs_endpoints ep; /* local = the socket that saw it; role from who sent the request */
-    struct netobs_owner owner;  /* pid/comm 0/"" when no process context was seen */
-    __u64 start_ns;             /* first byte of the request / the query */
-    __u64 end_ns;               /* first byte of the response / the answer */
-    __u32 seq;                  /* HTTP: TCP sequence number of the request (retransmissions) */
-    __u16 text_len;             /* bytes used in text */
-    __u8 kind;                  /* enum netobs_l7_kind */
-    __u8 truncated;             /* text was cut at NETOBS_L7_TEXT_LEN */
-    __u8 http_method;           /* enum netobs_http_method */
-    __u8 http_version;          /* 10 = HTTP/1.0, 11 = HTTP/1.1, 0 = not seen */
-    __u16 http_status;
-    __u16 dns_id;
-    __u16 dns_qtype;
-    __u8 dns_rcode;
-    __u8 _pad[7];
-    char text[NETOBS_L7_TEXT_LEN]; /* HTTP: URI; DNS: query name in wire form (length-prefixed labels) */
-};
-
-/* Per TCP connection side carrying HTTP: the requests awaiting a response, in order. */
-struct netobs_http_conn {
-    __u64 last_ns;           /* last HTTP message; the agent sweeps idle entries */
-    __u32 head;              /* next request to answer (fifo[head % N]) */
-    __u32 tail;              /* next free slot; tail - head = pending */
-    __u32 last_response_seq; /* to ignore a retransmitted response */
-    __u32 _pad;
-    struct netobs_l7_event fifo[NETOBS_HTTP_FIFO];
-};
-
-/* A DNS query awaiting its answer: the socket's tuple and the transaction id. */
-struct netobs_dns_key {
-    struct netobs_tuple tuple;
-    __u16 id;
-    __u8 _pad[6];
-};
+#include "netobs_l7_layout.h"
 
 #endif
-
-/* ---------------------------------------------------------------- L7: request latency of any TCP protocol */
-
-#define NETOBS_LATENCY_BUCKETS 32 /* log2 histogram: bucket b holds latencies in [2^b, 2^(b+1)) µs (b = 0 also < 1 µs) */
-
-enum netobs_turn_side {
-    NETOBS_TURN_NONE = 0,
-    NETOBS_TURN_REQUEST = 1,  /* the requester sent last */
-    NETOBS_TURN_RESPONSE = 2, /* the responder sent last */
-};
-
-/* Settings the agent writes into netobs_l7_config (key 0) at every flush. */
-struct netobs_l7_config {
-    __u32 epoch;      /* the flush interval the kernel's per-interval maxima belong to */
-    __u32 generation; /* the loaded copy of the L7 programs that does the work (hot swap) */
-};
-
-/* Per TCP connection side (netobs_tcp_turns, keyed by struct netobs_tuple): protocol-independent
- * request latency. The requester is the end that sent the SYN (or, for a connection first seen
- * mid-life, the end that sent data first); a request is the requester's data after the
- * responder's turn, its latency the time to the responder's first data. Counters are cumulative;
- * the agent takes deltas. */
-struct netobs_tcp_turns {
-    struct netobs_endpoints ep;
-    struct netobs_owner owner;
-    __u64 first_ns;
-    __u64 last_ns;             /* last packet; the agent sweeps idle entries */
-    __u64 request_start_ns;    /* first byte of the request awaiting its response, 0 = none */
-    __u64 requests;            /* answered requests: latency samples */
-    __u64 latency_sum_ns;
-    __u32 max_epoch[2];        /* slot = epoch & 1, as in netobs_tcp_flow's RTT range */
-    __u64 max_ns[2];
-    __u32 hist[NETOBS_LATENCY_BUCKETS];
-    __u8 last_turn;            /* enum netobs_turn_side */
-    __u8 requester_local;      /* 1: this socket sends the requests */
-    __u8 closed;               /* FIN or RST seen: the agent reports and deletes */
-    __u8 data_segments;        /* data segments seen, up to 255 (when the L7 fast path starts) */
-    __u8 _pad[4];
-};
 
 /* ---------------------------------------------------------------- rules (filter maps) */
 
@@ -283,7 +174,7 @@ enum netobs_filter_mode {
  * programs check them only where a flow is created: a flow a rule keeps out is not collected
  * (not a loss), and a flow already collected stays. A flow matches the port set when its local
  * or its remote port is in it; the cgroup set by the socket's cgroup v2 id. All zero: collect
- * everything. The L7 programs read only l7_off, from their own copy of the map. */
+ * everything. The L7 programs get l7_off through their own netobs_l7_config. */
 struct netobs_rules {
     __u8 port_mode;      /* enum netobs_filter_mode of netobs_rule_ports */
     __u8 cgroup_mode;    /* enum netobs_filter_mode of netobs_rule_cgroups */

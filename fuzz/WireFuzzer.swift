@@ -5,7 +5,7 @@
 /// fields without first having to grow a valid header.
 private let types: [MessageType] = [.hello, .helloAccept, .heartbeat, .error, .ruleSet, .ruleSetAck,
                                     .programBundle, .programStatus, .flowBatch, .ack, .subscribe, .streamBatch,
-                                    .agentListRequest, .agentList]
+                                    .agentListRequest, .agentList, .bootstrapRequest, .bootstrapResponse]
 
 /// Harness limit: small enough that libFuzzer's -malloc_limit_mb catches any allocation not bounded
 /// by the input.

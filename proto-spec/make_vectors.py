@@ -80,6 +80,7 @@ HELLO, HELLO_ACCEPT, HEARTBEAT, ERROR = 0x0001, 0x0002, 0x0003, 0x0004
 RULE_SET, RULE_SET_ACK, PROGRAM_BUNDLE, PROGRAM_STATUS = 0x0010, 0x0011, 0x0020, 0x0021
 FLOW_BATCH, ACK, SUBSCRIBE, STREAM_BATCH = 0x0030, 0x0031, 0x0040, 0x0041
 AGENT_LIST_REQUEST, AGENT_LIST = 0x0050, 0x0051
+BOOTSTRAP_REQUEST, BOOTSTRAP_RESPONSE = 0x0060, 0x0061
 REPLY = 0x01
 
 def strset(items, c):
@@ -91,6 +92,17 @@ def rec_list(records, c):
 
 def options(kvs, c):
     return cat(count(len(kvs), c), *[cat(string(k, "  key"), string(v.encode(), "  value")) for k, v in kvs])
+
+def clauses(items, c):
+    out = count(len(items), c)
+    for field, values in items:
+        out += cat(string(field, "  field"), count(len(values), "  values"),
+                   *[string(v, "    value") for v in values], no_tags("  clause tagged fields"))
+    return out
+
+def match(include, exclude):
+    """A Subscribe's match (tagged field 1): include clauses, exclude clauses, tagged fields."""
+    return cat(clauses(include, "include"), clauses(exclude, "exclude"), no_tags("match tagged fields"))
 
 # RFC 8032 section 7.1, TEST 1: a public test key, so anyone can check the example signature.
 RFC8032_SECRET = bytes.fromhex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
@@ -108,6 +120,32 @@ def sign(msg):
     pub = key.public_key().public_bytes_raw()
     assert pub == RFC8032_PUBLIC
     return key.sign(msg)
+
+def bootstrap_pki():
+    """A CSR for CN=node-1 and the certificate a CA signs for it, both with the RFC 8032 test key:
+    Ed25519 signatures are deterministic, so the DER is the same on every run."""
+    import datetime
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID, ExtendedKeyUsageOID
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    key = Ed25519PrivateKey.from_private_bytes(RFC8032_SECRET)
+    csr = x509.CertificateSigningRequestBuilder().subject_name(
+        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "node-1")])).sign(key, None)
+    subject = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, "netobs"),
+                         x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "netobs-agent"),
+                         x509.NameAttribute(NameOID.COMMON_NAME, "node-1")])
+    issuer = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "netobs test CA")])
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(issuer).public_key(key.public_key())
+            .serial_number(0x1234).not_valid_before(datetime.datetime(2023, 11, 14, 22, 8, 20))
+            .not_valid_after(datetime.datetime(2023, 11, 15, 22, 8, 20))
+            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+            .sign(key, None))
+    return csr.public_bytes(serialization.Encoding.DER), cert.public_bytes(serialization.Encoding.DER)
+
+BOOTSTRAP_CSR, BOOTSTRAP_CERT = bootstrap_pki()
+BOOTSTRAP_TOKEN = "abcdef.0123456789abcdef"
 
 OBJECT = b"\x7fELF\x02\x01\x01\x00"
 DIGEST = hashlib.sha256(OBJECT).digest()
@@ -214,6 +252,14 @@ VALID = {
         string("shop", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
         string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
         tags([(0, u32(50, "  replay_last 50"), "replay_last")])), corr=10),
+    "subscribe_match": frame(SUBSCRIBE, cat(
+        string("", "namespace"), string("", "pod"), string("", "service"), string("http", "kind"),
+        string("", "protocol"), string("", "status"), boolean(False, "anomalies_only"),
+        tags([(0, u32(100, "  replay_last 100"), "replay_last"),
+              (1, match([("from_pod", ["shop/front-end", "shop/carts"]), ("http_path", ["/cart*"])],
+                        [("to_ip", ["10.96.0.0/12"])]), "match"),
+              (2, u64(1700000000000000000, "  since_ns"), "since_ns"),
+              (3, u64(1700000060000000000, "  until_ns"), "until_ns")])), corr=11),
     "stream_batch_replay_end": frame(STREAM_BATCH, cat(
         u64(2, "sequence 2"), u64(0, "dropped 0"), u8(1, "format json lines"),
         rec_list([b'{"kind":"http","http_status_code":200}'], "records"),
@@ -237,6 +283,15 @@ VALID = {
         node1_status("program_version (the l4 one, for older readers)"),
         tags([(1, program_versions([("l4", "1.2.0"), ("l7", "2.0.1")]), "program_versions")], "  agent tagged fields"),
         no_tags()), corr=6, flags=REPLY),
+    "bootstrap_request": frame(BOOTSTRAP_REQUEST, cat(
+        string("node-1", "node_name"), string(BOOTSTRAP_TOKEN, "token (ID.SECRET)"),
+        [(uvarint(len(BOOTSTRAP_CSR)), f"csr: length {len(BOOTSTRAP_CSR)}"),
+         (BOOTSTRAP_CSR, "  PKCS#10 DER: CN=node-1, Ed25519 key (RFC 8032 test key 1)")],
+        no_tags()), corr=1),
+    "bootstrap_response": frame(BOOTSTRAP_RESPONSE, cat(
+        [(uvarint(len(BOOTSTRAP_CERT)), f"certificate: length {len(BOOTSTRAP_CERT)}"),
+         (BOOTSTRAP_CERT, "  X.509 DER: CN=node-1, OU=netobs-agent, O=netobs, clientAuth")],
+        no_tags()), corr=1, flags=REPLY),
 }
 
 # Decode-only: valid, but not canonical output of an encoder (they show the extension rules).
@@ -280,6 +335,12 @@ INVALID = {
                                      raw(b"\xff", "one byte too many"))),
     "bad_enum": frame(PROGRAM_STATUS, cat(string("p", "name"), string("1", "version"), u8(9, "state 9: unknown"),
                                           string("", "verifier_log"), no_tags())),
+    "bootstrap_csr_limit": frame(BOOTSTRAP_REQUEST, cat(
+        string("node-1", "node_name"), string(BOOTSTRAP_TOKEN, "token"),
+        [(uvarint(16385), "csr: length 16385 (limit 16384): refused before reading it")]), corr=1),
+    "bootstrap_token_limit": frame(BOOTSTRAP_REQUEST, cat(
+        string("node-1", "node_name"), [(uvarint(65), "token: length 65 (limit 64)")], raw(b"a" * 65, "  'aaa...'"),
+        string(b"", "csr"), no_tags()), corr=1),
 }
 
 EXPECT = {  # human-readable expectations, repeated in the .hex files; the Swift tests hold the typed ones
@@ -300,6 +361,8 @@ EXPECT = {  # human-readable expectations, repeated in the .hex files; the Swift
     "tag_order": "frame ok; message: taggedFieldOrder(1, 0)",
     "trailing_bytes": "frame ok; message: trailingBytes(payload, 1)",
     "bad_enum": "frame ok; message: invalidValue(program_status.state, 9)",
+    "bootstrap_csr_limit": "frame ok; message: lengthLimitExceeded(bootstrap_request.csr, 16385)",
+    "bootstrap_token_limit": "frame ok; message: lengthLimitExceeded(bootstrap_request.token, 65)",
 }
 
 def render(name, pieces, note):

@@ -28,6 +28,8 @@ public enum CollectionLoop {
         /// The rules file (`--rules`): applied at start, re-read at each SIGHUP before the program
         /// swap, through the filter maps (no reload needed). A bad file at SIGHUP keeps the rules.
         public var rulesFile: String?
+        /// Rewritten after every flush for the probes (`--status-file`); nil: none.
+        public var statusFile: String?
         /// Work sent by the controller (rules, programs), fetched and done between flushes.
         public var requests: (@Sendable () -> [LoopRequest])?
 
@@ -76,7 +78,9 @@ public enum CollectionLoop {
             for request in settings.requests?() ?? [] { perform(request, collectors) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
-                try deliver(flush())
+                let records = try flush()
+                try deliver(records)
+                if let path = settings.statusFile { writeStatus(path, records: records.count, collectors, settings) }
                 nextFlush += settings.intervalNs
                 if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
                 continue
@@ -85,6 +89,12 @@ public enum CollectionLoop {
             usleep(UInt32(min(drainPeriodUs, (nextFlush - now) / 1000 + 1)))
         }
         try deliver(flush(final: true))
+    }
+
+    private static func writeStatus(_ path: String, records: Int, _ collectors: Collectors, _ settings: Settings) {
+        StatusFile.write(.init(unixNs: Clock.realtimeNs(), intervalNs: settings.intervalNs, records: records,
+                               tier: collectors.l4?.tier.rawValue ?? "off",
+                               hooksOff: collectors.hooks.filter(\.isOff).map(\.hook)), to: path)
     }
 
     /// Says which tier each hook runs on, and what is off and why.

@@ -4,10 +4,13 @@ import NetobsPrograms
 import NetobsRecords
 import NetobsWire
 
-/// Loads bpf/l7.bpf.c (cgroup_skb programs on the cgroup v2 root) and turns its events into
-/// `http` and `dns` records: exchanges completed in the kernel arrive on a ring buffer; DNS
-/// queries left unanswered are taken from the pending map as timeouts; idle HTTP connection
-/// state is swept.
+/// Loads bpf/l7.bpf.c (cgroup_skb programs on the cgroup v2 root) and turns what it keeps into
+/// records, once per flush: `http_aggregate`/`dns_aggregate` from the kernel's per-key totals
+/// (deltas of a batch read), `http`/`dns` exemplars from the ring buffer (errors, slow ones and
+/// a 1-in-N sample per key, chosen in the kernel by the rules), DNS queries left unanswered as
+/// timeouts (an exemplar each, and counted in an aggregate), `tcp_latency` per connection.
+/// The work per interval follows the number of keys, exemplars and active connections, not the
+/// number of exchanges.
 public final class L7Collector {
     public struct Options: Sendable {
         public var node: String
@@ -15,16 +18,22 @@ public final class L7Collector {
         /// A query unanswered this long is reported with dns_response_code TIMEOUT. 5 s is the
         /// glibc resolver's default wait per try (resolv.conf `timeout:`).
         public var dnsTimeoutNs: UInt64 = 5_000_000_000
-        /// HTTP connection state unused this long is dropped (its pending requests counted).
-        public var httpIdleNs: UInt64 = 300_000_000_000
-        /// Per-exchange `http`/`dns` records per flush interval (`--l7-record-cap`); past it,
-        /// exchanges fold into `http_aggregate`/`dns_aggregate` records, counted as
-        /// `l7_records_aggregated`.
+        /// A connection's latency entry with no answer this long leaves the map (its socket
+        /// may be gone without a FIN or RST seen).
+        public var latencyIdleNs: UInt64 = 300_000_000_000
+        /// Exemplar records per flush interval (`--l7-record-cap`); past it they are counted as
+        /// `l7_exemplars_over_cap` (their exchanges are in the aggregates all the same).
         public var recordCap: Int = 10_000
         /// Distinct URIs (or DNS names) in one interval's aggregates (`--l7-max-uris`); past
-        /// it, "<other>", counted as `l7_uri_overflow`.
+        /// it, the least used become "<other>", counted as `l7_uri_overflow`.
         public var maxAggregateURIs: Int = 1_000
-        /// Rules in force before the programs attach (the L7 programs read only `l7`).
+        /// Intervals without a change after which an aggregate key leaves the kernel map.
+        public var aggregateIdleIntervals: Int = 60
+        /// Keys the kernel's aggregate map holds (nil: sized by `LoadedL7.aggregateKeys()` from
+        /// the CPU count); past it, exchanges go to one overflow aggregate per kind, counted.
+        public var aggregateKeys: Int?
+        /// Rules in force before the programs attach (the L7 programs read `l7` and the
+        /// exemplar settings).
         public var initialRules: CollectionRules?
 
         public init(node: String, cgroupRoot: String) {
@@ -37,32 +46,43 @@ public final class L7Collector {
 
     private var loaded: LoadedL7
     private var epoch: UInt32 = 0
-    private var latency = TCPLatencyTracker()
+    private var rules = CollectionRules()
     private var ring: RingBuffer?
-    private var completed: [L7Event] = []
+    private var exemplars: [L7Event] = []
+    private var deltas: L7AggregateDeltas
+    private var overflowBefore: [L7Event.Kind: L7AggregateCounts] = [:]
+    private var aggregateRecords: L7AggregateRecords
+    private var exemplarCap: L7ExemplarCap
+    private var texts = L7TextCatalog()
+    private var latency = TCPLatencyTracker()
     private var loss = LossTracker()
-    private var unanswered: UInt64 = 0
-    private var recordCap: L7RecordCap
     private let options: Options
     private let context: RecordContext
 
     public init(options: Options, context: RecordContext) throws {
         self.options = options
         self.context = context
-        recordCap = L7RecordCap(cap: options.recordCap, maxKeys: options.maxAggregateURIs)
+        deltas = L7AggregateDeltas(idleIntervals: options.aggregateIdleIntervals)
+        aggregateRecords = L7AggregateRecords(maxTexts: options.maxAggregateURIs)
+        exemplarCap = L7ExemplarCap(cap: options.recordCap)
+        rules = options.initialRules ?? CollectionRules()
         loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
-                              rules: options.initialRules, sharingMapsWith: nil)
+                              config: Self.config(epoch: 0, generation: 0, rules: rules), sharingMapsWith: nil,
+                              aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
         ring = try makeRing()
     }
 
     /// The generation of the programs doing the work now (0 for the first load).
     public var generation: UInt32 { loaded.generation }
 
+    /// The kernel ids of the programs doing the work now (a reload changes them).
+    public var programIDs: [UInt32] { loaded.object.programs.compactMap(\.id) }
+
     /// Replaces the L7 programs with a new copy (`bytes`, or the embedded ones again) while
-    /// traffic flows, with the guarantees of the L4 swap: the new copy shares the maps (requests
-    /// pending a response, connection state, counters), becomes active in one map write, then
-    /// the old copy is detached. A copy the kernel refuses (the error carries the verifier log)
-    /// leaves the running one untouched.
+    /// traffic flows, with the guarantees of the L4 swap: the new copy shares the maps (per-key
+    /// totals, texts, pending queries, connection state, counters), becomes active in one map
+    /// write, then the old copy is detached. A copy the kernel refuses (the error carries the
+    /// verifier log) leaves the running one untouched.
     public func swapPrograms(bytes: [UInt8] = EmbeddedPrograms.l7.bytes) throws {
         let next = try LoadedL7(bytes: bytes, generation: loaded.generation &+ 1, cgroupRoot: options.cgroupRoot,
                                 sharingMapsWith: loaded)
@@ -77,15 +97,25 @@ public final class L7Collector {
 
     private func makeRing() throws -> RingBuffer {
         try RingBuffer(map: loaded.events) { [unowned self] raw in
-            if let event = L7Event(raw: raw) { self.completed.append(event) }
+            if let event = L7Event(raw: raw) { self.exemplars.append(event) }
         }
     }
 
+    /// One write carries everything the programs read: the interval, the active copy and the
+    /// rules' L7 settings.
     private func writeConfig() throws {
+        try loaded.config.update(key: [0, 0, 0, 0], value: Self.config(epoch: epoch, generation: loaded.generation, rules: rules))
+    }
+
+    /// `struct netobs_l7_config`.
+    static func config(epoch: UInt32, generation: UInt32, rules: CollectionRules) -> [UInt8] {
         var value = netobs_l7_config()
         value.epoch = epoch
-        value.generation = loaded.generation
-        try loaded.config.update(key: [0, 0, 0, 0], value: withUnsafeBytes(of: value) { Array($0) })
+        value.generation = generation
+        value.sample_every = rules.l7SampleEvery
+        value.l7_off = rules.l7 ? 0 : 1
+        value.slow_ns = UInt64(rules.l7SlowMs) * 1_000_000
+        return withUnsafeBytes(of: value) { Array($0) }
     }
 
     deinit { close() }
@@ -113,7 +143,7 @@ public final class L7Collector {
         try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: nil, sharingMapsWith: nil).close()
     }
 
-    /// Collects the exchanges completed since the last call (the kernel does not wake us).
+    /// Collects the exemplars sent since the last call (the kernel does not wake us).
     public func drain() throws {
         try ring?.consume()
     }
@@ -122,58 +152,121 @@ public final class L7Collector {
     public func flush() throws -> [Record] {
         try ring?.consume()
         let now = Clock.monotonicNs()
-        var records = recordCap.records(completed, nowMonotonicNs: now, context: context)
-        completed.removeAll(keepingCapacity: true)
+        let ended = epoch
+        epoch &+= 1
+        try writeConfig()
 
-        var pending: [([UInt8], L7Event)] = []
-        try loaded.dnsPending.forEach { key, value in
-            if let event = L7Event(raw: value) { pending.append((Array(key), event)) }
-        }
-        for (key, event) in L7Records.timedOut(pending, nowMonotonicNs: now, timeoutNs: options.dnsTimeoutNs) {
-            // The kernel deletes the entry when the answer comes: whoever deletes it reports it.
-            if loaded.dnsPending.delete(key: key) {
-                records.append(L7Records.timeoutRecord(event, nowMonotonicNs: now, context: context))
-            }
-        }
-
-        var idle: [[UInt8]] = []
-        try loaded.httpConns.forEach { key, value in
-            guard let conn = HTTPConnState(raw: value), now > conn.lastNs,
-                  now - conn.lastNs >= options.httpIdleNs else { return }
-            idle.append(Array(key))
-            unanswered += UInt64(conn.pending)
-        }
-        loaded.httpConns.delete(keys: idle)
-
-        records += try flushLatency(now: now)
+        let timeouts = try takeTimeouts(now: now)
+        var records = exemplarRecords(timeouts: timeouts, now: now)
+        exemplars.removeAll(keepingCapacity: true)
+        records += try aggregates(endedEpoch: ended, timeouts: timeouts, now: now)
+        records += try flushLatency(endedEpoch: ended, now: now)
+        texts.endInterval()
         records += loss.flush(totals: counterTotals(), nowMonotonicNs: now, context: context)
         return records
     }
 
-    /// `tcp_latency` records of the interval that ends now; closed and idle connections leave
-    /// the map once reported.
-    private func flushLatency(now: UInt64) throws -> [Record] {
-        let ended = epoch
-        epoch &+= 1
-        try writeConfig()
-        var entries: [([UInt8], TCPTurns)] = []
-        var gone: [[UInt8]] = []
-        try loaded.tcpTurns.forEach { key, raw in
-            guard let turns = TCPTurns(raw: raw) else { return }
-            let k = Array(key)
-            entries.append((k, turns))
-            // A closed connection lingers a second: a half-closed one may still be answered.
-            let idle = now > turns.lastNs ? now - turns.lastNs : 0
-            if (turns.closed && idle >= 1_000_000_000) || idle >= options.httpIdleNs { gone.append(k) }
+    /// Pending queries older than the DNS timeout, taken from the map. The kernel deletes an
+    /// entry when the answer comes: whoever deletes it reports it.
+    private func takeTimeouts(now: UInt64) throws -> [L7Event] {
+        var pending: [([UInt8], L7Event)] = []
+        try loaded.dnsPending.forEach { key, value in
+            if let event = L7Event(raw: value) { pending.append((Array(key), event)) }
         }
-        let records = latency.flush(entries, endedEpoch: ended, nowMonotonicNs: now, context: context)
-        loaded.tcpTurns.delete(keys: gone)
+        return L7Records.timedOut(pending, nowMonotonicNs: now, timeoutNs: options.dnsTimeoutNs)
+            .filter { loaded.dnsPending.delete(key: $0.0) }
+            .map(\.1)
+    }
+
+    private enum Exemplar {
+        case exchange(L7Event)
+        case timeout(L7Event)
+    }
+
+    /// The interval's exemplars within the record cap, errors first.
+    private func exemplarRecords(timeouts: [L7Event], now: UInt64) -> [Record] {
+        let all = exemplars.map(Exemplar.exchange) + timeouts.map(Exemplar.timeout)
+        let kept = exemplarCap.select(all) { item in
+            if case .exchange(let e) = item { return e.reason }
+            return .error
+        }
+        return kept.map { item in
+            switch item {
+            case .exchange(let e):
+                return L7Records.record(e, text: text(e.textID).text, context: context)
+            case .timeout(let e):
+                return L7Records.timeoutRecord(e, text: text(e.textID).text, nowMonotonicNs: now, context: context)
+            }
+        }
+    }
+
+    private func text(_ id: UInt64) -> (text: String, truncated: Bool) {
+        texts.text(id) { id in
+            loaded.texts.lookup(key: withUnsafeBytes(of: id) { Array($0) })?.withUnsafeBytes { L7Text(raw: $0) }
+        }
+    }
+
+    /// `http_aggregate`/`dns_aggregate` records: the kernel's totals since the last read, the
+    /// timeouts counted here, and what overflowed the kernel map.
+    private func aggregates(endedEpoch: UInt32, timeouts: [L7Event], now: UInt64) throws -> [Record] {
+        var current: [(L7AggregateKey, L7AggregateCounts)] = []
+        let cpus = BPFMap.possibleCPUs
+        try loaded.aggregates.forEach { key, value in
+            if let k = L7AggregateKey(raw: key), let c = L7AggregateCounts(perCPU: value, cpus: cpus, endedEpoch: endedEpoch) {
+                current.append((k, c))
+            }
+        }
+        var (changed, idle) = deltas.update(current)
+        for key in idle {
+            let final = loaded.aggregates.lookupAndDelete(key: key.raw)?.withUnsafeBytes {
+                L7AggregateCounts(perCPU: $0, cpus: cpus, endedEpoch: endedEpoch)
+            }
+            if let last = deltas.removed(key, final: final) { changed.append((key, last)) }
+        }
+        var timedOut: [L7AggregateKey: L7AggregateCounts] = [:]
+        for e in timeouts { timedOut[.timeout(e), default: L7AggregateCounts()].add(ns: now > e.startNs ? now - e.startNs : 0) }
+        changed += timedOut.sorted { $0.key.textID < $1.key.textID }.map { ($0.key, $0.value) }
+
+        var records = aggregateRecords.records(changed, texts: { self.text($0.textID) }, nowMonotonicNs: now,
+                                               context: context)
+        for kind in [L7Event.Kind.http, .dns] {
+            let index = withUnsafeBytes(of: UInt32(kind.rawValue)) { Array($0) }
+            guard let raw = loaded.overflow.lookup(key: index),
+                  let total = raw.withUnsafeBytes({ L7AggregateCounts(perCPU: $0, cpus: cpus, endedEpoch: endedEpoch) })
+            else { continue }
+            let delta = total.since(overflowBefore[kind] ?? L7AggregateCounts())
+            overflowBefore[kind] = total
+            if delta.count > 0 {
+                records.append(L7AggregateRecords.overflowRecord(kind: kind, delta, nowMonotonicNs: now, context: context))
+            }
+        }
         return records
     }
 
-    /// Applies the L7 switch of `rules` (the programs stay attached and return at once when off).
+    /// `tcp_latency` records of the connections that answered requests in the interval that
+    /// ended; entries of closed (after a second: a half-closed connection may still be answered)
+    /// and long idle connections leave the map.
+    private func flushLatency(endedEpoch: UInt32, now: UInt64) throws -> [Record] {
+        var changed: [(UInt64, TCPTurns)] = []
+        var gone: [UInt64] = []
+        try loaded.tcpLatency.forEach { key, raw in
+            guard key.count >= 8, let header = TCPTurns.Header(raw: raw) else { return }
+            let cookie = key.loadUnaligned(as: UInt64.self)
+            // Changed in the interval that ended or since (or at the switch between them).
+            if epoch &- header.changedEpoch <= 2, let turns = TCPTurns(raw: raw) { changed.append((cookie, turns)) }
+            let idle = now > header.lastNs ? now - header.lastNs : 0
+            if (header.closed && idle >= 1_000_000_000) || idle >= options.latencyIdleNs { gone.append(cookie) }
+        }
+        let records = latency.flush(changed, removed: gone, endedEpoch: endedEpoch, nowMonotonicNs: now, context: context)
+        loaded.tcpLatency.delete(keys: gone.map { cookie in withUnsafeBytes(of: cookie) { Array($0) } })
+        return records
+    }
+
+    /// Applies the L7 settings of `rules` (on/off, exemplar sampling and slowness) in one map
+    /// write: the programs stay loaded and attached.
     public func apply(_ rules: CollectionRules) throws {
-        try loaded.rules.update(key: [0, 0, 0, 0], value: RuleMaps.value(of: rules))
+        self.rules = rules
+        try writeConfig()
     }
 
     public func close() {
@@ -188,8 +281,9 @@ public final class L7Collector {
         for (i, name) in L7Records.counterNames.enumerated() where i < kernel.count {
             totals[name] = kernel[i]
         }
-        totals["http_request_unanswered"] = unanswered
-        totals.merge(recordCap.counterTotals) { $1 }
+        totals["l7_text_unknown"] = texts.unknownTotal
+        totals["l7_uri_overflow"] = aggregateRecords.overflowTotal
+        totals.merge(exemplarCap.counterTotals) { $1 }
         return totals
     }
 }

@@ -1,60 +1,73 @@
 import NetobsKernel
-import NetobsRecords
 
 /// One loaded copy of the L7 programs (cgroup_skb on the cgroup v2 root) and the maps the
-/// collector reads. A hot swap loads a second copy on the same maps (pending requests,
-/// connection state and counters carry over) and makes it the active generation; see
-/// `netobs_generation` in bpf/l7.bpf.c.
+/// collector reads. A hot swap loads a second copy on the same maps (aggregates, texts, pending
+/// queries, latency entries, counters and the per-connection socket storage carry over) and
+/// makes it the active generation; see `netobs_generation` in bpf/l7.bpf.c.
 final class LoadedL7 {
     static let objectName = "l7"
     enum Maps {
         static let events = "netobs_l7_events"
+        static let aggregates = "netobs_l7_aggregates"
+        static let overflow = "netobs_l7_overflow"
+        static let texts = "netobs_l7_texts"
         static let dnsPending = "netobs_dns_pending"
-        static let httpConns = "netobs_http_conns"
         static let counters = "netobs_l7_counters"
-        static let tcpTurns = "netobs_tcp_turns"
+        static let tcpLatency = "netobs_tcp_latency"
         static let config = "netobs_l7_config"
-        static let rules = "netobs_rules"
     }
 
     let object: BPFObject
     let generation: UInt32
     let events: BPFMap
+    let aggregates: BPFMap
+    let overflow: BPFMap
+    let texts: BPFMap
     let dnsPending: BPFMap
-    let httpConns: BPFMap
     let counters: BPFMap
-    let tcpTurns: BPFMap
+    let tcpLatency: BPFMap
     let config: BPFMap
-    let rules: BPFMap
 
-    /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it),
-    /// with `rules` in the rules map before anything attaches. A refusal throws with the
-    /// verifier's log and leaves `previous` running untouched.
-    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, rules initialRules: CollectionRules? = nil,
-         sharingMapsWith previous: LoadedL7?) throws {
+    /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
+    /// A first load writes `config` (struct netobs_l7_config: the rules' L7 settings) before
+    /// anything attaches, and sizes the aggregate map to `aggregateKeys` (a swap reuses the
+    /// running maps). A refusal throws with the verifier's log and leaves `previous` running.
+    init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, config initialConfig: [UInt8]? = nil,
+         sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         self.generation = generation
         do {
-            if let previous { try object.reuseMaps(of: previous.object) }
+            if let previous {
+                try object.reuseMaps(of: previous.object)
+            } else if let aggregateKeys {
+                try object.map(named: Maps.aggregates).setMaxEntries(aggregateKeys)
+            }
             try object.setReadOnlyGlobal("netobs_generation", to: generation)
             try object.load()
-            if previous == nil, let initialRules {
-                try object.map(named: Maps.rules).update(key: [0, 0, 0, 0], value: RuleMaps.value(of: initialRules))
+            if previous == nil, let initialConfig {
+                try object.map(named: Maps.config).update(key: [0, 0, 0, 0], value: initialConfig)
             }
             if let cgroupRoot {
                 for program in object.programs { try object.attach(program, cgroup: cgroupRoot) }
             }
             events = try object.map(named: Maps.events)
+            aggregates = try object.map(named: Maps.aggregates)
+            overflow = try object.map(named: Maps.overflow)
+            texts = try object.map(named: Maps.texts)
             dnsPending = try object.map(named: Maps.dnsPending)
-            httpConns = try object.map(named: Maps.httpConns)
             counters = try object.map(named: Maps.counters)
-            tcpTurns = try object.map(named: Maps.tcpTurns)
+            tcpLatency = try object.map(named: Maps.tcpLatency)
             config = try object.map(named: Maps.config)
-            rules = try object.map(named: Maps.rules)
         } catch {
             object.close()
             throw error
         }
+    }
+
+    /// Keys of the aggregate map for a memory budget: each key holds one value per possible CPU.
+    static func aggregateKeys(budgetBytes: Int = 64 << 20, cpus: Int = BPFMap.possibleCPUs) -> Int {
+        let perKey = 168 * max(1, cpus) + 128 // struct netobs_l7_aggregate per CPU, key and overhead
+        return min(65_536, max(1_024, budgetBytes / perKey))
     }
 
     func close() { object.close() }

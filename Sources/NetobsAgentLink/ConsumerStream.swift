@@ -8,6 +8,8 @@ import NetobsWire
 /// With `filter.replayLast`, the first subscription asks for that many recent records; once their
 /// replay has ended, later re-subscriptions ask for none (they would repeat records already seen).
 /// A controller that does not offer `stream.replay` sends no replay: `onReplayRefused` is called.
+/// One that does not offer `stream.match` ignores the filter's `match` and time bounds: the
+/// consumer must apply them itself (it is told once, in the log).
 public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
     private var client: ReconnectingClient?
     private let filter: Subscribe
@@ -16,6 +18,7 @@ public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
     private let log: @Sendable (String) -> Void
     /// On the client's event loop only.
     private var replayEnded = false
+    private var toldMatchIgnored = false
 
     public init(endpoint: ControllerEndpoint, filter: Subscribe = Subscribe(), backoff: Backoff = Backoff(),
                 eventLoop: EventLoop = MultiThreadedEventLoopGroup.singleton.next(),
@@ -27,7 +30,8 @@ public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
         self.onReplayRefused = onReplayRefused
         self.log = log
         client = ReconnectingClient(endpoint: endpoint,
-                                    hello: Hello(role: .consumer, capabilities: [Capability.recordsJSON, Capability.streamReplay]),
+                                    hello: Hello(role: .consumer, capabilities: [Capability.recordsJSON, Capability.streamReplay,
+                                                                                     Capability.streamMatch]),
                                     backoff: backoff, eventLoop: eventLoop, behaviour: self, log: log)
     }
 
@@ -42,6 +46,12 @@ public final class ConsumerStream: SessionBehaviour, @unchecked Sendable {
             subscribe.replayLast = 0
             replayEnded = true
             onReplayRefused()
+        }
+        let extended = !subscribe.match.isEmpty || subscribe.sinceNs > 0 || subscribe.untilNs > 0
+        if extended && !accept.capabilities.contains(Capability.streamMatch) && !toldMatchIgnored {
+            toldMatchIgnored = true
+            log("the controller applies only the namespace, pod, service, kind, protocol and status filters "
+                + "(no \(Capability.streamMatch) capability); the others are applied here")
         }
         if let frame = try? Frame(.subscribe(subscribe), correlationId: 2) {
             channel.writeAndFlush(frame, promise: nil)

@@ -8,14 +8,23 @@ import NetobsWireNIO
 public struct ControllerEndpoint: Sendable {
     public var host: String
     public var port: Int
-    public var tls: TLSContext
+    /// Where each new connection takes its TLS context from (one fixed context, or an agent's
+    /// renewed certificates).
+    public let credentials: TLSContextSlot
     /// The name the controller's certificate must carry (default: `host`).
     public var serverName: String
 
+    /// The context of the next connection; nil while a bootstrapping agent has no certificate.
+    public var tls: TLSContext? { credentials.current }
+
     public init(host: String, port: Int, tls: TLSContext, serverName: String? = nil) {
+        self.init(host: host, port: port, credentials: TLSContextSlot(tls), serverName: serverName)
+    }
+
+    public init(host: String, port: Int, credentials: TLSContextSlot, serverName: String? = nil) {
         self.host = host
         self.port = port
-        self.tls = tls
+        self.credentials = credentials
         self.serverName = serverName ?? host
     }
 
@@ -53,7 +62,10 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     private var backoff: Backoff
     private var stopped = false
     private var channel: Channel?
+    /// The TLS context `channel` was opened with.
+    private var channelContext: TLSContext?
     private var lastFailure: String?
+    private var pendingReconnect: Scheduled<Void>?
 
     init(endpoint: ControllerEndpoint, hello: Hello, backoff: Backoff, eventLoop: EventLoop,
          behaviour: any SessionBehaviour, log: @escaping @Sendable (String) -> Void) {
@@ -65,7 +77,30 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
         self.log = log
     }
 
-    func start() { eventLoop.execute { self.connect() } }
+    func start() {
+        // A renewed certificate: the session moves to it now, well before the old one expires
+        // (the spool resends whatever was not acknowledged).
+        endpoint.credentials.observe { [weak self] in
+            guard let self else { return }
+            self.eventLoop.execute { self.moveToNewCredentials() }
+        }
+        eventLoop.execute { self.connect() }
+    }
+
+    private func moveToNewCredentials() {
+        guard !stopped, let tls = endpoint.tls, tls !== channelContext else { return }
+        guard let channel else {
+            // Waiting out a backoff (for a first certificate, say): connect now. (A connect
+            // under way has cleared `pendingReconnect` and is left alone.)
+            if let pending = pendingReconnect {
+                pending.cancel()
+                connect()
+            }
+            return
+        }
+        log("new certificate: reconnecting to the controller with it")
+        channel.close(promise: nil)
+    }
 
     func stop() -> EventLoopFuture<Void> {
         eventLoop.submit {
@@ -78,8 +113,14 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     }
 
     private func connect() {
+        pendingReconnect = nil
         guard !stopped, channel == nil else { return }
-        let tls = endpoint.tls
+        guard let tls = endpoint.tls else {
+            note("no certificate yet to connect to the controller with; waiting for one")
+            scheduleReconnect()
+            return
+        }
+        channelContext = tls
         let serverName = endpoint.serverName
         let hello = self.hello
         ClientBootstrap(group: eventLoop)
@@ -109,7 +150,7 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     private func scheduleReconnect() {
         guard !stopped else { return }
         let delay = backoff.nextDelayMs()
-        eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) { self.connect() }
+        pendingReconnect = eventLoop.scheduleTask(in: .milliseconds(Int64(delay))) { self.connect() }
     }
 
     /// Logs a failure once per distinct text, so a controller that stays down does not flood.

@@ -18,12 +18,13 @@ public enum OperatorRequest {
         let loop = group.next()
         let exchange = Exchange(request: request, promise: loop.makePromise(of: Message.self))
         let hello = Hello(role: .operator)
+        guard let tls = endpoint.tls else { throw Failure(description: "no TLS context to connect to the controller with") }
         let channel = try await ClientBootstrap(group: loop)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(TLSHandler(context: endpoint.tls, serverName: endpoint.serverName))
+                    try sync.addHandler(TLSHandler(context: tls, serverName: endpoint.serverName))
                     try sync.addHandler(FrameHandler())
                     try sync.addHandler(ClientSessionHandler(hello: hello, events: exchange))
                 }

@@ -1,3 +1,4 @@
+import NetobsBuildInfo
 import ArgumentParser
 import NetobsAgent
 import NetobsKernel
@@ -22,7 +23,9 @@ struct AgentCommand: ParsableCommand {
             to the controller instead, kept in the spool directory until it acknowledges them; rules \
             pushed with `netobs rules push` are applied through the kernel's filter maps, program bundles \
             pushed with `netobs programs push` are verified (--operator-key) and hot-swapped. The \
-            certificate's CN must be the node name (--node, default the host name). SIGHUP \
+            certificate's CN must be the node name (--node, default the host name); with \
+            --bootstrap-token-file and --ca-file the agent gets that certificate from the controller \
+            (and renews it) instead of reading one from --certs. SIGHUP \
             swaps the kernel programs with no gap in the data; with --operator-key and --program-bundle \
             it swaps in the signed bundle's object instead, only once its digest and Ed25519 signature \
             verify. Needs root (or CAP_BPF, CAP_PERFMON, \
@@ -33,10 +36,22 @@ struct AgentCommand: ParsableCommand {
             need no tracing programs. `auto` (the default) takes btf where the kernel allows it and \
             portable elsewhere; a hook the kernel refuses is turned off, its metrics named, and the \
             rest run. --features prints what this host allows and what auto would pick, as JSON.
-            """)
+            """,
+        version: BuildInfo.describe)
 
     @Flag(help: "Print what this kernel allows and which hooks the agent would use, as one JSON object, and exit.")
     var features = false
+
+    @Option(help: ArgumentHelp("File rewritten after every flush with the agent's state, for --probe (e.g. on an emptyDir).",
+                               valueName: "file"))
+    var statusFile: String?
+
+    @Flag(help: "Liveness/readiness probe: exit 0 when --status-file says the agent flushed recently, else 1 with the reason.")
+    var probe = false
+
+    @Option(help: "With --probe: the oldest flush that still counts as alive (at least three intervals).",
+            transform: Duration.parse)
+    var probeMaxAge: Duration = .seconds(15)
 
     @Option(help: ArgumentHelp("Hook tier: auto (the best the kernel allows), btf, or portable.",
                                valueName: "auto|btf|portable"))
@@ -48,8 +63,17 @@ struct AgentCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Send records to this controller instead of printing them.", valueName: "host:port"))
     var controller: String?
 
-    @Option(help: ArgumentHelp("Directory with ca.pem, agent.pem, agent-key.pem (`netobs certs init`).", valueName: "dir"))
+    @Option(help: ArgumentHelp("Directory with ca.pem, agent.pem, agent-key.pem (`netobs certs init`); with --bootstrap-token-file, where the agent keeps the certificate it gets (created 0700, files 0600).", valueName: "dir"))
     var certs: String?
+
+    @Option(help: ArgumentHelp("Get this node's certificate from the controller with the bootstrap token in FILE (its first field: ID.SECRET) when --certs holds none usable, and renew it at 2/3 of its validity. Needs --ca-file.", valueName: "file"))
+    var bootstrapTokenFile: String?
+
+    @Option(help: ArgumentHelp("The CA the controller's certificate must chain to (default: DIR/ca.pem); pinned for the bootstrap connection.", valueName: "file"))
+    var caFile: String?
+
+    @Option(help: ArgumentHelp("The controller's bootstrap listener (default: the --controller host, port 7444).", valueName: "host:port"))
+    var bootstrapController: String?
 
     @Option(help: ArgumentHelp("Spool directory for batches not yet acknowledged by the controller.", valueName: "dir"))
     var spool: String?
@@ -91,7 +115,7 @@ struct AgentCommand: ParsableCommand {
     @Option(help: "Scheduling niceness of the agent (0-19): its work waits behind the workloads', and the kernel rings absorb the delay.")
     var nice: Int32 = 10
 
-    @Option(help: "Per-exchange http/dns records per interval; past it, exchanges are aggregated (counted).")
+    @Option(help: "Exemplar http/dns records per interval (errors first); past it they are left out, counted (every exchange is in the aggregates).")
     var l7RecordCap = 10_000
 
     @Option(help: "Distinct URIs (or DNS names) in an interval's aggregates; past it, \"<other>\" (counted).")
@@ -106,7 +130,7 @@ struct AgentCommand: ParsableCommand {
                                valueName: "file"))
     var programBundles: [String] = []
 
-    @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
+    @Option(help: ArgumentHelp("JSON rules file (ports, cgroups, protocols, sample_every, l7, l7_sample_every, l7_slow_ms) applied through the kernel's filter maps at start and re-read at each SIGHUP; a bad file at SIGHUP keeps the previous rules.",
                                valueName: "file"))
     var rules: String?
 
@@ -123,17 +147,26 @@ struct AgentCommand: ParsableCommand {
         guard (1...4_000_000).contains(maxTcpFlows), (1...4_000_000).contains(maxUdpFlows) else {
             throw ValidationError("flow table capacities must be between 1 and 4000000")
         }
-        if [standalone, controller != nil, features].filter({ $0 }).count > 1 {
-            throw ValidationError("--standalone, --controller and --features exclude each other")
+        if [standalone, controller != nil, features, probe].filter({ $0 }).count > 1 {
+            throw ValidationError("--standalone, --controller, --features and --probe exclude each other")
         }
-        guard standalone || controller != nil || features else {
-            throw ValidationError("say --standalone, --features, or --controller HOST:PORT with --certs and --spool")
+        guard standalone || controller != nil || features || probe else {
+            throw ValidationError("say --standalone, --features, --probe, or --controller HOST:PORT with --certs and --spool")
         }
+        if probe && statusFile == nil { throw ValidationError("--probe needs --status-file FILE") }
         if let controller {
             guard ControllerEndpoint.parse(controller) != nil else { throw ValidationError("--controller must be HOST:PORT") }
             guard certs != nil else { throw ValidationError("--controller needs --certs DIR") }
             guard spool != nil else { throw ValidationError("--controller needs --spool DIR") }
             guard spoolMaxMb > 0 else { throw ValidationError("--spool-max-mb must be positive") }
+            if bootstrapTokenFile != nil && caFile == nil {
+                throw ValidationError("--bootstrap-token-file needs --ca-file CA.pem: the bootstrap connection pins the controller's CA")
+            }
+            if let bootstrapController, ControllerEndpoint.parse(bootstrapController) == nil {
+                throw ValidationError("--bootstrap-controller must be HOST:PORT")
+            }
+        } else if bootstrapTokenFile != nil || bootstrapController != nil {
+            throw ValidationError("--bootstrap-token-file and --bootstrap-controller go with --controller")
         }
         for name in disabledTracepoints where !L4Collector.tracepoints.contains(name) {
             throw ValidationError("unknown tracepoint '\(name)'; the agent hooks: "
@@ -146,6 +179,13 @@ struct AgentCommand: ParsableCommand {
     }
 
     func run() throws {
+        if probe, let statusFile {
+            if let failure = StatusFile.probe(path: statusFile, maxAgeNs: probeMaxAge.nanoseconds) {
+                AgentLog.error(failure)
+                throw ExitCode(1)
+            }
+            return
+        }
         do {
             try Preflight.check()
             if setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, nice) != 0 {
@@ -161,6 +201,7 @@ struct AgentCommand: ParsableCommand {
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
             loop.l4Enabled = !noL4
+            loop.statusFile = statusFile
             if features {
                 print(JSONLineWriter.line(try FeatureReport.make(loop)))
                 return
@@ -173,13 +214,12 @@ struct AgentCommand: ParsableCommand {
                 loop.programSources = try Self.bundleSources(paths: programBundles, key: VerifyingKey(file: operatorKey))
             }
             if let controller, let certs, let spool {
-                let (host, port) = ControllerEndpoint.parse(controller)!
-                let dir = certs.hasSuffix("/") ? certs : certs + "/"
-                let tls = try TLSContext(configuration: .client(trustRoots: .file(dir + "ca.pem"),
-                                                                certificateChain: .file(dir + "agent.pem"),
-                                                                privateKey: .file(dir + "agent-key.pem")))
+                let endpoint = try AgentEndpoint.make(.init(
+                    controller: ControllerEndpoint.parse(controller)!, controllerName: controllerName, certs: certs,
+                    caFile: caFile, bootstrapTokenFile: bootstrapTokenFile,
+                    bootstrapController: bootstrapController.flatMap(ControllerEndpoint.parse), node: options.node))
                 try ControllerAgent.run(loop, settings: .init(
-                    endpoint: ControllerEndpoint(host: host, port: port, tls: tls, serverName: controllerName),
+                    endpoint: endpoint,
                     spoolDirectory: spool, spoolMaxBytes: spoolMaxMb << 20,
                     operatorKey: try operatorKey.map { try VerifyingKey(file: $0) }))
             } else {

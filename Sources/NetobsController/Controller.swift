@@ -25,6 +25,14 @@ public final class Controller: Sendable {
         public var joiner: TopologyJoiner?
         /// Consumer fan-out: grouping window, per-consumer bounds, replay ring size.
         public var stream = StreamHub.Settings()
+        /// How much of the agents' logs is kept (1 GiB of all agents' logs together by default).
+        public var retention = LogRetention()
+
+        /// Retention keeps what waits to be published, so the log may pass its byte bound by that
+        /// much: a quarter of the bound at most (past it, batches are not published, counted).
+        var publishBacklogBytes: Int {
+            min(stream.publishBacklogBytes, retention.maxBytes.map { max(1 << 20, $0 / 4) } ?? .max)
+        }
 
         public init(host: String, port: Int, dataDirectory: String, tls: TLSContext) {
             self.host = host
@@ -43,6 +51,7 @@ public final class Controller: Sendable {
     private let serverChannel: Channel
     private let tracker: ChildTracker
     private let diskPool: NIOThreadPool
+    private let retentionTimer: RepeatedTask?
 
     public var counters: ControllerCounters { services.counters }
     /// Stored records not published to consumers because too many waited (`publishBacklogBytes`).
@@ -51,19 +60,20 @@ public final class Controller: Sendable {
     public var port: Int { serverChannel.localAddress?.port ?? 0 }
 
     private init(store: AgentLogStore, hub: StreamHub, services: ControllerServices, serverChannel: Channel,
-                 tracker: ChildTracker, diskPool: NIOThreadPool) {
+                 tracker: ChildTracker, diskPool: NIOThreadPool, retentionTimer: RepeatedTask?) {
         self.store = store
         self.hub = hub
         self.services = services
         self.serverChannel = serverChannel
         self.tracker = tracker
         self.diskPool = diskPool
+        self.retentionTimer = retentionTimer
     }
 
     /// Opens the data directory (recovering the logs lazily per agent) and listens.
     public static func start(_ configuration: Configuration, log: ControllerLog = .stderr,
                              group: EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> Controller {
-        let store = try AgentLogStore(directory: configuration.dataDirectory)
+        let store = try AgentLogStore(directory: configuration.dataDirectory, retention: configuration.retention, log: log)
         let hub = StreamHub(settings: configuration.stream)
         let programs = try ProgramRegistry(directory: configuration.dataDirectory)
         if let migration = programs.migration { log.info(migration) }
@@ -77,7 +87,7 @@ public final class Controller: Sendable {
                                           serverId: configuration.serverId, maxPayload: configuration.maxPayload,
                                           heartbeatIntervalMs: configuration.heartbeatIntervalMs,
                                           helloTimeout: configuration.helloTimeout, joiner: configuration.joiner,
-                                          publisher: PublishQueue(limitBytes: configuration.stream.publishBacklogBytes, log: log))
+                                          publisher: PublishQueue(limitBytes: configuration.publishBacklogBytes, log: log))
         let tls = configuration.tls
         let heartbeat = TimeAmount.milliseconds(Int64(configuration.heartbeatIntervalMs))
         let tracker = ChildTracker()
@@ -102,13 +112,15 @@ public final class Controller: Sendable {
             throw error
         }
         let controller = Controller(store: store, hub: hub, services: services, serverChannel: channel,
-                                    tracker: tracker, diskPool: pool)
+                                    tracker: tracker, diskPool: pool,
+                                    retentionTimer: RetentionTimer.start(store: store, on: group.next(), pool: pool))
         log.info("listening on \(channel.localAddress.map { "\($0)" } ?? configuration.host), data in \(configuration.dataDirectory)")
         return controller
     }
 
     /// Stops listening and drops every connection at once (no goodbye), as a crash would.
     public func stop() async {
+        retentionTimer?.cancel()
         try? await serverChannel.close()
         for child in tracker.all() { try? await child.close() }
         try? await diskPool.shutdownGracefully()

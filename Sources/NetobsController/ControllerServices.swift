@@ -38,13 +38,15 @@ final class ControllerServices: Sendable {
     }
 
     /// Sends a stored batch to consumers, joined with the topology when there is one, on the
-    /// publishing thread (after every batch stored before it).
+    /// publishing thread (after every batch stored before it); then retention may drop it.
     func publish(_ batch: FlowBatch) {
-        let (hub, joiner) = (self.hub, self.joiner)
-        publisher.enqueue(records: batch.records.count, bytes: batch.records.reduce(0) { $0 + $1.count }) {
+        let (hub, joiner, store) = (self.hub, self.joiner, self.store)
+        publisher.enqueue(records: batch.records.count, bytes: batch.records.reduce(0) { $0 + $1.count }, {
             let records = batch.format == .jsonLines ? (joiner?.join(batch.records) ?? batch.records) : batch.records
             hub.publish(format: batch.format, records: records)
-        }
+        }, settled: {
+            store.markPublished(agentId: batch.agentId, sequence: batch.sequence)
+        })
     }
 }
 

@@ -19,10 +19,21 @@ final class ControllerSessionHandler: ChannelInboundHandler {
     private var peer: PeerIdentity?
     private var peerDescription = "?"
     private var helloDeadline: Scheduled<Void>?
+    private var certificateExpiry: Scheduled<Void>?
     private var subscription: StreamHub.SubscriberID?
     private var agentName: String?
     /// FlowBatches are stored one after the other, in arrival order.
     private var storeChain: EventLoopFuture<Void>?
+    /// A batch of this session could not be stored: the ones behind it are not stored either
+    /// (a later batch stored and acknowledged first would acknowledge the missing one with it),
+    /// and the session closes so that the agent sends them all again, in order, from its spool.
+    private var storeFailed = false
+    /// Batches received and not stored yet. Past `maxUnstored` the session stops reading: a slow
+    /// disk then holds batches in the agent's spool and the socket, not in the controller's memory
+    /// (1,000 agents × a 64-batch window would be a gigabyte).
+    private var unstored = 0
+    private var readingPaused = false
+    static let maxUnstored = 4
 
     init(services: ControllerServices) { self.services = services }
 
@@ -40,8 +51,11 @@ final class ControllerSessionHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         helloDeadline?.cancel()
+        certificateExpiry?.cancel()
         if let subscription { services.hub.remove(subscription) }
-        if case .active(.agent) = state, let node = agentName {
+        // agentName is set once an agent session is accepted; a fatal close (heartbeat timeout,
+        // expired certificate) has already moved the state on, but the agent still left.
+        if let node = agentName {
             services.control.agents.disconnected(node: node, channel: context.channel)
             services.control.left(node: node)
         }
@@ -54,6 +68,7 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             peer = identity
             peerDescription += " (\(identity))"
             state = .awaitingHello
+            closeAtExpiry(context, notAfter: identity.notAfter)
         } else if let idle = event as? IdleStateHandler.IdleStateEvent, case .active = state {
             switch idle {
             case .write:
@@ -117,6 +132,18 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         }
     }
 
+    /// A session lasts no longer than the certificate it was opened with: a short-lived agent
+    /// certificate whose renewal is refused (its token revoked) ends its session when it expires.
+    /// (A renewing agent reconnects with its new certificate before that.)
+    private func closeAtExpiry(_ context: ChannelHandlerContext, notAfter: Int64) {
+        let remaining = notAfter - Int64(WallClock.nowNs() / 1_000_000_000)
+        guard remaining < 10 * 365 * 86_400 else { return }
+        certificateExpiry = context.eventLoop.assumeIsolated().scheduleTask(in: .seconds(max(0, remaining) + 1)) {
+            self.services.log.info("\(self.peerDescription): its certificate expired; closing the session")
+            self.fatal(context, .unauthorized, "the client certificate expired; reconnect with a valid one")
+        }
+    }
+
     private func handshake(_ context: ChannelHandlerContext, _ hello: Hello, _ frame: Frame) {
         guard let certRole = peer?.role, let role = SessionRules.wireRole(certRole) else {
             fatal(context, .unauthorized, "client certificate carries no client role")
@@ -139,19 +166,29 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             fatal(context, .unauthorized, mismatch)
             return
         }
+        if role == .agent, !services.store.health.admitsAgents() {
+            // Refused before HelloAccept, the agent backs off longer each time (accepted, it would
+            // send its spool, fail again and reconnect at once).
+            refuse(context, to: frame, .overloaded, services.store.health.refusal)
+            return
+        }
         helloDeadline?.cancel()
+        // An agent is listed before its HelloAccept leaves: one that has its accept is connected.
+        let agentNode = role == .agent ? hello.agent?.nodeName : nil
+        let agents = services.control.agents
+        if let node = agentNode, case .helloAccept(let accept) = answer {
+            agentName = node
+            if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
+                                               capabilities: accept.capabilities, ackedSequence: 0, hooks: hello.hooks) {
+                services.log.warning("node \(node) connected again; closing its previous session")
+                previous.close(promise: nil)
+            }
+        }
         reply(context, to: frame, answer)
         context.triggerUserOutboundEvent(FrameLimitEvent.setMaxPayload(services.maxPayload), promise: nil)
         state = .active(role)
         services.log.info("\(peerDescription): \(role) session\(hello.agent.map { " from node \($0.nodeName)" } ?? "")")
-        guard role == .agent, let node = hello.agent?.nodeName, case .helloAccept(let accept) = answer else { return }
-        agentName = node
-        let agents = services.control.agents
-        if let previous = agents.connected(node: node, identity: peer?.commonName ?? node, channel: context.channel,
-                                           capabilities: accept.capabilities, ackedSequence: 0, hooks: hello.hooks) {
-            services.log.warning("node \(node) connected again; closing its previous session")
-            previous.close(promise: nil)
-        }
+        guard let node = agentNode, case .helloAccept(let accept) = answer else { return }
         // What is already durable for it (opening its log may read the disk: not on the event loop).
         let store = services.store
         services.diskPool.runIfActive(eventLoop: context.eventLoop) { try store.highestSequence(agentId: node) }
@@ -250,15 +287,22 @@ final class ControllerSessionHandler: ChannelInboundHandler {
         agents.update(batch.agentId) { $0.seenSequence = max($0.seenSequence, batch.sequence) }
         let services = self.services
         let loop = context.eventLoop
+        unstored += 1
+        if unstored >= Self.maxUnstored && !readingPaused {
+            readingPaused = true
+            try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        }
         let previous = storeChain ?? loop.makeSucceededVoidFuture()
-        let stored = previous.flatMap {
-            services.diskPool.runIfActive(eventLoop: loop) {
+        let stored = previous.assumeIsolated().flatMap { () -> EventLoopFuture<AgentLogStore.Outcome> in
+            guard !self.storeFailed else { return loop.makeFailedFuture(NotStored.afterEarlierFailure) }
+            return services.diskPool.runIfActive(eventLoop: loop) {
                 try services.store.append(agentId: batch.agentId, sequence: batch.sequence, format: batch.format,
                                           records: batch.records)
             }
         }
         let context = NIOLoopBound(context, eventLoop: loop)
-        storeChain = stored.assumeIsolated().map { outcome in
+        stored.whenComplete { _ in self.storedOne(context.value) }
+        storeChain = stored.map { outcome in
             if outcome == .stored {
                 // Queued for the publishing thread after the Ack and off the store chain (the next
                 // batch's fsync need not wait); batches reach the hub in the order they were stored.
@@ -275,9 +319,26 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             }
             self.reply(context.value, to: frame, .ack(Ack(sequence: batch.sequence, cumulative: true)))
         }.recover { error in
-            services.log.error("cannot store batch \(batch.sequence) of agent \(batch.agentId): \(error)")
-            self.reply(context.value, to: frame, .error(ErrorMessage(code: .internal, message: "cannot store the batch")))
+            guard !self.storeFailed else { return }
+            self.storeFailed = true
+            // The store logs the failure (once per episode) and counts it; the agent is told, and
+            // the session closes once that is written.
+            let space = (error as? DurableFile.Failure).map { AppendHealth.Failure(errno: $0.code) }
+            let full = space == .diskFull || space == .quota
+            self.refuse(context.value, to: frame, full ? .overloaded : .internal,
+                        "batch \(batch.sequence) not stored (\(error)); not acknowledged: send it again later")
         }.nonisolated()
+    }
+
+    private enum NotStored: Error { case afterEarlierFailure }
+
+    /// One batch less waiting to be stored: reading resumes once half the limit is free.
+    private func storedOne(_ context: ChannelHandlerContext) {
+        unstored -= 1
+        guard readingPaused, unstored <= Self.maxUnstored / 2, context.channel.isActive else { return }
+        readingPaused = false
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        context.read()
     }
 
     // MARK: Sending
@@ -298,6 +359,22 @@ final class ControllerSessionHandler: ChannelInboundHandler {
             send(context, message, correlationId: frame.correlationId, flags: .reply)
         } else {
             send(context, message)
+        }
+    }
+
+    /// Answers `frame` with a request-level Error, then closes once it is written (the agent takes
+    /// the close as its cue to back off and send its spool again).
+    private func refuse(_ context: ChannelHandlerContext, to frame: Frame, _ code: ErrorCode, _ text: String) {
+        helloDeadline?.cancel()
+        let message = ErrorMessage(code: code, message: Limits.clip(text, toUTF8Bytes: Limits.text))
+        guard context.channel.isActive, let reply = try? Frame(.error(message), correlationId: frame.correlationId,
+                                                             flags: frame.correlationId != 0 ? .reply : [])
+        else {
+            context.close(promise: nil)
+            return
+        }
+        context.writeAndFlush(wrapOutboundOut(reply)).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 

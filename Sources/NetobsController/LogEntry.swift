@@ -1,6 +1,6 @@
 import NetobsWire
 
-/// One stored FlowBatch in an agent's durable log (`DATA/agents/<id>/batches.log`):
+/// One stored FlowBatch in an agent's durable log (a segment `DATA/agents/<id>/batches-<first>.log`):
 ///
 ///     length:u32  checksum:u32 (FNV-1a of body)  body: sequence:u64 format:u8 count:u32 { len:u32 bytes }*
 ///
@@ -38,21 +38,26 @@ public struct LogEntry: Equatable, Sendable {
         return h
     }
 
-    /// Complete entries from `bytes` starting at `offset`, and the offset just past the last one
-    /// (where a torn tail, if any, starts).
-    public static func scan(_ bytes: [UInt8], from offset: Int = 0) -> (entries: [LogEntry], end: Int) {
-        var entries: [LogEntry] = []
-        var pos = offset
-        while bytes.count - pos >= 8 {
-            var header = ByteReader(bytes[pos..<pos + 8])
-            guard let length = try? Int(header.u32("length")), let sum = try? header.u32("checksum"),
-                  bytes.count - pos - 8 >= length else { break }
-            let body = bytes[pos + 8..<pos + 8 + length]
-            guard checksum(body) == sum, let entry = try? decodeBody(body) else { break }
-            entries.append(entry)
-            pos += 8 + length
-        }
-        return (entries, pos)
+    /// Bytes before the body: length and checksum.
+    static let headerBytes = 8
+    /// Header plus the body's fixed start (sequence, format, count): what counting a segment reads.
+    static let summaryBytes = headerBytes + 13
+    /// A length above this is damage, not an entry (a FlowBatch payload is at most 32 MiB).
+    static let maxBodyBytes = 2 * Limits.absoluteMaxPayload
+
+    /// The entry whose header is `header` (8 bytes) and body `body`, or nil when the body does
+    /// not match its checksum or does not decode: a torn or damaged entry.
+    static func decode(header: ArraySlice<UInt8>, body: ArraySlice<UInt8>) -> LogEntry? {
+        var r = ByteReader(header.dropFirst(4))
+        guard let sum = try? r.u32("checksum"), checksum(body) == sum else { return nil }
+        return try? decodeBody(body)
+    }
+
+    /// The body length a header announces, or nil when no entry can be that long.
+    static func bodyLength(header: ArraySlice<UInt8>) -> Int? {
+        var r = ByteReader(header)
+        guard let length = try? Int(r.u32("length")), length <= maxBodyBytes else { return nil }
+        return length
     }
 
     private static func decodeBody(_ body: ArraySlice<UInt8>) throws(WireError) -> LogEntry {

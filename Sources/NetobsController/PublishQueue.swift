@@ -31,8 +31,11 @@ final class PublishQueue: Sendable {
 
     private enum Outcome { case queued, queuedAfterSkipping(UInt64), skipped(firstOfRun: Bool) }
 
-    /// Runs `publish` after every batch enqueued before it, unless `bytes` more would pass the limit.
-    func enqueue(records: Int, bytes: Int, _ publish: @escaping @Sendable () -> Void) {
+    /// Runs `publish` after every batch enqueued before it, unless `bytes` more would pass the limit;
+    /// `settled` runs once the batch is published, or at once when it is skipped (retention waits
+    /// for it: a skipped batch has nothing left to wait for).
+    func enqueue(records: Int, bytes: Int, _ publish: @escaping @Sendable () -> Void,
+                 settled: @escaping @Sendable () -> Void = {}) {
         let outcome: Outcome = state.withLock { s in
             guard s.waitingBytes + bytes <= limitBytes else {
                 s.skippedRecords += UInt64(records)
@@ -46,6 +49,7 @@ final class PublishQueue: Sendable {
         switch outcome {
         case .skipped(let first):
             if first { log.warning("consumers fall behind: over \(limitBytes) bytes of records wait to be published; batches are skipped (counted) until they catch up") }
+            settled()
             return
         case .queuedAfterSkipping(let total): log.info("publishing again; \(total) records skipped so far")
         case .queued: break
@@ -53,6 +57,7 @@ final class PublishQueue: Sendable {
         pool.submit { _ in
             publish()
             self.state.withLock { $0.waitingBytes -= bytes }
+            settled()
         }
     }
 

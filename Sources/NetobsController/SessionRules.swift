@@ -40,5 +40,6 @@ enum SessionRules {
 
     /// Capabilities the controller offers.
     static let capabilities: Set<String> = [Capability.recordsJSON, Capability.recordsBinaryV1, Capability.spool,
-                                            Capability.rules, Capability.programs, Capability.streamReplay]
+                                            Capability.rules, Capability.programs, Capability.streamReplay,
+                                            Capability.streamMatch]
 }

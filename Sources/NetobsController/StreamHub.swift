@@ -270,9 +270,11 @@ extension StreamHub.Sink {
 }
 
 extension RecordFilter {
-    /// The filter a consumer asked for over the wire.
+    /// The filter a consumer asked for over the wire. Match clauses this controller cannot use
+    /// only widen the selection (`RecordMatch(lenient:)`); the consumer filters again.
     public init(_ s: Subscribe) {
         self.init(namespace: s.namespace, pod: s.pod, service: s.service, kind: s.kind, protocol: s.protocol,
-                  status: s.status, anomaliesOnly: s.anomaliesOnly)
+                  status: s.status, anomaliesOnly: s.anomaliesOnly,
+                  match: RecordMatch(lenient: s.match, sinceNs: s.sinceNs, untilNs: s.untilNs))
     }
 }

@@ -11,11 +11,12 @@ final class ControllerProcess: @unchecked Sendable {
         self.port = port
     }
 
-    static func start(binary: String, work: String) async throws -> ControllerProcess {
+    /// `data`: the data directory (default WORK/data); `extra`: more `netobs controller` arguments.
+    static func start(binary: String, work: String, data: String? = nil, extra: [String] = []) async throws -> ControllerProcess {
         let port = try freePort()
         let p = Process()
         p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = ["controller", "--listen", "127.0.0.1:\(port)", "--data", work + "/data", "--certs", work + "/certs"]
+        p.arguments = ["controller", "--listen", "127.0.0.1:\(port)", "--data", data ?? work + "/data", "--certs", work + "/certs"] + extra
         _ = FileManager.default.createFile(atPath: work + "/controller.log", contents: nil)
         let log = FileHandle(forWritingAtPath: work + "/controller.log")
         p.standardOutput = log
@@ -35,7 +36,7 @@ final class ControllerProcess: @unchecked Sendable {
         process.waitUntilExit()
     }
 
-    private static func freePort() throws -> Int {
+    static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = loopback(port: 0)

@@ -13,10 +13,15 @@ import NetobsWire
 /// Simulated agents and the consumer live in this process, on the same cores as the controller.
 /// The fleet goes first: its idle figure must not include the pipeline's backlog.
 /// usage: NetobsFleetBench NETOBS_BINARY OUT.json [AGENTS] [SECONDS] [RECORDS_PER_AGENT_PER_SECOND]
+///        NetobsFleetBench retention … (see `RetentionBench`)
 @main
 struct FleetBench {
     static func main() async throws {
         let args = CommandLine.arguments
+        if args.count > 1 && args[1] == "retention" {
+            try await RetentionBench.main(args)
+            return
+        }
         guard args.count >= 3 else {
             FileHandle.standardError.write(Data("usage: NetobsFleetBench NETOBS_BINARY OUT.json [AGENTS] [SECONDS] [RECORDS_PER_AGENT_PER_SECOND]\n".utf8))
             exit(2)

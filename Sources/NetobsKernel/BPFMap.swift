@@ -70,6 +70,16 @@ public struct BPFMap: @unchecked Sendable {
         if rc != 0 { throw KernelError("updating map \(name)", errno: errno) }
     }
 
+    /// Reads one key's value and deletes it in one step (nothing the kernel adds in between is
+    /// lost); nil when it was not there.
+    public func lookupAndDelete(key: [UInt8]) -> [UInt8]? {
+        var value = [UInt8](repeating: 0, count: userValueSize)
+        let rc = key.withUnsafeBytes { k in
+            value.withUnsafeMutableBytes { v in bpf_map_lookup_and_delete_elem(fd, k.baseAddress, v.baseAddress) }
+        }
+        return rc == 0 ? value : nil
+    }
+
     /// Deletes one key; false when it was not there.
     @discardableResult
     public func delete(key: [UInt8]) -> Bool {

@@ -13,6 +13,13 @@ public struct BPFProgram {
     public var section: String { String(cString: bpf_program__section_name(handle)) }
     public var fd: Int32 { bpf_program__fd(handle) }
 
+    /// The kernel's id of the loaded program (what `bpftool prog` lists); nil before load.
+    public var id: UInt32? {
+        var info = bpf_prog_info()
+        var length = UInt32(MemoryLayout<bpf_prog_info>.size)
+        return bpf_obj_get_info_by_fd(fd, &info, &length) == 0 ? info.id : nil
+    }
+
     /// The tracepoint a `tp_btf/NAME` or `raw_tp/NAME` program hooks, if it is one.
     public var tracepoint: String? {
         for prefix in ["tp_btf/", "raw_tp/", "raw_tracepoint/"] where section.hasPrefix(prefix) {

@@ -1,3 +1,4 @@
+import NetobsBuildInfo
 import ArgumentParser
 
 /// `netobs`: the controller and the operator's CLI. Each area is a subcommand in its own
@@ -13,6 +14,7 @@ struct NetobsCommand: AsyncParsableCommand {
             and is the operator's tool to manage it. Controller, agents and clients talk over \
             mutual TLS 1.3 only; start with `netobs certs init` to make certificates for a local setup.
             """,
+        version: BuildInfo.describe,
         subcommands: [CertsCommand.self, ControllerCommand.self, TailCommand.self, AgentsCommand.self,
                       RulesCommand.self, ProgramsCommand.self, DemoCommand.self, DetectCommand.self,
                       AnomaliesCommand.self, TrainCommand.self, EvalCommand.self, BenchAnalysisCommand.self])

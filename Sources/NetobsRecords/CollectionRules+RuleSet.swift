@@ -23,7 +23,13 @@ extension CollectionRules {
         var protocols: ProtocolSet = []
         if tcp { protocols.insert(.tcp) }
         if udp { protocols.insert(.udp) }
-        let sampling = [KeyValue(key: Self.sampleEveryKey, text: String(sampleEvery))]
+        var sampling = [KeyValue(key: Self.sampleEveryKey, text: String(sampleEvery))]
+        // The exemplar settings ride in the rule's options (unknown keys are ignored by older
+        // agents), only when they differ from the defaults: existing encodings stay the same.
+        if l7SampleEvery != Self.defaultL7SampleEvery {
+            sampling.append(KeyValue(key: Self.l7SampleEveryKey, text: String(l7SampleEvery)))
+        }
+        if l7SlowMs != Self.defaultL7SlowMs { sampling.append(KeyValue(key: Self.l7SlowMsKey, text: String(l7SlowMs))) }
         let includePorts = ports?.mode == .include ? Self.chunks(Self.ranges(ports!.values), Limits.portRangesPerRule) : [[]]
         let includeCgroups = cgroups?.mode == .include ? Self.chunks(cgroups!.values.sorted(), Limits.cgroupsPerRule) : [[]]
         var rules: [Rule] = []
@@ -67,6 +73,8 @@ extension CollectionRules {
             guard first.samplingPpm > 0 else { throw Invalid("rule \(first.id): sampling_ppm 0 records nothing") }
             sampleEvery = UInt32((Double(Limits.samplingPpmMax) / Double(first.samplingPpm)).rounded())
         }
+        if let n = Self.option(first, Self.l7SampleEveryKey) { l7SampleEvery = n }
+        if let n = Self.option(first, Self.l7SlowMsKey) { l7SlowMs = n }
         let includedPorts = Set(include.flatMap { Self.expand($0.ports) })
         let includedCgroups = Set(include.flatMap(\.cgroupIds))
         if !includedPorts.isEmpty { ports = Filter(mode: .include, values: includedPorts) }
@@ -92,6 +100,13 @@ extension CollectionRules {
     }
 
     static let sampleEveryKey = "sample_every"
+    static let l7SampleEveryKey = "l7_sample_every"
+    static let l7SlowMsKey = "l7_slow_ms"
+
+    /// A whole-number option of `rule`, nil when absent or not a number.
+    private static func option(_ rule: Rule, _ key: String) -> UInt32? {
+        rule.options.first { $0.key == key }.flatMap { UInt32(String(decoding: $0.value, as: UTF8.self)) }
+    }
 
     /// Sorted ports as inclusive ranges of consecutive values.
     static func ranges(_ ports: Set<UInt16>) -> [PortRange] {

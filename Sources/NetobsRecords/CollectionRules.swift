@@ -11,10 +11,15 @@ import Foundation
 ///       "cgroups": { "mode": "include", "values": [12345] },       // cgroup v2 ids (pods)
 ///       "protocols": ["tcp", "udp"],                               // collected L4 protocols
 ///       "sample_every": 10,                                        // keep 1 flow in 10
-///       "l7": true                                                 // http/dns/latency programs
+///       "l7": true,                                                // http/dns/latency programs
+///       "l7_sample_every": 100,                                    // http/dns exemplars: 1 in 100 per key
+///       "l7_slow_ms": 1000                                         // ... and every exchange this slow
 ///     }
 ///
-/// `mode` is "include" (only matching flows) or "exclude" (all but matching flows).
+/// `mode` is "include" (only matching flows) or "exclude" (all but matching flows). HTTP and
+/// DNS exchanges are always counted in `http_aggregate`/`dns_aggregate` records; the `l7_*`
+/// settings choose which also become `http`/`dns` exemplar records (errors always do):
+/// `l7_sample_every` 0 samples none, 1 all; `l7_slow_ms` 0 turns the slow ones off.
 public struct CollectionRules: Equatable, Sendable {
     public enum Mode: String, Sendable { case include, exclude }
     public struct Filter<Value: Hashable & Sendable>: Equatable, Sendable {
@@ -33,6 +38,17 @@ public struct CollectionRules: Equatable, Sendable {
     /// Keep 1 flow in N (1: all).
     public var sampleEvery: UInt32 = 1
     public var l7 = true
+    /// HTTP/DNS exemplars: the first exchange of each aggregate key, then 1 in N (0: none).
+    /// 100 keeps the records of a busy key to 1% of its exchanges (the agent's cost per
+    /// exchange falls below that of the aggregate), while a key seen a few times still shows one.
+    public var l7SampleEvery: UInt32 = Self.defaultL7SampleEvery
+    /// HTTP/DNS exemplars: every exchange that took at least this long (0: off). A second is
+    /// slower than any healthy request and than the delays fault drills inject (tens to hundreds
+    /// of ms), so a latency fault shows in the aggregates' percentiles without flooding records.
+    public var l7SlowMs: UInt32 = Self.defaultL7SlowMs
+
+    public static let defaultL7SampleEvery: UInt32 = 100
+    public static let defaultL7SlowMs: UInt32 = 1000
 
     /// Capacities of the kernel's sets (bpf/l4.bpf.c netobs_rule_ports / netobs_rule_cgroups).
     public static let maxPorts = 1024
@@ -67,7 +83,7 @@ public struct CollectionRules: Equatable, Sendable {
             throw Invalid("not valid JSON")
         }
         guard let top = object as? [String: Any] else { throw Invalid("the top level must be a JSON object") }
-        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7"]
+        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7", "l7_sample_every", "l7_slow_ms"]
         if let unknown = top.keys.sorted().first(where: { !known.contains($0) }) {
             throw Invalid("unknown key \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -101,6 +117,18 @@ public struct CollectionRules: Equatable, Sendable {
                 throw Invalid("sample_every: must be a whole number >= 1")
             }
             rules.sampleEvery = v
+        }
+        if let n = top["l7_sample_every"] {
+            guard let d = number(n), let v = UInt32(exactly: d) else {
+                throw Invalid("l7_sample_every: must be a whole number >= 0 (0: no samples, 1: every exchange)")
+            }
+            rules.l7SampleEvery = v
+        }
+        if let n = top["l7_slow_ms"] {
+            guard let d = number(n), let v = UInt32(exactly: d) else {
+                throw Invalid("l7_slow_ms: must be a whole number of milliseconds >= 0 (0: off)")
+            }
+            rules.l7SlowMs = v
         }
         if let l = top["l7"] {
             guard isBool(l), let n = l as? NSNumber else {
@@ -151,6 +179,11 @@ public struct CollectionRules: Equatable, Sendable {
         if !(tcp && udp) { parts.append("protocols \([tcp ? "tcp" : nil, udp ? "udp" : nil].compactMap { $0 }.joined(separator: ","))") }
         if sampleEvery > 1 { parts.append("1 flow in \(sampleEvery)") }
         if !l7 { parts.append("l7 off") }
+        if l7 && (l7SampleEvery, l7SlowMs) != (Self.defaultL7SampleEvery, Self.defaultL7SlowMs) {
+            let sample = l7SampleEvery == 0 ? "no" : "1 in \(l7SampleEvery)"
+            let slow = l7SlowMs == 0 ? "" : ", slow from \(l7SlowMs) ms"
+            parts.append("l7 exemplars: \(sample) per key\(slow)")
+        }
         return parts.isEmpty ? "collect everything" : parts.joined(separator: "; ")
     }
 }

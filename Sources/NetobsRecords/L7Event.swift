@@ -1,9 +1,27 @@
 import CNetobsLayout
 
-/// Swift view of `struct netobs_l7_event` (bpf/netobs_layout.h): one HTTP exchange or DNS
-/// query as one socket saw it, from the ring buffer or, for a pending query, the map.
+/// Swift view of `struct netobs_l7_event` (bpf/netobs_l7_layout.h): one HTTP exchange or DNS
+/// query as one socket saw it: an exemplar from the ring buffer, or a query pending its answer.
+/// The URI or query name is the text of `textID` (`L7TextCatalog`).
 public struct L7Event: Sendable, Equatable {
     public enum Kind: UInt8, Sendable { case http = 1, dns = 2 }
+
+    /// Why the kernel sent the exchange on its own (`enum netobs_exemplar_reason`).
+    public enum Reason: UInt8, Sendable, Comparable {
+        case none = 0, sample = 1, slow = 2, error = 3
+
+        /// The `exemplar` field of the record.
+        public var name: String {
+            switch self {
+            case .none: ""
+            case .sample: "sample"
+            case .slow: "slow"
+            case .error: "error"
+            }
+        }
+
+        public static func < (a: Reason, b: Reason) -> Bool { a.rawValue < b.rawValue }
+    }
 
     public var kind: Kind
     public var endpoints: Endpoints
@@ -11,24 +29,25 @@ public struct L7Event: Sendable, Equatable {
     public var startNs: UInt64
     /// 0 while unanswered.
     public var endNs: UInt64
-    /// HTTP: the URI; DNS: the query name in wire form (length-prefixed labels).
-    public var text: [UInt8]
+    public var textID: UInt64
     public var truncated: Bool
+    public var reason: Reason = .none
     public var httpMethod: UInt8 = 0
     public var httpVersion: UInt8 = 0
+    /// 0: the connection ended before the response.
     public var httpStatus: UInt16 = 0
     public var dnsID: UInt16 = 0
     public var dnsQueryType: UInt16 = 0
     public var dnsResponseCode: UInt8 = 0
 
     public init(kind: Kind, endpoints: Endpoints, owner: Owner, startNs: UInt64, endNs: UInt64,
-                text: [UInt8], truncated: Bool = false) {
+                textID: UInt64, truncated: Bool = false) {
         self.kind = kind
         self.endpoints = endpoints
         self.owner = owner
         self.startNs = startNs
         self.endNs = endNs
-        self.text = text
+        self.textID = textID
         self.truncated = truncated
     }
 
@@ -36,9 +55,9 @@ public struct L7Event: Sendable, Equatable {
         guard raw.count >= MemoryLayout<netobs_l7_event>.size else { return nil }
         let e = raw.loadUnaligned(as: netobs_l7_event.self)
         guard let kind = Kind(rawValue: e.kind) else { return nil }
-        let text = withUnsafeBytes(of: e.text) { Array($0.prefix(Int(min(e.text_len, UInt16(NETOBS_L7_TEXT_LEN))))) }
         self.init(kind: kind, endpoints: Endpoints(e.ep), owner: Owner(e.owner), startNs: e.start_ns,
-                  endNs: e.end_ns, text: text, truncated: e.truncated != 0)
+                  endNs: e.end_ns, textID: e.text_id, truncated: e.truncated != 0)
+        reason = Reason(rawValue: e.reason) ?? .none
         httpMethod = e.http_method
         httpVersion = e.http_version
         httpStatus = e.http_status
@@ -46,24 +65,7 @@ public struct L7Event: Sendable, Equatable {
         dnsQueryType = e.dns_qtype
         dnsResponseCode = e.dns_rcode
     }
-}
 
-/// What the agent needs of a `struct netobs_http_conn` map value: when it was last used and
-/// how many requests still wait for a response.
-public struct HTTPConnState: Sendable, Equatable {
-    public var lastNs: UInt64
-    public var pending: UInt32
-
-    public init(lastNs: UInt64, pending: UInt32) {
-        self.lastNs = lastNs
-        self.pending = pending
-    }
-
-    public init?(raw: UnsafeRawBufferPointer) {
-        guard raw.count >= MemoryLayout<netobs_http_conn>.size else { return nil }
-        let lastNs = raw.loadUnaligned(fromByteOffset: MemoryLayout<netobs_http_conn>.offset(of: \.last_ns)!, as: UInt64.self)
-        let head = raw.loadUnaligned(fromByteOffset: MemoryLayout<netobs_http_conn>.offset(of: \.head)!, as: UInt32.self)
-        let tail = raw.loadUnaligned(fromByteOffset: MemoryLayout<netobs_http_conn>.offset(of: \.tail)!, as: UInt32.self)
-        self.init(lastNs: lastNs, pending: tail &- head)
-    }
+    /// How long the exchange took (0 when the clock went backwards).
+    public var durationNs: UInt64 { endNs >= startNs ? endNs - startNs : 0 }
 }

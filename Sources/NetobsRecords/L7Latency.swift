@@ -1,6 +1,6 @@
 import CNetobsLayout
 
-/// Swift view of `struct netobs_tcp_turns` (bpf/netobs_layout.h): one TCP connection side's
+/// Swift view of `struct netobs_tcp_latency` (bpf/netobs_l7_layout.h): one TCP connection side's
 /// cumulative request/response turns, as the kernel counts them with no protocol parser.
 public struct TCPTurns: Sendable, Equatable {
     public var endpoints: Endpoints
@@ -13,10 +13,13 @@ public struct TCPTurns: Sendable, Equatable {
     public var maxNs: (UInt64, UInt64)
     public var histogram: [UInt32]
     public var closed: Bool
+    /// The epoch of the last change.
+    public var changedEpoch: UInt32
 
     public init(endpoints: Endpoints, owner: Owner, lastNs: UInt64, requests: UInt64, latencySumNs: UInt64,
                 maxEpoch: (UInt32, UInt32) = (0, 0), maxNs: (UInt64, UInt64) = (0, 0),
-                histogram: [UInt32] = Array(repeating: 0, count: Int(NETOBS_LATENCY_BUCKETS)), closed: Bool = false) {
+                histogram: [UInt32] = Array(repeating: 0, count: Int(NETOBS_LATENCY_BUCKETS)), closed: Bool = false,
+                changedEpoch: UInt32 = 0) {
         self.endpoints = endpoints
         self.owner = owner
         self.lastNs = lastNs
@@ -26,15 +29,32 @@ public struct TCPTurns: Sendable, Equatable {
         self.maxNs = maxNs
         self.histogram = histogram
         self.closed = closed
+        self.changedEpoch = changedEpoch
     }
 
     public init?(raw: UnsafeRawBufferPointer) {
-        guard raw.count >= MemoryLayout<netobs_tcp_turns>.size else { return nil }
-        let t = raw.loadUnaligned(as: netobs_tcp_turns.self)
+        guard raw.count >= MemoryLayout<netobs_tcp_latency>.size else { return nil }
+        let t = raw.loadUnaligned(as: netobs_tcp_latency.self)
         let hist = withUnsafeBytes(of: t.hist) { Array($0.bindMemory(to: UInt32.self)) }
         self.init(endpoints: Endpoints(t.ep), owner: Owner(t.owner), lastNs: t.last_ns, requests: t.requests,
                   latencySumNs: t.latency_sum_ns, maxEpoch: (t.max_epoch.0, t.max_epoch.1),
-                  maxNs: (t.max_ns.0, t.max_ns.1), histogram: hist, closed: t.closed != 0)
+                  maxNs: (t.max_ns.0, t.max_ns.1), histogram: hist, closed: t.closed != 0, changedEpoch: t.changed_epoch)
+    }
+
+    /// What the agent looks at in every entry before deciding to decode it: when it last
+    /// changed, whether it is closed, its last answer.
+    public struct Header: Sendable, Equatable {
+        public var changedEpoch: UInt32
+        public var closed: Bool
+        public var lastNs: UInt64
+
+        public init?(raw: UnsafeRawBufferPointer) {
+            typealias L = netobs_tcp_latency
+            guard raw.count >= MemoryLayout<L>.size else { return nil }
+            changedEpoch = raw.loadUnaligned(fromByteOffset: MemoryLayout<L>.offset(of: \L.changed_epoch)!, as: UInt32.self)
+            closed = raw[MemoryLayout<L>.offset(of: \L.closed)!] != 0
+            lastNs = raw.loadUnaligned(fromByteOffset: MemoryLayout<L>.offset(of: \L.last_ns)!, as: UInt64.self)
+        }
     }
 
     /// The largest latency of interval `epoch`, 0 when none was recorded in it.
@@ -45,7 +65,7 @@ public struct TCPTurns: Sendable, Equatable {
     public static func == (a: TCPTurns, b: TCPTurns) -> Bool {
         a.endpoints == b.endpoints && a.owner == b.owner && a.lastNs == b.lastNs && a.requests == b.requests
             && a.latencySumNs == b.latencySumNs && a.maxEpoch == b.maxEpoch && a.maxNs == b.maxNs
-            && a.histogram == b.histogram && a.closed == b.closed
+            && a.histogram == b.histogram && a.closed == b.closed && a.changedEpoch == b.changedEpoch
     }
 }
 
@@ -77,7 +97,8 @@ public enum LatencyHistogram {
 
 /// Turns the kernel's cumulative per-connection turns into per-interval `tcp_latency` records:
 /// `req_count`, `req_latency_sum`, `req_latency_avg`, `req_latency_max`, `req_latency_p50`,
-/// `req_latency_p90`, `req_latency_p99` (ns). Keeps the previous totals of each connection.
+/// `req_latency_p90`, `req_latency_p99` (ns). Keeps the previous totals of each connection (by
+/// socket cookie) until its entry leaves the map.
 public struct TCPLatencyTracker: Sendable {
     struct Totals: Sendable {
         var requests: UInt64
@@ -85,20 +106,21 @@ public struct TCPLatencyTracker: Sendable {
         var histogram: [UInt32]
     }
 
-    private var previous: [[UInt8]: Totals] = [:]
+    private var previous: [UInt64: Totals] = [:]
 
     public init() {}
 
-    /// Records for the interval `epoch` that just ended, from a read of the whole map. Keys
-    /// not in `entries` any more are forgotten.
-    public mutating func flush(_ entries: [([UInt8], TCPTurns)], endedEpoch: UInt32, nowMonotonicNs now: UInt64,
-                               context: RecordContext) -> [Record] {
-        var next: [[UInt8]: Totals] = [:]
+    public var connections: Int { previous.count }
+
+    /// Records for the interval `endedEpoch`, from the entries that changed since the last call;
+    /// `removed`: the connections whose entries left the map.
+    public mutating func flush(_ changed: [(UInt64, TCPTurns)], removed: [UInt64] = [], endedEpoch: UInt32,
+                               nowMonotonicNs now: UInt64, context: RecordContext) -> [Record] {
         var records: [Record] = []
-        for (key, t) in entries {
+        for (key, t) in changed {
             let before = previous[key] ?? Totals(requests: 0, latencySumNs: 0,
                                                  histogram: Array(repeating: 0, count: t.histogram.count))
-            next[key] = Totals(requests: t.requests, latencySumNs: t.latencySumNs, histogram: t.histogram)
+            previous[key] = Totals(requests: t.requests, latencySumNs: t.latencySumNs, histogram: t.histogram)
             let count = t.requests &- before.requests
             guard count > 0, count < 1 << 62 else { continue }
             let sum = t.latencySumNs &- before.latencySumNs
@@ -118,7 +140,7 @@ public struct TCPLatencyTracker: Sendable {
             r.set("req_latency_p99", .uint(LatencyHistogram.quantile(0.99, histogram: hist, maxNs: maxNs)))
             records.append(r)
         }
-        previous = next
+        for key in removed { previous.removeValue(forKey: key) }
         return records
     }
 }

@@ -11,6 +11,8 @@
 /// - `status`: an HTTP status ("503"), an HTTP class ("5xx"), or a DNS rcode ("NXDOMAIN",
 ///   any case); records without a status never match.
 /// - `anomaliesOnly`: records of kind "anomaly" only.
+/// - `match`: further clauses and time bounds (`netobs tail`'s from/to, IP, port, ..., `--not`,
+///   `--since`/`--until`), ANDed with the fields above.
 public struct RecordFilter: Sendable, Equatable {
     public var namespace: String
     public var pod: String
@@ -19,11 +21,12 @@ public struct RecordFilter: Sendable, Equatable {
     public var `protocol`: String
     public var status: String { didSet { statusPattern = StatusPattern(status) } }
     public var anomaliesOnly: Bool
+    public var match: RecordMatch
     /// `status` parsed once, not per record.
     private var statusPattern: StatusPattern?
 
     public init(namespace: String = "", pod: String = "", service: String = "", kind: String = "",
-                protocol: String = "", status: String = "", anomaliesOnly: Bool = false) {
+                protocol: String = "", status: String = "", anomaliesOnly: Bool = false, match: RecordMatch = RecordMatch()) {
         self.namespace = namespace
         self.pod = pod
         self.service = service
@@ -31,6 +34,7 @@ public struct RecordFilter: Sendable, Equatable {
         self.protocol = `protocol`
         self.status = status
         self.anomaliesOnly = anomaliesOnly
+        self.match = match
         statusPattern = StatusPattern(status)
     }
 
@@ -45,23 +49,31 @@ public struct RecordFilter: Sendable, Equatable {
         if !pod.isEmpty { fields.formUnion([.pods, .namespaces]) }
         if !service.isEmpty { fields.formUnion([.service, .namespaces]) }
         if statusPattern != nil { fields.insert(.status) }
-        return fields
+        return fields.union(match.fieldsRead)
     }
 
     public func matches(_ r: RecordView) -> Bool {
         if anomaliesOnly && r.kind != "anomaly" { return false }
         if !kind.isEmpty && r.kind != kind { return false }
-        if !`protocol`.isEmpty && r.applicationProtocol != `protocol` && r.transportProtocol != `protocol` { return false }
-        if !namespace.isEmpty && r.srcNamespace != namespace && r.dstNamespace != namespace && r.namespace != namespace {
-            return false
-        }
-        if !pod.isEmpty && !matchesPod(r) { return false }
-        if !service.isEmpty && !matchesService(r) { return false }
+        if !`protocol`.isEmpty && !Self.protocolMatches(`protocol`, r) { return false }
+        if !namespace.isEmpty && !Self.namespaceMatches(namespace, r) { return false }
+        if !pod.isEmpty && !Self.podMatches(pod, r) { return false }
+        if !service.isEmpty && !Self.serviceMatches(service, r) { return false }
         if let statusPattern, !statusPattern.matches(r) { return false }
-        return true
+        return match.matches(r)
     }
 
-    private func matchesPod(_ r: RecordView) -> Bool {
+    // The single-field tests, shared with `RecordCriterion` (whose clauses can repeat and negate them).
+
+    static func protocolMatches(_ p: String, _ r: RecordView) -> Bool {
+        r.applicationProtocol == p || r.transportProtocol == p
+    }
+
+    static func namespaceMatches(_ ns: String, _ r: RecordView) -> Bool {
+        r.srcNamespace == ns || r.dstNamespace == ns || r.namespace == ns
+    }
+
+    static func podMatches(_ pod: String, _ r: RecordView) -> Bool {
         guard let slash = pod.firstIndex(of: "/") else {
             return r.srcPod == pod || r.dstPod == pod || r.pod == pod
         }
@@ -70,7 +82,7 @@ public struct RecordFilter: Sendable, Equatable {
             || (r.namespace == ns && r.pod == name)
     }
 
-    private func matchesService(_ r: RecordView) -> Bool {
+    static func serviceMatches(_ service: String, _ r: RecordView) -> Bool {
         if r.dstService == service { return true }
         guard let slash = service.firstIndex(of: "/") else { return false }
         return r.dstNamespace == service[..<slash] && r.dstService == service[service.index(after: slash)...]

@@ -1,17 +1,24 @@
-/// `netobs tail`'s table: one line per record with aligned columns — time (UTC), kind,
+/// `netobs tail`'s table: one line per record with aligned columns — time (UTC, as `timeFormat`), kind,
 /// source → destination (pod when joined, else address), and the record's key metric.
 /// Columns are padded, never cut: a long name shifts the rest of its line rather than lose text.
 /// Every text that comes from traffic or topology goes through `TerminalText.escape`.
 public struct RecordTable: Sendable {
     public var colour: Bool
+    public var timeFormat: TimeFormat
+    /// The wall clock, for `relative` times.
+    public var now: @Sendable () -> UInt64
 
-    public init(colour: Bool) { self.colour = colour }
+    public init(colour: Bool, timeFormat: TimeFormat = .time, now: @escaping @Sendable () -> UInt64 = TimeFormat.nowNs) {
+        self.colour = colour
+        self.timeFormat = timeFormat
+        self.now = now
+    }
 
-    static let widths = (time: 12, kind: 8, endpoint: 34)
+    static let widths = (kind: 8, endpoint: 34)
 
     public var header: String {
         let w = Self.widths
-        let line = pad("TIME", w.time) + " " + pad("KIND", w.kind) + " " + pad("SOURCE", w.endpoint) + "   "
+        let line = pad("TIME", timeFormat.width) + " " + pad("KIND", w.kind) + " " + pad("SOURCE", w.endpoint) + "   "
             + pad("DESTINATION", w.endpoint) + " SUMMARY"
         return paint(line, .bold)
     }
@@ -19,7 +26,8 @@ public struct RecordTable: Sendable {
     public func line(_ r: RecordView) -> String {
         let w = Self.widths
         let esc = TerminalText.escape
-        return paint(pad(Self.time(r.tsNs), w.time), .dim) + " "
+        let time = timeFormat.format(r.tsNs, nowNs: timeFormat == .relative ? now() : 0)
+        return paint(pad(time, timeFormat.width), .dim) + " "
             + paint(pad(r.kind.isEmpty ? "?" : esc(r.kind), w.kind), Self.kindStyle(r.kind)) + " "
             + pad(esc(Self.source(r)), w.endpoint) + " → " + pad(esc(Self.destination(r)), w.endpoint) + " "
             + summary(r)
@@ -75,17 +83,6 @@ public struct RecordTable: Sendable {
     }
 
     // MARK: Units
-
-    /// hh:mm:ss.mmm in UTC.
-    static func time(_ ns: UInt64) -> String {
-        guard ns > 0 else { return "-" }
-        let ms = ns / 1_000_000
-        let s = ms / 1000
-        func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let milli = ms % 1000
-        let milliText = milli < 10 ? "00\(milli)" : milli < 100 ? "0\(milli)" : "\(milli)"
-        return "\(two(s / 3600 % 24)):\(two(s / 60 % 60)):\(two(s % 60)).\(milliText)"
-    }
 
     static func bytes(_ n: UInt64) -> String {
         if n < 1024 { return "\(n)B" }

@@ -19,6 +19,9 @@ public struct RecordView: Sendable, Equatable {
     public var dstNamespace = ""
     public var dstPod = ""
     public var dstService = ""
+    /// `kind/name` of the workload that owns each end's pod ("deployment/carts"), from the join.
+    public var srcWorkload = ""
+    public var dstWorkload = ""
     public var tcpTxBytes: UInt64 = 0
     public var tcpRxBytes: UInt64 = 0
     public var tcpRetransmit: UInt64 = 0
@@ -36,6 +39,17 @@ public struct RecordView: Sendable, Equatable {
     public var dnsQueryType = ""
     public var dnsResponseCode = ""
     public var dnsDuration: UInt64?
+    /// `http_aggregate`/`dns_aggregate`: the exchanges the record counts, and their total time;
+    /// `loss` records: how many were lost in the interval.
+    public var count: UInt64?
+    public var httpDurationSum: UInt64?
+    public var dnsDurationSum: UInt64?
+    /// Why an `http`/`dns` record was sent ("error", "slow", "sample"): an exemplar, whose
+    /// exchange is also counted in an aggregate. Empty for records that stand alone.
+    public var exemplar = ""
+    /// `loss` records: what was lost.
+    public var lossReason = ""
+    public var lossCount: UInt64 { count ?? 0 }
     /// Records about one pod rather than a flow (e.g. anomalies) name it with these.
     public var namespace = ""
     public var pod = ""
@@ -46,8 +60,8 @@ public struct RecordView: Sendable, Equatable {
 
     /// The groups of fields `RecordFilter`s read.
     public struct FilterFields: OptionSet, Sendable, Hashable {
-        public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        public let rawValue: UInt16
+        public init(rawValue: UInt16) { self.rawValue = rawValue }
         public static let kind = FilterFields(rawValue: 1)
         /// `src_ns`, `dst_ns`, `namespace`.
         public static let namespaces = FilterFields(rawValue: 2)
@@ -56,7 +70,17 @@ public struct RecordView: Sendable, Equatable {
         public static let service = FilterFields(rawValue: 8)
         /// HTTP status and DNS rcode.
         public static let status = FilterFields(rawValue: 16)
-        public static let all: FilterFields = [.kind, .namespaces, .pods, .service, .status]
+        /// `src_ip`, `dst_ip`, `src_port`, `dst_port`.
+        public static let addresses = FilterFields(rawValue: 32)
+        public static let node = FilterFields(rawValue: 64)
+        /// `src_workload`, `dst_workload`.
+        public static let workloads = FilterFields(rawValue: 128)
+        /// HTTP method and URI.
+        public static let http = FilterFields(rawValue: 256)
+        /// `ts_ns`.
+        public static let time = FilterFields(rawValue: 512)
+        public static let all: FilterFields = [.kind, .namespaces, .pods, .service, .status, .addresses, .node, .workloads,
+                                               .http, .time]
     }
 
     /// Only the fields of `fields` (what the filters at hand read); the others stay empty. For
@@ -88,6 +112,7 @@ public struct RecordView: Sendable, Equatable {
         case kind, node, comm, role, namespace, pod
         case tsNs = "ts_ns", srcIP = "src_ip", srcPort = "src_port", dstIP = "dst_ip", dstPort = "dst_port"
         case srcNs = "src_ns", srcPod = "src_pod", dstNs = "dst_ns", dstPod = "dst_pod", dstService = "dst_service"
+        case srcWorkload = "src_workload", dstWorkload = "dst_workload", lossReason = "reason"
         case tcpTx = "tcp_tx_bytes", tcpRx = "tcp_rx_bytes", tcpRetransmit = "tcp_retransmit", tcpDrop = "tcp_drop"
         case tcpTLP = "tcp_tlp", tcpRTT = "tcp_rtt", tcpNewState = "tcp_new_state"
         case udpTx = "udp_tx_bytes", udpRx = "udp_rx_bytes"
@@ -95,6 +120,8 @@ public struct RecordView: Sendable, Equatable {
         case httpDuration = "http_duration"
         case dnsDomain = "dns_query_domain", dnsType = "dns_query_type", dnsRcode = "dns_response_code"
         case dnsDuration = "dns_duration"
+        case count, exemplar
+        case httpDurationSum = "http_duration_sum", dnsDurationSum = "dns_duration_sum"
 
         func read(by fields: FilterFields) -> Bool {
             switch self {
@@ -103,6 +130,11 @@ public struct RecordView: Sendable, Equatable {
             case .pod, .srcPod, .dstPod: fields.contains(.pods)
             case .dstService: fields.contains(.service)
             case .httpStatus, .dnsRcode: fields.contains(.status)
+            case .srcIP, .dstIP, .srcPort, .dstPort: fields.contains(.addresses)
+            case .node: fields.contains(.node)
+            case .srcWorkload, .dstWorkload: fields.contains(.workloads)
+            case .httpMethod, .httpURI: fields.contains(.http)
+            case .tsNs: fields.contains(.time)
             default: false
             }
         }
@@ -144,12 +176,16 @@ public struct RecordView: Sendable, Equatable {
         case .dstNs: dstNamespace = value
         case .dstPod: dstPod = value
         case .dstService: dstService = value
+        case .srcWorkload: srcWorkload = value
+        case .dstWorkload: dstWorkload = value
+        case .lossReason: lossReason = value
         case .tcpNewState: tcpNewState = value
         case .httpMethod: httpMethod = value
         case .httpURI: httpURI = value
         case .dnsDomain: dnsQueryDomain = value
         case .dnsType: dnsQueryType = value
         case .dnsRcode: dnsResponseCode = value
+        case .exemplar: exemplar = value
         default: break
         }
     }
@@ -172,6 +208,9 @@ public struct RecordView: Sendable, Equatable {
         case .httpStatus: httpStatusCode = number
         case .httpDuration: httpDuration = number
         case .dnsDuration: dnsDuration = number
+        case .count: count = number
+        case .httpDurationSum: httpDurationSum = number
+        case .dnsDurationSum: dnsDurationSum = number
         default: break
         }
     }

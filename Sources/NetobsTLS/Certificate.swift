@@ -27,6 +27,11 @@ public final class Certificate: @unchecked Sendable, CustomStringConvertible {
         return certs
     }
 
+    /// All certificates of a PEM file (a CA bundle).
+    public static func all(fromFile path: String, what: String = "CA bundle") throws -> [Certificate] {
+        try all(fromPEM: FileBytes.read(path, what: what, limit: 1 << 20), source: path)
+    }
+
     public convenience init(pem: [UInt8]) throws {
         guard let first = try Certificate.all(fromPEM: pem, source: "PEM").first else {
             throw TLSError(.configuration, "no certificate in PEM")

@@ -52,6 +52,20 @@ public enum CertificateFactory {
 
     public static func issue(_ request: CertificateRequest, publicKeyOf subjectKey: PrivateKey,
                              issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
+        try issue(request, subjectKey: subjectKey.pkey, issuer: issuer, issuerKey: issuerKey)
+    }
+
+    /// A certificate for the key of `csr`, signed by `issuer`. Only the key is taken from the
+    /// request: names, usage and validity all come from `request`, so nothing the requester
+    /// asked for (extensions, other names) reaches the certificate.
+    public static func issue(_ request: CertificateRequest, keyOf csr: CertificateSigningRequest,
+                             by issuer: (certificate: Certificate, key: PrivateKey)) throws -> Certificate {
+        guard let key = X509_REQ_get0_pubkey(csr.req) else { throw TLSError(.certificateGeneration, "the CSR has no key") }
+        return try issue(request, subjectKey: key, issuer: issuer.certificate, issuerKey: issuer.key)
+    }
+
+    static func issue(_ request: CertificateRequest, subjectKey: OpaquePointer,
+                      issuer: Certificate?, issuerKey: PrivateKey) throws -> Certificate {
         OpenSSLErrorQueue.clear()
         guard let x509 = X509_new() else { throw failure("cannot allocate a certificate") }
         let certificate = Certificate(taking: x509)
@@ -67,7 +81,7 @@ public enum CertificateFactory {
         for unit in request.organizationalUnits { try add(subject, "OU", unit) }
         try add(subject, "CN", request.commonName)
         guard X509_set_issuer_name(x509, issuer.map { X509_get_subject_name($0.x509) } ?? subject) == 1,
-              X509_set_pubkey(x509, subjectKey.pkey) == 1 else {
+              X509_set_pubkey(x509, subjectKey) == 1 else {
             throw failure("cannot set the names or the public key")
         }
 
@@ -76,7 +90,7 @@ public enum CertificateFactory {
                 throw failure("cannot add extension \(value)")
             }
         }
-        guard X509_sign(x509, issuerKey.pkey, EVP_sha256()) > 0 else { throw failure("cannot sign") }
+        guard X509_sign(x509, issuerKey.pkey, SignatureDigest.for(issuerKey.pkey)) > 0 else { throw failure("cannot sign") }
         return certificate
     }
 

@@ -26,9 +26,9 @@ public enum PEMSource: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Small POSIX file reading, so the library needs no Foundation.
-enum FileBytes {
+public enum FileBytes {
     /// `limit`: a file longer than this is refused without reading it all.
-    static func read(_ path: String, what: String, limit: Int = .max) throws -> [UInt8] {
+    public static func read(_ path: String, what: String, limit: Int = .max) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
             throw TLSError(.configuration, "cannot read \(what) \(path): \(String(cString: strerror(errno)))")

@@ -14,6 +14,11 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
     public var role: NetobsRole?
     /// SHA-256 of the certificate's DER, lowercase hex: a stable id for logs and audits.
     public var fingerprintSHA256: String
+    /// The certificate's serial number, lowercase hex (what a CA's issuing log names).
+    public var serialNumber: String
+    /// End of the certificate's validity, unix seconds: a server ends the session then, so a
+    /// short-lived certificate bounds how long a revoked client stays connected.
+    public var notAfter: Int64
 
     public var description: String {
         "\(commonName ?? "<no CN>") role=\(role?.rawValue ?? "none") sha256=\(fingerprintSHA256.prefix(16))…"
@@ -28,6 +33,8 @@ public struct PeerIdentity: Sendable, Hashable, CustomStringConvertible {
         ipAddresses = alt.ip
         uris = alt.uri
         role = NetobsRole.from(organizationalUnits: organizationalUnits)
+        serialNumber = ASN1Time.serialHex(X509_get0_serialNumber(x509))
+        notAfter = ASN1Time.unixSeconds(X509_get0_notAfter(x509))
         var digest = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
         var length: UInt32 = 0
         X509_digest(x509, EVP_sha256(), &digest, &length)

@@ -35,13 +35,13 @@ enum SecureFile {
         }
     }
 
-    static func makeDirectory(_ path: String) throws {
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
         var info = stat()
         if stat(path, &info) == 0 {
             guard info.st_mode & S_IFMT == S_IFDIR else { throw TLSError(.configuration, "\(path) is not a directory") }
             return
         }
-        guard mkdir(path, 0o755) == 0 || errno == EEXIST else { throw error("cannot create directory", path) }
+        guard mkdir(path, mode) == 0 || errno == EEXIST else { throw error("cannot create directory", path) }
     }
 
     private static func error(_ what: String, _ path: String) -> TLSError {

@@ -8,3 +8,14 @@ extension TLSConfiguration {
         return configuration
     }
 }
+
+extension TLSConfiguration {
+    /// A server that asks for no client certificate: the agents' bootstrap listener, where a
+    /// client proves who it is with a token inside the connection, never by TLS.
+    public static func serverWithoutClientCertificates(certificateChain: PEMSource, privateKey: PEMSource) -> TLSConfiguration {
+        var configuration = TLSConfiguration.server(trustRoots: .bytes([]), certificateChain: certificateChain,
+                                                    privateKey: privateKey)
+        configuration.requestsClientCertificate = false
+        return configuration
+    }
+}

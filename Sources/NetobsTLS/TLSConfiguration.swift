@@ -18,6 +18,10 @@ public struct TLSConfiguration: Sendable {
     /// Clients only: false when the client authenticates otherwise (a bearer token) and sends
     /// no certificate; `certificateChain` and `privateKey` are then unused.
     public var presentsCertificate = true
+    /// Servers only: false for a listener where clients authenticate otherwise (an agent's
+    /// bootstrap token) and present no certificate; `trustRoots` and `acceptedClientRoles` are
+    /// then unused. The client still authenticates the server as always.
+    public var requestsClientCertificate = true
 
     public static func server(trustRoots: PEMSource, certificateChain: PEMSource, privateKey: PEMSource,
                               acceptedClientRoles: Set<NetobsRole> = NetobsRole.clientRoles) -> TLSConfiguration {

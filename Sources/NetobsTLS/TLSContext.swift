@@ -9,10 +9,14 @@ public final class TLSContext: @unchecked Sendable {
     public let acceptedClientRoles: Set<NetobsRole>
     /// Our own certificate (the leaf of the chain); nil for a client presenting none.
     public let certificate: Certificate?
+    /// False only for a server that asks clients for no certificate
+    /// (`serverWithoutClientCertificates`): its handshakes complete with no peer identity.
+    public let verifiesPeer: Bool
 
     public init(configuration: TLSConfiguration) throws {
         let isServer = configuration.role == .server
-        if isServer && configuration.acceptedClientRoles.isEmpty {
+        let verifiesPeer = !isServer || configuration.requestsClientCertificate
+        if isServer && verifiesPeer && configuration.acceptedClientRoles.isEmpty {
             throw TLSError(.configuration, "a server must accept at least one client role")
         }
         OpenSSLErrorQueue.clear()
@@ -21,7 +25,8 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.ctx = ctx
         role = configuration.role
-        acceptedClientRoles = configuration.acceptedClientRoles
+        acceptedClientRoles = verifiesPeer ? configuration.acceptedClientRoles : []
+        self.verifiesPeer = verifiesPeer
 
         // TLS 1.3 only: no downgrade to anything older.
         guard netobs_SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1,
@@ -39,7 +44,7 @@ public final class TLSContext: @unchecked Sendable {
 
         // Until `certificate` is set a throw skips deinit, so the context is freed here.
         do {
-            try TLSContext.loadTrust(ctx, configuration.trustRoots, advertise: isServer)
+            if verifiesPeer { try TLSContext.loadTrust(ctx, configuration.trustRoots, advertise: isServer) }
             certificate = isServer || configuration.presentsCertificate
                 ? try TLSContext.loadIdentity(ctx, configuration) : nil
         } catch {
@@ -47,7 +52,9 @@ public final class TLSContext: @unchecked Sendable {
             throw error
         }
 
-        if isServer {
+        if isServer && !verifiesPeer {
+            SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nil)  // no CertificateRequest is sent
+        } else if isServer {
             PeerRoleCheck.install(on: ctx, accepted: configuration.acceptedClientRoles)
         } else {
             SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nil)

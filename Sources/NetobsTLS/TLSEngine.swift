@@ -10,6 +10,8 @@ public final class TLSEngine {
     public enum HandshakeProgress: Equatable, Sendable {
         case inProgress
         case complete(PeerIdentity)
+        /// Only on a server that asks for no client certificate (`TLSContext.verifiesPeer` false).
+        case completeWithoutPeerCertificate
     }
 
     public enum ReadResult: Equatable, Sendable {
@@ -116,11 +118,16 @@ public final class TLSEngine {
         case .failed: throw failure!
         default:
             if let peerIdentity { return .complete(peerIdentity) }
+            if !context.verifiesPeer && state != .closed { return .completeWithoutPeerCertificate }
             throw TLSError(.handshake, "connection closed before the handshake finished")
         }
         OpenSSLErrorQueue.clear()
         let result = SSL_do_handshake(ssl)
         if result == 1 {
+            if !context.verifiesPeer {
+                state = .established
+                return .completeWithoutPeerCertificate
+            }
             guard let peer = SSL_get0_peer_certificate(ssl) else {
                 // Unreachable with SSL_VERIFY_PEER on both sides; refuse rather than trust.
                 throw fail(TLSError(.handshake, "peer presented no certificate"))

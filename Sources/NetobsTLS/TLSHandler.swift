@@ -89,14 +89,18 @@ public final class TLSHandler: ChannelDuplexHandler {
     private func advance(_ context: ChannelHandlerContext) {
         if state == .handshaking {
             do {
-                guard case .complete(let peer) = try engine.handshake() else {
+                let event: TLSUserEvent
+                switch try engine.handshake() {
+                case .inProgress:
                     sendCiphertext(context, flush: true)
                     return
+                case .complete(let peer): event = .handshakeCompleted(peer)
+                case .completeWithoutPeerCertificate: event = .handshakeCompletedWithoutPeerCertificate
                 }
                 timeoutTask?.cancel()
                 state = .active
                 sendCiphertext(context, flush: true)
-                context.fireUserInboundEventTriggered(TLSUserEvent.handshakeCompleted(peer))
+                context.fireUserInboundEventTriggered(event)
                 releaseHeldWrites(context)
             } catch {
                 fail(context, error)

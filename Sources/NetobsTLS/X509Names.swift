@@ -20,16 +20,28 @@ enum X509Names {
         while true {
             position = X509_NAME_get_index_by_NID(name, nid, position)
             if position < 0 { break }
-            guard let entry = X509_NAME_get_entry(name, position),
-                  let data = X509_NAME_ENTRY_get_data(entry) else { continue }
-            var utf8: UnsafeMutablePointer<UInt8>?
-            let length = ASN1_STRING_to_UTF8(&utf8, data)
-            if length >= 0, let utf8 {
-                values.append(String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self))
-                netobs_OPENSSL_free(utf8)
-            }
+            if let value = text(X509_NAME_get_entry(name, position)) { values.append(value) }
         }
         return values
+    }
+
+    /// Every entry as (short field name, UTF-8 value), in order: ("CN", "node-1"), ("O", "netobs").
+    static func entries(_ name: OpaquePointer?) -> [(field: String, value: String)] {
+        guard let name else { return [] }
+        return (0..<max(0, X509_NAME_entry_count(name))).map { i in
+            let entry = X509_NAME_get_entry(name, i)
+            let nid = entry.flatMap(X509_NAME_ENTRY_get_object).map(OBJ_obj2nid) ?? NID_undef
+            return (nid == NID_undef ? "?" : String(cString: OBJ_nid2sn(nid)), text(entry) ?? "")
+        }
+    }
+
+    private static func text(_ entry: OpaquePointer?) -> String? {
+        guard let entry, let data = X509_NAME_ENTRY_get_data(entry) else { return nil }
+        var utf8: UnsafeMutablePointer<UInt8>?
+        let length = ASN1_STRING_to_UTF8(&utf8, data)
+        guard length >= 0, let utf8 else { return nil }
+        defer { netobs_OPENSSL_free(utf8) }
+        return String(decoding: UnsafeBufferPointer(start: utf8, count: Int(length)), as: UTF8.self)
     }
 
     struct AltNames {

@@ -18,6 +18,9 @@ public struct MessageType: RawRepresentable, Hashable, Sendable, CustomStringCon
     public static let streamBatch = MessageType(rawValue: 0x0041)
     public static let agentListRequest = MessageType(rawValue: 0x0050)
     public static let agentList = MessageType(rawValue: 0x0051)
+    /// Only on the bootstrap listener (PROTOCOL.md §5.1).
+    public static let bootstrapRequest = MessageType(rawValue: 0x0060)
+    public static let bootstrapResponse = MessageType(rawValue: 0x0061)
 
     /// 0x8000-0xFFFF are for experiments and are never assigned by the spec.
     public var isExperimental: Bool { rawValue >= 0x8000 }

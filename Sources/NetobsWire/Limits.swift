@@ -29,6 +29,11 @@ public enum Limits {
     public static let record = 65_535
     /// One BPF object file in a ProgramBundle (also bounded by the negotiated payload size).
     public static let programObject = 16_777_216
+    /// A PKCS#10 request (DER) and a certificate (DER) in the bootstrap exchange: an EC P-256
+    /// CSR is about 250 bytes, an agent certificate under 1 KiB; 16 KiB leaves room for RSA
+    /// and long names, far below the pre-handshake payload limit.
+    public static let certificateRequest = 16_384
+    public static let certificate = 16_384
 
     // Counts.
     public static let capabilities = 64
@@ -48,6 +53,10 @@ public enum Limits {
     public static let metricsOffPerHook = 64
     /// Kernel objects whose version one AgentStatus lists.
     public static let programVersions = 16
+    /// Clauses on each side (include, exclude) of a Subscribe's match.
+    public static let matchClauses = 32
+    /// Values one match clause ORs together.
+    public static let matchValues = 64
     /// Tagged (optional) fields in one struct.
     public static let taggedFields = 32
 

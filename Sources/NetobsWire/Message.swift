@@ -7,7 +7,7 @@ public protocol WireMessage: Sendable, Equatable {
     init(from r: inout ByteReader) throws(WireError)
 }
 
-/// Every message of protocol version 1.
+/// Every message of protocol version 1 (the bootstrap pair travels on its own listener, §5.1).
 public enum Message: Sendable, Equatable {
     case hello(Hello)
     case helloAccept(HelloAccept)
@@ -23,6 +23,8 @@ public enum Message: Sendable, Equatable {
     case streamBatch(StreamBatch)
     case agentListRequest(AgentListRequest)
     case agentList(AgentList)
+    case bootstrapRequest(BootstrapRequest)
+    case bootstrapResponse(BootstrapResponse)
 
     private var body: any WireMessage {
         switch self {
@@ -40,6 +42,8 @@ public enum Message: Sendable, Equatable {
         case .streamBatch(let m): m
         case .agentListRequest(let m): m
         case .agentList(let m): m
+        case .bootstrapRequest(let m): m
+        case .bootstrapResponse(let m): m
         }
     }
 
@@ -79,6 +83,8 @@ public enum Message: Sendable, Equatable {
         case .streamBatch: return .streamBatch(try body(StreamBatch.self))
         case .agentListRequest: return .agentListRequest(try body(AgentListRequest.self))
         case .agentList: return .agentList(try body(AgentList.self))
+        case .bootstrapRequest: return .bootstrapRequest(try body(BootstrapRequest.self))
+        case .bootstrapResponse: return .bootstrapResponse(try body(BootstrapResponse.self))
         default: throw .unknownMessageType(type)
         }
     }

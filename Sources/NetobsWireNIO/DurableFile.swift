@@ -3,14 +3,18 @@ import Glibc
 #endif
 
 /// The few POSIX file operations that durability needs (no Foundation): whole-file atomic
-/// replace, append + fsync, directory fsync. Every failure names the path and errno text.
+/// replace, directory fsync, listing (the controller's log segments have their own writer).
+/// Every failure names the path and errno text, and keeps the errno.
 public enum DurableFile {
     public struct Failure: Error, CustomStringConvertible, Sendable {
         public let description: String
-        init(_ what: String, _ path: String) {
-            description = "\(what) \(path): \(String(cString: strerror(errno)))"
+        /// The errno of the failed call (0 when none): lets a caller tell a full disk from a bad one.
+        public let code: Int32
+        public init(_ what: String, _ path: String) {
+            code = errno
+            description = "\(what) \(path): \(String(cString: strerror(code)))"
         }
-        public init(message: String) { description = message }
+        public init(message: String) { description = message; code = 0 }
     }
 
     public static func makeDirectory(_ path: String) throws {
@@ -93,42 +97,5 @@ public enum DurableFile {
             if name != "." && name != ".." { names.append(name) }
         }
         return names
-    }
-}
-
-/// A file opened for appending, with explicit fsync.
-public final class AppendFile {
-    public let path: String
-    private let fd: Int32
-    public private(set) var size: Int
-
-    /// Opens (creating) `path` and truncates it to `size` bytes: whatever lies past the last
-    /// complete entry is a torn write from a crash.
-    public init(path: String, truncatingTo size: Int) throws {
-        self.path = path
-        let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw DurableFile.Failure("cannot open", path) }
-        guard ftruncate(fd, off_t(size)) == 0, lseek(fd, off_t(size), SEEK_SET) >= 0 else {
-            close(fd)
-            throw DurableFile.Failure("cannot truncate", path)
-        }
-        self.fd = fd
-        self.size = size
-    }
-
-    deinit { close(fd) }
-
-    /// Appends and fsyncs: after return the bytes are on disk.
-    public func appendDurably(_ bytes: [UInt8]) throws {
-        do {
-            try DurableFile.writeAll(fd, bytes, path)
-        } catch {
-            // Leave no half entry behind for the next append to follow.
-            _ = ftruncate(fd, off_t(size))
-            _ = lseek(fd, off_t(size), SEEK_SET)
-            throw error
-        }
-        guard fdatasync(fd) == 0 else { throw DurableFile.Failure("cannot fsync", path) }
-        size += bytes.count
     }
 }

@@ -54,3 +54,25 @@ struct DegradedHookTests {
         #expect(result.stderr.contains("unknown tracepoint 'nope'"))
     }
 }
+
+/// The probes: --probe reads the status file the agent rewrites after every flush.
+@Suite(.serialized, rootOnly)
+struct ProbeTests {
+    @Test func theProbePassesWhileTheAgentFlushesAndFailsOnceItStops() throws {
+        let status = NSTemporaryDirectory() + "netobs-status-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: status) }
+        let probe = [AgentRun.binary, "--probe", "--status-file", status, "--probe-max-age", "1s"]
+        #expect(try Shell.run(probe).status == 1, "no file yet: not ready")
+        let agent = try AgentRun(extraArguments: ["--status-file", status])
+        Thread.sleep(forTimeInterval: 0.5)
+        let alive = try Shell.run(probe)
+        #expect(alive.status == 0, "\(alive.stderr)")
+        let file = try String(contentsOfFile: status, encoding: .utf8)
+        #expect(file.contains("\"tier\":\"\(HostKernel.allowsTracing && AgentRun.tier != "portable" ? "btf" : "portable")\""), "\(file)")
+        _ = try agent.stop()
+        Thread.sleep(forTimeInterval: 1.5)
+        let stale = try Shell.run(probe)
+        #expect(stale.status == 1)
+        #expect(stale.stderr.contains("the agent last flushed"), "\(stale.stderr)")
+    }
+}

@@ -2,9 +2,9 @@ import Foundation
 import NodeLab
 import Testing
 
-/// DNS over UDP parsed from the wire, against dnsmasq answering dig in lab pods: each query
-/// appears with dig's transaction id, name, type and the status dig printed; a query nobody
-/// answers is reported as a timeout.
+/// DNS over UDP parsed from the wire, against dnsmasq answering dig in lab pods: each query is
+/// counted in the aggregate of its name, type and the status dig printed, and the first of a
+/// key, every error and every timeout is an exemplar with dig's transaction id.
 @Suite(.serialized, rootOnly)
 struct DNSTests {
     @Test func queriesAndAnswersMatchDig() throws {
@@ -48,6 +48,48 @@ struct DNSTests {
                 #expect(r.int("src_port") == 53 && r.string("dst_ip") == client.ipv4)
                 #expect(r.uint("cgroup_id") == server.cgroupID)
                 #expect(r.int("pid") == Int(srv.pid) && r.string("comm") == "dnsmasq")
+            }
+            let ones = Dictionary(uniqueKeysWithValues: questions.map { ("\($0.0) \($0.1) \($0.2)", UInt64(1)) })
+            let clientAggregates = records.aggregates("dns_aggregate", cgroup: client.cgroupID, role: "client")
+            let serverAggregates = records.aggregates("dns_aggregate", cgroup: server.cgroupID, role: "server")
+            #expect(clientAggregates.aggregateCounts == ones, "\(clientAggregates)")
+            #expect(serverAggregates.aggregateCounts == ones)
+            #expect((clientAggregates + serverAggregates).histogramsMatchCounts)
+            #expect(clientAggregates.allSatisfy { $0.string("dst_ip") == server.ipv4 && $0.int("dst_port") == 53 })
+            #expect(serverAggregates.allSatisfy { $0.string("src_ip") == server.ipv4 && $0.int("src_port") == 53 })
+        }
+    }
+
+    /// The same questions again and again: every one counted, NXDOMAIN answers always
+    /// exemplars, the others sampled.
+    @Test func repeatedQueriesAreCountedAndErrorsAlwaysKept() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let srv = try L7Peers.runDnsmasq(in: server, ip: server.ipv4)
+            defer { _ = srv.terminate() }
+            let agent = try AgentRun()
+            var nxdomainIDs: [Int] = []
+            for (name, times) in [("a.svc.lab", 20), ("nothing.svc.lab", 5)] {
+                for _ in 0..<times {
+                    let out = try client.check(L7Peers.dig(server: server.ipv4, name: name, type: "A")).stdout
+                    let header = try #require(L7Peers.digHeader(out), "dig said: \(out)")
+                    if header.status == "NXDOMAIN" { nxdomainIDs.append(header.id) }
+                }
+            }
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            let expected: [String: UInt64] = ["a.svc.lab A NOERROR": 20, "nothing.svc.lab A NXDOMAIN": 5]
+            #expect(records.aggregates("dns_aggregate", cgroup: client.cgroupID, role: "client").aggregateCounts == expected)
+            #expect(records.aggregates("dns_aggregate", cgroup: server.cgroupID, role: "server").aggregateCounts == expected)
+            let cpus = ProcessInfo.processInfo.activeProcessorCount
+            for netns in [client.netnsInode, server.netnsInode] {
+                let exemplars = records.l7("dns", netns: netns)
+                let errors = exemplars.filter { $0.string("dns_response_code") == "NXDOMAIN" }
+                #expect(errors.map { $0.int("dns_transaction_id") }.sorted() == nxdomainIDs.sorted())
+                #expect(errors.allSatisfy { $0.string("exemplar") == "error" })
+                let sampled = exemplars.filter { $0.string("dns_response_code") == "NOERROR" }
+                #expect(sampled.count >= 1 && sampled.count <= cpus, "\(sampled.count) samples of 20")
             }
         }
     }
@@ -111,8 +153,14 @@ struct DNSTests {
             #expect(r.string("dns_response_code") == "TIMEOUT")
             #expect(r.string("dns_query_domain") == "gone.svc.lab" && r.string("dns_query_type") == "A")
             #expect(r.uint("dns_duration") >= 5_000_000_000)
+            #expect(r.string("exemplar") == "error")
             // The silent server's socket saw the query too, and never answered it.
             #expect(records.l7("dns", netns: server.netnsInode).map { $0.string("dns_response_code") } == ["TIMEOUT"])
+            // Counted in an aggregate like any answer.
+            #expect(records.aggregates("dns_aggregate", cgroup: client.cgroupID, role: "client").aggregateCounts
+                == ["gone.svc.lab A TIMEOUT": 1])
+            #expect(records.aggregates("dns_aggregate", cgroup: server.cgroupID, role: "server").aggregateCounts
+                == ["gone.svc.lab A TIMEOUT": 1])
         }
     }
 

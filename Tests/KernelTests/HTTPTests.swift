@@ -3,8 +3,9 @@ import NodeLab
 import Testing
 
 /// HTTP/1.x exchanges parsed from the wire, against nginx answering curl and wrk in lab pods:
-/// each exchange must appear once on the client's socket and once on the server's, with the
-/// method, URI, version and status that were sent and answered.
+/// each exchange must be counted once on the client's socket and once on the server's, in the
+/// aggregate of its method, URI, version and status; exemplar records come for the first
+/// exchange of a key, errors, and the rules' sample.
 @Suite(.serialized, rootOnly)
 struct HTTPTests {
     /// (method, uri, version, status) of a record.
@@ -72,38 +73,140 @@ struct HTTPTests {
             // The server answers before the client hears the answer.
             let clientTotal = clientSide.sum("http_duration"), serverTotal = serverSide.sum("http_duration")
             #expect(clientTotal >= serverTotal)
+            // Each exchange was new to its key: a sample, or an error for the 503s.
+            #expect((clientSide + serverSide).allSatisfy {
+                $0.string("exemplar") == ($0.int("http_status_code") >= 500 ? "error" : "sample")
+            })
+
+            // The aggregates count the same exchanges, the URI text resolved from its id.
+            let ones = Dictionary(uniqueKeysWithValues: expected.map { ($0, UInt64(1)) })
+            let clientAggregates = records.aggregates("http_aggregate", cgroup: client.cgroupID, role: "client")
+            let serverAggregates = records.aggregates("http_aggregate", cgroup: server.cgroupID, role: "server")
+            #expect(clientAggregates.aggregateCounts == ones, "\(clientAggregates)")
+            #expect(serverAggregates.aggregateCounts == ones)
+            #expect((clientAggregates + serverAggregates).histogramsMatchCounts)
+            #expect(clientAggregates.allSatisfy {
+                $0.string("src_ip") == client.address(ipv6: ipv6) && $0.string("dst_ip") == ip && $0.int("dst_port") == 80
+                    && $0["src_port"] == nil && $0.int("ip_version") == (ipv6 ? 6 : 4) && $0.uint("netns") == client.netnsInode
+            })
+            #expect(serverAggregates.allSatisfy { $0.string("src_ip") == ip && $0.int("src_port") == 80 && $0["dst_port"] == nil })
+            #expect(clientAggregates.filter { $0.bool("http_request_uri_truncated") }.map { $0.string("http_request_uri") }
+                == [String(longQuery.prefix(128))])
+            #expect(clientAggregates.sum("http_duration_sum") == clientTotal)
         }
     }
 
-    @Test func wrkRequestCountIsExact() throws {
+    /// wrk sending exactly 2000 requests on one connection, the agent with `rules`.
+    private func wrk(path: String, rules: String?, _ check: (Int, String, [FlowRecord], Pod, Pod) throws -> Void) throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
             let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
             defer { nginx.stop() }
             let script = try L7Peers.wrkScript(count: 2000)
             defer { try? FileManager.default.removeItem(at: script) }
-            let agent = try AgentRun()
+            let file = try rules.map { try L7Peers.rulesFile($0) }
+            defer { if let file { try? FileManager.default.removeItem(atPath: file) } }
+            let agent = try AgentRun(extraArguments: file.map { ["--rules", $0] } ?? [])
             let run = try client.check(["wrk", "-t1", "-c1", "-d4s", "--latency", "-s", script.path,
-                                        L7Peers.url(ip: server.ipv4, path: "/ok")], timeout: .seconds(30))
+                                        L7Peers.url(ip: server.ipv4, path: path)], timeout: .seconds(30))
             Thread.sleep(forTimeInterval: 0.4)
             let records = try agent.stop()
-
             let sent = try #require(L7Peers.wrkRequests(run.stdout), "wrk said: \(run.stdout)")
+            #expect(sent > 0)
+            #expect(records.lossTotal("l7_ringbuf_full") == 0)
+            try check(sent, run.stdout, records, client, server)
+        }
+    }
+
+    @Test func wrkRequestsAreCountedExactlyInAggregates() throws {
+        try wrk(path: "/ok", rules: nil) { sent, _, records, client, server in
+            let clientSide = records.aggregates("http_aggregate", cgroup: client.cgroupID, role: "client")
+            let serverSide = records.aggregates("http_aggregate", cgroup: server.cgroupID, role: "server")
+            let exemplars = records.l7("http", netns: client.netnsInode) + records.l7("http", netns: server.netnsInode)
+            print("wrk requests: \(sent); aggregated: client \(clientSide.aggregated), server \(serverSide.aggregated); "
+                  + "exemplars \(exemplars.count)")
+            #expect(clientSide.aggregated == UInt64(sent))
+            #expect(serverSide.aggregated == UInt64(sent))
+            #expect(clientSide.aggregateCounts == ["GET /ok HTTP/1.1 200": UInt64(sent)])
+            #expect(serverSide.aggregateCounts == ["GET /ok HTTP/1.1 200": UInt64(sent)])
+            #expect((clientSide + serverSide).histogramsMatchCounts)
+            // The default sample: the first of each key on each CPU, then 1 in 100 per CPU.
+            let cpus = ProcessInfo.processInfo.activeProcessorCount
+            #expect(exemplars.count >= 2 && exemplars.count <= 2 * (sent / 100 + cpus), "\(exemplars.count) exemplars")
+            #expect(exemplars.allSatisfy { $0.string("exemplar") == "sample" })
+        }
+    }
+
+    @Test func withEverySampledEachExchangeIsAnExemplarAgain() throws {
+        try wrk(path: "/ok", rules: #"{"l7_sample_every": 1}"#) { sent, output, records, client, server in
             let clientSide = records.l7("http", netns: client.netnsInode)
             let serverSide = records.l7("http", netns: server.netnsInode)
             print("wrk requests: \(sent); http records: client \(clientSide.count), server \(serverSide.count)")
-            #expect(sent > 0)
             #expect(clientSide.count == sent)
             #expect(serverSide.count == sent)
             #expect(clientSide.allSatisfy { $0.int("http_status_code") == 200 && $0.string("http_request_uri") == "/ok" })
-            #expect(records.lossTotal("l7_ringbuf_full") == 0)
+            // Exemplars and aggregates are the same exchanges.
+            let aggregates = records.aggregates("http_aggregate", cgroup: client.cgroupID, role: "client")
+            #expect(aggregates.sum("http_duration_sum") == clientSide.sum("http_duration"))
 
             // Our http_duration against wrk's own latency distribution: within 20% or 100 µs.
             let ours = clientSide.map { Double($0.uint("http_duration")) }.sorted()
-            for (percent, theirs) in L7Peers.wrkLatencyPercentiles(run.stdout) where percent <= 90 {
+            for (percent, theirs) in L7Peers.wrkLatencyPercentiles(output) where percent <= 90 {
                 let mine = ours[min(ours.count - 1, Int(Double(ours.count) * percent / 100))]
                 print("p\(Int(percent)): wrk \(Int(theirs / 1000)) us, netobs \(Int(mine / 1000)) us")
                 #expect(abs(mine - theirs) <= max(0.2 * theirs, 100_000), "p\(percent): wrk \(theirs) ns, ours \(mine) ns")
+            }
+        }
+    }
+
+    @Test func serverErrorsAreAlwaysExemplars() throws {
+        try wrk(path: "/busy", rules: nil) { sent, _, records, client, server in
+            let clientSide = records.l7("http", netns: client.netnsInode)
+            let serverSide = records.l7("http", netns: server.netnsInode)
+            print("wrk requests answered 503: \(sent); exemplars: client \(clientSide.count), server \(serverSide.count)")
+            #expect(clientSide.count == sent && serverSide.count == sent)
+            #expect((clientSide + serverSide).allSatisfy { $0.int("http_status_code") == 503 && $0.string("exemplar") == "error" })
+            #expect(records.aggregates("http_aggregate", cgroup: server.cgroupID, role: "server").aggregateCounts
+                == ["GET /busy HTTP/1.1 503": UInt64(sent)])
+        }
+    }
+
+    /// A server that reads a request and resets the connection: the request is an exchange with
+    /// no status on both sockets, counted and sent as an error exemplar.
+    @Test func aResetBeforeTheAnswerIsAnExchangeWithNoStatus() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let port = freshPort()
+            let peer = try server.spawn([Peers.python, "-c", """
+                import socket, struct, sys
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind((sys.argv[1], int(sys.argv[2]))); s.listen(8)
+                while True:
+                    c, _ = s.accept()
+                    if not c.recv(4096): c.close(); continue  # readiness probes send nothing
+                    c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                    c.close()  # with linger 0: a reset, no answer
+                """, server.ipv4, String(port)])
+            defer { _ = peer.terminate() }
+            try L7Peers.waitForListener(in: client, ip: server.ipv4, port: port)
+            let agent = try AgentRun()
+            let run = try client.check([Peers.python, "-c", """
+                import socket, sys
+                c = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+                c.sendall(b'GET /hang HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n')
+                try: print('answered' if c.recv(64) else 'closed')
+                except ConnectionResetError: print('reset')
+                """, server.ipv4, String(port)])
+            #expect(run.stdout.contains("reset"), "client saw: \(run.stdout)")
+            Thread.sleep(forTimeInterval: 0.4)
+            let records = try agent.stop()
+
+            for (pod, role) in [(client, "client"), (server, "server")] {
+                let exemplars = records.l7("http", netns: pod.netnsInode)
+                #expect(exemplars.map { "\($0.string("http_request_uri")) \($0.int("http_status_code")) \($0.string("exemplar"))" }
+                    == ["/hang 0 error"], "\(role): \(exemplars)")
+                #expect(records.aggregates("http_aggregate", cgroup: pod.cgroupID, role: role).aggregateCounts
+                    == ["GET /hang HTTP/1.1 0": 1])
             }
         }
     }

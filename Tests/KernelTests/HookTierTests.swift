@@ -144,3 +144,14 @@ enum KernelRelease {
         return withUnsafeBytes(of: u.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
     }
 }
+
+/// `--version` names the commit the binary was built from.
+@Test func theAgentSaysWhichCommitItWasBuiltFrom() throws {
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    let describe = try Shell.run(["git", "-C", root, "describe", "--always", "--tags"])
+    try #require(describe.status == 0, "not a git checkout: \(describe.stderr)")
+    let version = try Shell.run([AgentRun.binary, "--version"])
+    #expect(version.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        == "netobs " + describe.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+}

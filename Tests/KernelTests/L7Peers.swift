@@ -189,10 +189,55 @@ enum L7Peers {
     }
 }
 
+extension L7Peers {
+    /// A rules file (`--rules`) holding `json`; remove it when done.
+    static func rulesFile(_ json: String) throws -> String {
+        let path = NSTemporaryDirectory() + "netobs-l7-rules-\(UUID().uuidString).json"
+        try json.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Agent arguments for rules that make every HTTP/DNS exchange an exemplar record (tests
+    /// that check each exchange, not only the aggregates).
+    static func everyExchangeRules() throws -> (arguments: [String], file: String) {
+        let file = try rulesFile(#"{"l7_sample_every": 1}"#)
+        return (["--rules", file], file)
+    }
+}
+
 extension Array where Element == FlowRecord {
     /// L7 records of `kind` seen by sockets in `netns`.
     func l7(_ kind: String, netns: UInt64) -> [FlowRecord] {
         filter { $0.kind == kind && $0.uint("netns") == netns }
+    }
+
+    /// `http_aggregate` / `dns_aggregate` records of one pod's sockets in `role`.
+    func aggregates(_ kind: String, cgroup: UInt64, role: String) -> [FlowRecord] {
+        filter { $0.kind == kind && $0.uint("cgroup_id") == cgroup && $0.string("role") == role }
+    }
+
+    /// Exchanges counted by aggregate records.
+    var aggregated: UInt64 { sum("count") }
+
+    /// Count per "method uri version status" (HTTP) or "name type rcode" (DNS) of aggregates.
+    var aggregateCounts: [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for r in self {
+            let key = r.kind == "http_aggregate"
+                ? "\(r.string("http_request_method")) \(r.string("http_request_uri")) \(r.string("http_request_version")) \(r.int("http_status_code"))"
+                : "\(r.string("dns_query_domain")) \(r.string("dns_query_type")) \(r.string("dns_response_code"))"
+            out[key, default: 0] += r.uint("count")
+        }
+        return out
+    }
+
+    /// Whether every aggregate's histogram holds as many exchanges as its count.
+    var histogramsMatchCounts: Bool {
+        allSatisfy { r in
+            let prefix = r.kind == "http_aggregate" ? "http" : "dns"
+            let hist = (r[prefix + "_duration_hist_log2_us"] as? [NSNumber])?.reduce(UInt64(0)) { $0 + $1.uint64Value } ?? 0
+            return hist == r.uint("count")
+        }
     }
 
     /// The running total of a loss reason at the end of the run.

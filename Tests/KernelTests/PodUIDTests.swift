@@ -45,10 +45,13 @@ struct PodUIDTests {
                     #expect(r["pod_uid"] as? String == cgroup.podUID, "\(cgroup.path): \(r)")
                 }
             }
-            // nginx answers from the lab pod's own cgroup (kubepods/pod<uid>/<container>).
-            let served = records.filter { $0.uint("cgroup_id") == server.cgroupID && $0.kind == "http" }
-            #expect(served.count == 3)
-            #expect(served.allSatisfy { $0.string("pod_uid") == server.uid })
+            // nginx answers from the lab pod's own cgroup (kubepods/pod<uid>/<container>): three
+            // exchanges counted in its aggregates, which carry the pod's UID like its exemplars.
+            let served = records.aggregates("http_aggregate", cgroup: server.cgroupID, role: "server")
+            #expect(served.aggregated == 3)
+            let exemplars = records.filter { $0.uint("cgroup_id") == server.cgroupID && $0.kind == "http" }
+            #expect(!exemplars.isEmpty)
+            #expect((served + exemplars).allSatisfy { $0.string("pod_uid") == server.uid })
             #expect(agent.stderrText.contains("pod_uid from the pod cgroups under"), "\(agent.stderrText)")
         }
     }

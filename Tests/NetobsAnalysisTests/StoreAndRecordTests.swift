@@ -69,6 +69,18 @@ struct RecordTests {
         #expect(throws: FlowRecord.ParseError.self) { try FlowRecord.parse(line: Substring(line)) }
     }
 
+    @Test func exemplarsMoveNoSeriesTheirAggregatesDo() throws {
+        let exemplar = try FlowRecord.parse(line: #"{"kind":"http","ts_ns":1,"role":"client","src_ip":"10.0.0.2","dst_ip":"10.0.0.3","http_request_uri":"/cart","http_status_code":503,"http_duration":900,"exemplar":"error"}"#)
+        let aggregate = try FlowRecord.parse(line: #"{"kind":"http_aggregate","ts_ns":1,"role":"client","src_ip":"10.0.0.2","dst_ip":"10.0.0.3","dst_port":80,"http_request_uri":"/cart","http_status_code":503,"count":7,"http_duration_avg":800,"http_duration_p99":900}"#)
+        #expect(exemplar.isExemplar && !aggregate.isExemplar)
+        var moved: [(SeriesKey, Double)] = []
+        #expect(Attribution.contributions(of: exemplar) { key, value, _ in moved.append((key, value)) } == nil)
+        #expect(moved.isEmpty)
+        let call = Attribution.contributions(of: aggregate) { key, value, _ in moved.append((key, value)) }
+        #expect(call! == ("10.0.0.2", "10.0.0.3"))
+        #expect(moved.contains { $0.0 == .pod("10.0.0.3", .httpErrors) && $0.1 == 7 })
+    }
+
     @Test func bothViewsOfAnExchangeBelongToTheServer() {
         var client = FlowRecord(kind: "http", tsNs: 0)
         client.role = "client"

@@ -144,23 +144,29 @@ struct FilteredStreamTests {
     }
 }
 
+/// `netobs tail ARGS` as planned at `now`: the Subscribe and the client-side filter.
+func tailPlan(_ arguments: [String], now: UInt64 = 1_764_379_815_000_000_000) throws -> TailPlan {
+    try TailCommand.parse(arguments).plan(arguments: arguments, nowNs: now)
+}
+
 @Suite("netobs tail: flags and output")
 struct TailOutputTests {
     @Test func flagsBecomeTheSubscription() throws {
-        let tail = try TailCommand.parse(["--controller", "127.0.0.1:7443", "--certs", "c", "--namespace", "shop",
-                                          "--pod", "shop/carts-1", "--service", "carts", "--kind", "http",
-                                          "--protocol", "tcp", "--status", "5xx", "--anomalies", "--output", "json"])
-        #expect(tail.filter == Subscribe(namespace: "shop", pod: "shop/carts-1", service: "carts", kind: "http",
-                                         protocol: "tcp", status: "5xx", anomaliesOnly: true))
-        #expect(tail.output == .json)
+        let args = ["--controller", "127.0.0.1:7443", "--certs", "c", "--namespace", "shop",
+                    "--pod", "shop/carts-1", "--service", "carts", "--kind", "http",
+                    "--protocol", "tcp", "--status", "5xx", "--anomalies", "--output", "json"]
+        #expect(try tailPlan(args).subscribe == Subscribe(namespace: "shop", pod: "shop/carts-1", service: "carts", kind: "http",
+                                                          protocol: "tcp", status: "5xx", anomaliesOnly: true))
+        #expect(try TailCommand.parse(args).output == .json)
         #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--protocol", "sctp"]) }
         #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--output", "yaml"]) }
     }
 
     @Test func lastAndNoFollow() throws {
-        let tail = try TailCommand.parse(["--controller", "h:1", "--kind", "http", "--last", "25", "--no-follow"])
-        #expect(tail.filter == Subscribe(kind: "http", replayLast: 25) && tail.noFollow)
-        #expect(try TailCommand.parse(["--controller", "h:1"]).filter.replayLast == 0)
+        let args = ["--controller", "h:1", "--kind", "http", "--last", "25", "--no-follow"]
+        let plan = try tailPlan(args)
+        #expect(plan.subscribe == Subscribe(kind: "http", replayLast: 25) && plan.endsAfterReplay)
+        #expect(try tailPlan(["--controller", "h:1"]).subscribe.replayLast == 0)
         #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--no-follow"]) }
         #expect(throws: (any Error).self) { try TailCommand.parse(["--controller", "h:1", "--last", "-1"]) }
     }
@@ -175,8 +181,10 @@ struct TailOutputTests {
         #expect(lines[0].hasPrefix("01:30:15.000 http     shop/front-0:40000"))
         #expect(lines[0].contains("→ shop/carts-1:80") && lines[0].hasSuffix("GET /x 503 1.5ms"))
         #expect(lines[1] == "unparsed record: garbage")
-        let json = TailPrinter(format: .json, colour: false)
-        #expect(json.header == nil)
-        #expect(json.text(records) == records.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined())
+        for format in [ListingFormat.json, .jsonl] {
+            let json = TailPrinter(format: format, colour: false)
+            #expect(json.header == nil)
+            #expect(json.text(records) == records.map { String(decoding: $0, as: UTF8.self) + "\n" }.joined())
+        }
     }
 }

@@ -95,7 +95,7 @@ extension ProgramRolloutTests {
         let common = ["--controller", "127.0.0.1:\(controller.port)", "--certs", try pki.operatorCertsDirectory()]
         let table = try await runAgentsCommand(common)
         #expect(table.contains("  l4 1.0, l7 7.1  "), "\(table)")
-        let line = try await runAgentsCommand(common + ["--json"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = try await runAgentsCommand(common + ["-o", "jsonl"]).trimmingCharacters(in: .whitespacesAndNewlines)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["program_versions"] as? [String: String] == ["l4": "1.0", "l7": "7.1"])
         #expect(object["program_version"] as? String == "1.0")

@@ -58,4 +58,18 @@ struct PublishQueueTests {
         #expect(lines.all.contains("info: publishing again; 21 records skipped so far"))
         await queue.shutdown()
     }
+
+    @Test("a batch is settled for retention once published, a skipped one at once")
+    func settledForRetention() async throws {
+        let queue = PublishQueue(limitBytes: 1_000, log: Lines().log)
+        let gate = DispatchSemaphore(value: 0)
+        let settled = Mutex<[Int]>([])
+        queue.enqueue(records: 1, bytes: 900, { gate.wait() }, settled: { settled.withLock { $0.append(1) } })
+        queue.enqueue(records: 1, bytes: 900, {}, settled: { settled.withLock { $0.append(2) } })   // skipped
+        #expect(settled.withLock { $0 } == [2], "the skipped one at once, the waiting one not yet")
+        gate.signal()
+        try await Self.waitUntil { settled.withLock { $0.count } == 2 }
+        #expect(settled.withLock { $0 } == [2, 1])
+        await queue.shutdown()
+    }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import NetobsAgentLink
-import NetobsController
+@testable import NetobsController
 import NetobsWire
 
 @Suite("durable log and spool")
@@ -21,7 +21,7 @@ struct StoreAndSpoolTests {
         #expect(!AgentLogStore.directoryName(for: "../x").contains("/"))
     }
 
-    @Test("a torn tail is cut and an entry the state file missed is recovered")
+    @Test("a torn tail is cut (counted, logged) and an entry the state file missed is recovered")
     func recovery() throws {
         let dir = temporaryDirectory("store")
         let store = try AgentLogStore(directory: dir)
@@ -32,13 +32,16 @@ struct StoreAndSpoolTests {
         // The state hint lags the log (it is rewritten every 64 appends, unsynced): the old one is back.
         try state.write(to: URL(fileURLWithPath: agentDir + "/state"))
         // And a torn half entry at the end.
-        let log = FileHandle(forWritingAtPath: agentDir + "/batches.log")!
+        let log = FileHandle(forWritingAtPath: agentDir + "/" + SegmentName.name(1))!
         log.seekToEndOfFile()
         log.write(Data(LogEntry(sequence: 3, format: .jsonLines, records: records(batch: 3, count: 5)).encoded().prefix(20)))
         log.closeFile()
 
-        let reopened = try AgentLogStore(directory: dir)
+        let lines = LogLines()
+        let reopened = try AgentLogStore(directory: dir, log: ControllerLog(lines.sink))
         #expect(try reopened.highestSequence(agentId: "a") == 2)
+        #expect(reopened.stats.tornTails == 1 && reopened.stats.tornBytes == 20)
+        #expect(lines.lines.filter { $0.contains("cut 20 bytes of an incomplete entry") }.count == 1, "\(lines.lines)")
         #expect(try reopened.append(agentId: "a", sequence: 2, format: .jsonLines, records: []) == .duplicate(highest: 2))
         #expect(try reopened.append(agentId: "a", sequence: 3, format: .jsonLines, records: records(batch: 3, count: 5)) == .stored)
         #expect(try reopened.entries(agentId: "a").map(\.sequence) == [1, 2, 3])
@@ -52,7 +55,7 @@ struct StoreAndSpoolTests {
             _ = try store.append(agentId: "a", sequence: UInt64(seq), format: .jsonLines, records: records(batch: seq, count: 2))
         }
         let statePath = store.agentDirectory("a") + "/state"
-        for hint in ["3 17\n", "9 1\n", "\0\0\0", ""] {
+        for hint in ["1 17 3\n", "1 1 9\n", "1 0 9\n", "7 0 9\n", "3 17\n", "9 1\n", "\0\0\0", ""] {
             try Data(hint.utf8).write(to: URL(fileURLWithPath: statePath))
             let reopened = try AgentLogStore(directory: dir)
             #expect(try reopened.highestSequence(agentId: "a") == 3, "hint \(hint.debugDescription)")

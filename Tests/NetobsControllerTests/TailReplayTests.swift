@@ -138,7 +138,7 @@ struct TailReplayTests {
         let uplink = try uplink(controller)
         try await publish(0..<60, through: uplink, controller)
         let certs = try consumerFiles()
-        let tail = try TailProcess(["--controller", "127.0.0.1:\(controller.port)", "--certs", certs, "--json",
+        let tail = try TailProcess(["--controller", "127.0.0.1:\(controller.port)", "--certs", certs, "-o", "jsonl",
                                     "--namespace", "payments", "--last", "4"])
         #expect(await eventually { tail.numbers.count == 4 }, "stderr: \(tail.stderr)")
         #expect(tail.numbers == [50, 53, 56, 59])
@@ -148,6 +148,48 @@ struct TailReplayTests {
         try await Task.sleep(for: .milliseconds(200))
         #expect(tail.numbers == expected, "stderr: \(tail.stderr)")
         #expect(tail.process.isRunning)
+        tail.stop()
+        await uplink.stop()
+        await controller.stop()
+    }
+
+    @Test("netobs tail --since/--until with --not: the held records of the window, then it exits")
+    func cliTimeWindowAndNegation() async throws {
+        let controller = try await startController(pki, data: temporaryDirectory("data"))
+        let uplink = try uplink(controller)
+        for start in stride(from: 0, to: 60, by: 10) { _ = try uplink.submit(records: Array(TailRecords.all[start..<start + 10])) }
+        #expect(await uplink.drain(timeoutMs: 15_000))
+        #expect(await eventually { controller.hub.stats.publishedRecords >= 60 })
+        let certs = try consumerFiles()
+        let tail = try TailProcess(["--controller", "127.0.0.1:\(controller.port)", "--certs", certs, "-o", "jsonl",
+                                    "--since", "2025-11-29T01:30:45Z", "--until", "2025-11-29T01:31:00Z", "--not", "--from-pod", "wrk"])
+        #expect(await eventually { !tail.process.isRunning })
+        tail.stop()
+        #expect(tail.process.terminationStatus == 0, "stderr: \(tail.stderr)")
+        #expect(tail.numbers == (30...45).filter { $0 % 3 != 2 }, "stderr: \(tail.stderr)")
+        await uplink.stop()
+        await controller.stop()
+    }
+
+    @Test("netobs tail with from/to filters follows: the last matching ones, then each new match once")
+    func cliFollowsWithNewFilters() async throws {
+        let controller = try await startController(pki, data: temporaryDirectory("data"))
+        let uplink = try uplink(controller)
+        _ = try uplink.submit(records: Array(TailRecords.all[0..<30]))
+        #expect(await uplink.drain(timeoutMs: 15_000))
+        #expect(await eventually { controller.hub.stats.publishedRecords >= 30 })
+        let certs = try consumerFiles()
+        let tail = try TailProcess(["--controller", "127.0.0.1:\(controller.port)", "--certs", certs, "-o", "json",
+                                    "--from-pod", "shop/front-end", "--to-port", "8080", "--to-port", "3306", "--last", "2"])
+        let wanted = { (i: Int) in i % 3 == 0 && (i / 3) % 3 != 1 }
+        let before = (0..<30).filter(wanted).suffix(2)
+        #expect(await eventually { tail.numbers.count == 2 }, "stderr: \(tail.stderr)")
+        _ = try uplink.submit(records: Array(TailRecords.all[30..<60]))
+        #expect(await uplink.drain(timeoutMs: 15_000))
+        let expected = Array(before) + (30..<60).filter(wanted)
+        #expect(await eventually { tail.numbers.count >= expected.count })
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(tail.numbers == expected, "stderr: \(tail.stderr)")
         tail.stop()
         await uplink.stop()
         await controller.stop()

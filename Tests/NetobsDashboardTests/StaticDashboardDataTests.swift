@@ -129,6 +129,13 @@ import Testing
         #expect(u.uris[1].p99Ns == 9_000_000)
     }
 
+    @Test func exemplarsAreLeftToTheirAggregates() throws {
+        let exemplar = try RecordLine.decode(#"{"kind":"http","ts_ns":1,"role":"client","src_pod":"a","dst_pod":"b","http_request_uri":"/x","http_status_code":503,"http_duration":5,"exemplar":"error"}"#)
+        #expect(Observation(exemplar) == nil)
+        let aggregate = try RecordLine.decode(#"{"kind":"http_aggregate","ts_ns":1,"role":"client","src_pod":"a","dst_pod":"b","http_request_uri":"/x","http_status_code":503,"count":3,"http_duration_hist_log2_us":[3]}"#)
+        #expect(Observation(aggregate)?.http?.count == 3)
+    }
+
     @Test func aggregateRecordsCountTheirExchanges() {
         let samples = Observation.samples(histogramLog2Us: [0, 0, 3, 1], count: 4, average: 0)
         // bucket 2: [4, 8) µs -> 6 µs; bucket 3: [8, 16) µs -> 12 µs.

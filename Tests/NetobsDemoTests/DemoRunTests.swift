@@ -178,10 +178,11 @@ import NetobsTestSupport
         }
         #expect(betweenPods > 1000)
 
-        // HTTP records for the faulty pods' URIs.
+        // HTTP records for the faulty pods' URIs: every exchange in an aggregate, some as exemplars.
         let http = records.filter { $0.string("kind") == "http" }
+        let aggregates = records.filter { $0.string("kind") == "http_aggregate" }
         #expect(http.contains { $0.involves(carts) && $0.string("http_request_uri").hasPrefix("/carts/") })
-        let catalogueClient = http.filter {
+        let catalogueClient = aggregates.filter {
             $0.string("role") == "client" && $0.string("dst_ip") == catalogue && $0.string("http_request_uri").hasPrefix("/catalogue")
         }
         #expect(!catalogueClient.isEmpty)
@@ -197,8 +198,8 @@ import NetobsTestSupport
         let during = catalogueClient.filter { $0.int("ts_ns") > delay.startNs + 1_500_000_000 && $0.int("ts_ns") < delay.endNs }
         let before = catalogueClient.filter { $0.int("ts_ns") < delay.startNs }
         #expect(!during.isEmpty && !before.isEmpty)
-        #expect(median(during.map { $0.int("http_duration") }) >= delayNs)
-        #expect(median(before.map { $0.int("http_duration") }) < median(during.map { $0.int("http_duration") }))
+        #expect(median(during.map { $0.int("http_duration_avg") }) >= delayNs)
+        #expect(median(before.map { $0.int("http_duration_avg") }) < median(during.map { $0.int("http_duration_avg") }))
 
         // The dashboard: the service map with the shop's pods and the calls between them, carts'
         // charts with data, and every anomaly the stream carried by then in its list.

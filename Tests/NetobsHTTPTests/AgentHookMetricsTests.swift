@@ -29,17 +29,17 @@ struct AgentHookExpositionTests {
         ])
         let tiers = text.split(separator: "\n").filter { $0.hasPrefix("netobs_agent_hook_tier{") }
         #expect(tiers == [
-            #"netobs_agent_hook_tier{node="node-a",hook="inet_sock_set_state",tier="portable"} 1"#,
-            #"netobs_agent_hook_tier{node="node-a",hook="kfree_skb",tier="off"} 1"#,
-            #"netobs_agent_hook_tier{node="node-a",hook="tcp_retransmit_skb",tier="portable"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-a",hook="inet_sock_set_state",tier="portable"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-a",hook="kfree_skb",tier="off"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-a",hook="tcp_retransmit_skb",tier="portable"} 1"#,
             // A hook sent twice: the last entry is its tier.
-            #"netobs_agent_hook_tier{node="node-b",hook="inet_sock_set_state",tier="btf"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-b",hook="inet_sock_set_state",tier="btf"} 1"#,
         ])
         #expect(text.contains("# TYPE netobs_agent_hook_tier gauge\n"))
         #expect(text.contains("# TYPE netobs_agent_metrics_off gauge\n"))
         // tcp_tlp is off through two hooks: counted once.
-        #expect(text.contains(#"netobs_agent_metrics_off{node="node-a"} 2"# + "\n"))
-        #expect(text.contains(#"netobs_agent_metrics_off{node="node-b"} 0"# + "\n"))
+        #expect(text.contains(#"netobs_agent_metrics_off{exported_node="node-a"} 2"# + "\n"))
+        #expect(text.contains(#"netobs_agent_metrics_off{exported_node="node-b"} 0"# + "\n"))
         // An agent that sent no report has no series (0 would claim nothing is off).
         #expect(!text.contains("node-old"))
     }
@@ -86,22 +86,25 @@ struct AgentHookEndpointTests {
         first.start()
         #expect(await eventually { running.controller.agents.status(of: "node-1")?.connected == true })
         #expect(try await hookLines(curl) == [
-            #"netobs_agent_hook_tier{node="node-1",hook="inet_sock_set_state",tier="portable"} 1"#,
-            #"netobs_agent_hook_tier{node="node-1",hook="kfree_skb",tier="off"} 1"#,
-            #"netobs_agent_hook_tier{node="node-1",hook="tcp_retransmit_skb",tier="portable"} 1"#,
-            #"netobs_agent_metrics_off{node="node-1"} 2"#,
+            #"netobs_agent_hook_tier{exported_node="node-1",hook="inet_sock_set_state",tier="portable"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-1",hook="kfree_skb",tier="off"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-1",hook="tcp_retransmit_skb",tier="portable"} 1"#,
+            #"netobs_agent_metrics_off{exported_node="node-1"} 2"#,
         ])
+        #expect(try await curl.get("/metrics").body.contains(#"netobs_agent_connected{exported_node="node-1"} 1"#))
         await first.stop()
         #expect(await eventually { running.controller.agents.status(of: "node-1")?.connected == false })
+        // Gone, and said so: the series of "agent disconnected".
+        #expect(try await curl.get("/metrics").body.contains(#"netobs_agent_connected{exported_node="node-1"} 0"#))
 
         let upgraded = try agent(running, hooks: [HookStatus(hook: "inet_sock_set_state", tier: "btf", programType: "tp_btf"),
                                                   HookStatus(hook: "kfree_skb", tier: "btf", programType: "tp_btf")])
         upgraded.start()
         #expect(await eventually { running.controller.agents.status(of: "node-1")?.connected == true })
         #expect(try await hookLines(curl) == [
-            #"netobs_agent_hook_tier{node="node-1",hook="inet_sock_set_state",tier="btf"} 1"#,
-            #"netobs_agent_hook_tier{node="node-1",hook="kfree_skb",tier="btf"} 1"#,
-            #"netobs_agent_metrics_off{node="node-1"} 0"#,
+            #"netobs_agent_hook_tier{exported_node="node-1",hook="inet_sock_set_state",tier="btf"} 1"#,
+            #"netobs_agent_hook_tier{exported_node="node-1",hook="kfree_skb",tier="btf"} 1"#,
+            #"netobs_agent_metrics_off{exported_node="node-1"} 0"#,
         ])
         await upgraded.stop()
     }

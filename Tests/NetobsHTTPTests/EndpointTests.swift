@@ -16,6 +16,24 @@ struct StreamRequestTests {
         #expect(throws: StreamRequest.Invalid.self) { try StreamRequest(query: [("anomalies", "maybe")], accept: nil) }
     }
 
+    @Test("tail's other filters by their clause names; not.NAME negates; since/until")
+    func matchClausesInTheQuery() throws {
+        let r = try StreamRequest(query: [("from_pod", "shop/front"), ("to_port", "8080"), ("from_pod", "shop/orders"),
+                                          ("not.http_path", "/static/**"), ("since", "2025-05-01T13:04:05Z"), ("until", "5m"),
+                                          ("namespace", "shop")],
+                                  accept: nil, nowNs: 1_746_104_945_000_000_000)
+        #expect(r.filter.namespace == "shop")
+        #expect(r.filter.match == RecordMatch(
+            include: [try RecordCriterion(.fromPod, ["shop/front", "shop/orders"]), try RecordCriterion(.toPort, ["8080"])],
+            exclude: [try RecordCriterion(.httpPath, ["/static/**"])],
+            sinceNs: 1_746_104_645_000_000_000, untilNs: 1_746_104_645_000_000_000))
+        #expect(try StreamRequest(query: [("not.namespace", "kube-system")], accept: nil).filter.match.exclude
+                == [try RecordCriterion(.namespace, ["kube-system"])])
+        #expect(throws: StreamRequest.Invalid.self) { try StreamRequest(query: [("to_ip", "nope")], accept: nil) }
+        #expect(throws: StreamRequest.Invalid.self) { try StreamRequest(query: [("since", "later")], accept: nil) }
+        #expect(throws: StreamRequest.Invalid.self) { try StreamRequest(query: [("not.galaxy", "x")], accept: nil) }
+    }
+
     @Test func framingFollowsAccept() throws {
         #expect(try StreamRequest(query: [], accept: "text/event-stream").framing == .serverSentEvents)
         #expect(try StreamRequest(query: [], accept: "application/x-ndjson, text/event-stream").framing == .ndjson)
@@ -57,7 +75,7 @@ struct EndpointTests {
         running.controller.hub.publish(format: .jsonLines, records: [Records.http(503)])
         let metrics = try await curl.get("/metrics")
         #expect(metrics.status == 200)
-        #expect(metrics.body.contains(#"netobs_pod_http_requests_total{namespace="shop",pod="front-end",role="client",status_class="5xx"} 1"#))
+        #expect(metrics.body.contains(#"netobs_pod_http_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",status_class="5xx"} 1"#))
         #expect(try await promtoolCheck(metrics.body).status == 0)
         #expect(try await curl.get("/nothing").status == 404)
 

@@ -62,6 +62,21 @@ struct MetricsTablesTests {
         #expect(t.records == 7)
     }
 
+    @Test func aggregatesCountTheirExchangesAndExemplarsNothing() {
+        var t = MetricsTables()
+        let aggregate = Array(#"{"kind":"http_aggregate","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dst_ns":"shop","dst_pod":"carts-1","dst_service":"carts","http_request_uri":"/cart","http_status_code":200,"count":5,"http_duration_sum":15000000}"#.utf8)
+        let exemplar = Array(#"{"kind":"http","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dst_ns":"shop","dst_pod":"carts-1","dst_service":"carts","http_request_uri":"/cart","http_status_code":200,"http_duration":3000000,"exemplar":"sample"}"#.utf8)
+        let dns = Array(#"{"kind":"dns_aggregate","ts_ns":1,"role":"client","src_ns":"shop","src_pod":"front-end","dns_query_domain":"x","dns_response_code":"TIMEOUT","count":2,"dns_duration_sum":10000000000}"#.utf8)
+        for v in Records.views([aggregate, exemplar, dns]) { t.add(v) }
+        let fe = t.pods[.init(namespace: "shop", pod: "front-end")]!
+        #expect(fe.httpRequests == [.init(role: "client", value: "2xx"): 5])
+        #expect(fe.httpDuration["client"]?.count == 5 && fe.httpDuration["client"]?.sumNs == 15_000_000)
+        #expect(fe.dnsRequests == [.init(role: "client", value: "TIMEOUT"): 2])
+        let edge = MetricsTables.EdgeKey(reporter: "client", srcNamespace: "shop", srcPod: "front-end",
+                                         dstNamespace: "shop", dstPod: "carts-1", dstService: "carts")
+        #expect(t.edges[edge]?.requests == 5)
+    }
+
     @Test func histogramBuckets() {
         var h = DurationHistogram()
         h.observe(ns: 500_000)        // exactly on the first bound: in it
@@ -108,13 +123,13 @@ struct ExpositionTests {
 
     @Test func samplesAreWhereExpected() {
         let text = exposition([Records.http(503), Records.http(503), Records.tcp(), Records.dns("NXDOMAIN")])
-        #expect(text.contains(#"netobs_pod_http_requests_total{namespace="shop",pod="front-end",role="client",status_class="5xx"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="0.0025"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="0.001"} 0"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{namespace="shop",pod="front-end",role="client",le="+Inf"} 2"#))
-        #expect(text.contains(#"netobs_pod_http_duration_seconds_sum{namespace="shop",pod="front-end",role="client"} 0.005"#))
-        #expect(text.contains(#"netobs_pod_tcp_retransmits_total{namespace="shop",pod="orders"} 3"#))
-        #expect(text.contains(#"netobs_pod_dns_requests_total{namespace="shop",pod="front-end",role="client",rcode="NXDOMAIN"} 1"#))
+        #expect(text.contains(#"netobs_pod_http_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",status_class="5xx"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="0.0025"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="0.001"} 0"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_bucket{exported_namespace="shop",exported_pod="front-end",role="client",le="+Inf"} 2"#))
+        #expect(text.contains(#"netobs_pod_http_duration_seconds_sum{exported_namespace="shop",exported_pod="front-end",role="client"} 0.005"#))
+        #expect(text.contains(#"netobs_pod_tcp_retransmits_total{exported_namespace="shop",exported_pod="orders"} 3"#))
+        #expect(text.contains(#"netobs_pod_dns_requests_total{exported_namespace="shop",exported_pod="front-end",role="client",rcode="NXDOMAIN"} 1"#))
         #expect(text.contains(#"netobs_edge_bytes_total{reporter="client",src_namespace="shop",src_pod="orders",dst_namespace="db",dst_pod="mysql-0",dst_service="unknown"} 3048"#))
         #expect(text.contains("netobs_controller_records_ingested_total 12\n"))
         #expect(text.contains("netobs_stream_subscribers 3\n"))
@@ -122,7 +137,7 @@ struct ExpositionTests {
 
     @Test func labelValuesAreEscaped() {
         let text = exposition([Records.http(200, ns: #"a"b\c"#)])
-        #expect(text.contains(#"namespace="a\"b\\c""#))
+        #expect(text.contains(#"exported_namespace="a\"b\\c""#))
     }
 
     @Test("promtool check metrics accepts the exposition, empty, full and overflowing")

@@ -4,7 +4,8 @@ import Testing
 import NetobsController
 
 /// A real Prometheus server (Debian's package) scrapes the controller over plaintext loopback
-/// and must store a series we exported.
+/// and must store a series we exported, with its own labels and the target's side by side (the
+/// target carries `namespace`, `pod` and `node`, as Kubernetes service discovery gives them).
 @Suite("Prometheus scrapes /metrics", .serialized)
 struct PrometheusScrapeTests {
     @Test func prometheusStoresOurSeries() async throws {
@@ -18,7 +19,8 @@ struct PrometheusScrapeTests {
             global: {scrape_interval: 1s, evaluation_interval: 1s}
             scrape_configs:
               - job_name: netobs
-                static_configs: [{targets: ["127.0.0.1:\(running.http.port)"]}]
+                static_configs: [{targets: ["127.0.0.1:\(running.http.port)"],
+                                  labels: {namespace: netobs, pod: netobs-controller-0, node: node-9}}]
             """
         try config.write(toFile: "\(dir)/prometheus.yml", atomically: true, encoding: .utf8)
         var prometheus: Child?
@@ -33,7 +35,8 @@ struct PrometheusScrapeTests {
         let server = try #require(prometheus)
         defer { server.stop() }
 
-        let query = #"netobs_pod_http_requests_total{pod="scraped-pod",status_class="5xx"}"#
+        let query = #"netobs_pod_http_requests_total{exported_pod="scraped-pod",exported_namespace="shop",status_class="5xx","#
+            + #"pod="netobs-controller-0",namespace="netobs"}"#
         let url = "http://127.0.0.1:\(webPort)/api/v1/query?query=" + query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
         var value: String?
         let stored = await eventually(60) {

@@ -61,10 +61,12 @@ struct Running {
     let log: LogLines
 
     static func start(_ pki: FilePKI, security: (FilePKI) throws -> HTTPSecurity,
-                      configure: (inout HTTPServer.Configuration) -> Void = { _ in }) async throws -> Running {
+                      configure: (inout HTTPServer.Configuration) -> Void = { _ in },
+                      controller configureController: (inout Controller.Configuration) -> Void = { _ in }) async throws -> Running {
         let log = LogLines()
-        let config = Controller.Configuration(host: "127.0.0.1", port: 0, dataDirectory: temporaryDirectory("data"),
+        var config = Controller.Configuration(host: "127.0.0.1", port: 0, dataDirectory: temporaryDirectory("data"),
                                               tls: try pki.serverContext())
+        configureController(&config)
         let controller = try await Controller.start(config, log: ControllerLog(log.sink))
         var httpConfig = HTTPServer.Configuration(host: "127.0.0.1", port: 0, security: try security(pki))
         // The dashboard is one more hub subscriber; tests that count subscribers turn it on themselves.

@@ -21,8 +21,20 @@ struct CollectionRulesTests {
         #expect(rules.summary == "ports exclude 80,443; cgroups include 1; protocols tcp; 1 flow in 10; l7 off")
     }
 
+    @Test func l7ExemplarSettingsParseWithDefaults() throws {
+        let defaults = try CollectionRules.parse("{}")
+        #expect(defaults.l7SampleEvery == 100 && defaults.l7SlowMs == 1000)
+        let rules = try CollectionRules.parse(#"{"l7_sample_every": 1, "l7_slow_ms": 0}"#)
+        #expect(rules.l7SampleEvery == 1 && rules.l7SlowMs == 0)
+        #expect(rules.summary == "l7 exemplars: 1 in 1 per key")
+        #expect(try CollectionRules.parse(#"{"l7_sample_every": 0, "l7_slow_ms": 250}"#).summary
+            == "l7 exemplars: no per key, slow from 250 ms")
+    }
+
     @Test(arguments: [
         ("[]", "the top level must be a JSON object"),
+        (#"{"l7_sample_every": -1}"#, "l7_sample_every: must be a whole number >= 0"),
+        (#"{"l7_slow_ms": "1s"}"#, "l7_slow_ms: must be a whole number of milliseconds"),
         ("{", "not valid JSON"),
         (#"{"port": 1}"#, #"unknown key "port""#),
         (#"{"ports": {"mode": "drop", "values": []}}"#, #"ports: mode must be "include" or "exclude""#),

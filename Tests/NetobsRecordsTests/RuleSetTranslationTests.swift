@@ -11,10 +11,23 @@ struct RuleSetTranslationTests {
         #"{"ports": {"mode": "exclude", "values": [80, 81, 82, 9000]}, "sample_every": 3, "l7": false}"#,
         #"{"ports": {"mode": "include", "values": [443]}, "cgroups": {"mode": "include", "values": [7, 8]}, "protocols": ["tcp"]}"#,
         #"{"cgroups": {"mode": "exclude", "values": [12345]}, "protocols": []}"#,
+        #"{"l7_sample_every": 1, "l7_slow_ms": 0}"#,
+        #"{"ports": {"mode": "include", "values": [80]}, "l7_sample_every": 0, "l7_slow_ms": 250}"#,
     ])
     func roundTrip(_ json: String) throws {
         let rules = try CollectionRules.parse(json)
         #expect(try CollectionRules(rules.ruleSet(version: 4)) == rules)
+    }
+
+    @Test("the exemplar settings ride in rule options, only when not the defaults")
+    func exemplarOptions() throws {
+        let plain = try CollectionRules().ruleSet(version: 1)
+        #expect(plain.rules.allSatisfy { $0.options.map(\.key) == ["sample_every"] })
+        var rules = CollectionRules()
+        rules.l7SampleEvery = 1
+        let set = try rules.ruleSet(version: 2)
+        #expect(set.rules.first?.options.contains { $0.key == "l7_sample_every" && $0.value == Array("1".utf8) } == true)
+        #expect(try CollectionRules(set).l7SampleEvery == 1)
     }
 
     @Test("sets past one wire rule's limits are split and come back whole")

@@ -39,7 +39,7 @@ private func turns(requests: UInt64, sum: UInt64, buckets: [Int: UInt32], max: (
 
     @Test func recordsCarryIntervalDeltas() {
         var tracker = TCPLatencyTracker()
-        let key: [UInt8] = [1, 2, 3]
+        let key: UInt64 = 0x0102_0304
         let first = tracker.flush([(key, turns(requests: 4, sum: 400_000, buckets: [6: 4], max: (0, 120_000)))],
                                   endedEpoch: 0, nowMonotonicNs: 50, context: context)
         #expect(first.count == 1)
@@ -61,11 +61,23 @@ private func turns(requests: UInt64, sum: UInt64, buckets: [Int: UInt32], max: (
         #expect(third.first?["req_latency_p99"] == .uint(3_000))
     }
 
-    @Test func aForgottenKeyStartsAgainFromZero() {
+    @Test func anUnchangedConnectionIsRememberedUntilRemoved() {
         var tracker = TCPLatencyTracker()
-        let key: [UInt8] = [9]
+        let key: UInt64 = 9
         _ = tracker.flush([(key, turns(requests: 3, sum: 30, buckets: [0: 3]))], endedEpoch: 0, nowMonotonicNs: 1, context: context)
+        // Not read again (unchanged): its totals stay, so the next change is a delta.
         _ = tracker.flush([], endedEpoch: 1, nowMonotonicNs: 2, context: context)
+        #expect(tracker.connections == 1)
+        let later = tracker.flush([(key, turns(requests: 5, sum: 50, buckets: [0: 5]))], endedEpoch: 2, nowMonotonicNs: 3, context: context)
+        #expect(later.first?["req_count"] == .uint(2))
+    }
+
+    @Test func aRemovedKeyStartsAgainFromZero() {
+        var tracker = TCPLatencyTracker()
+        let key: UInt64 = 9
+        _ = tracker.flush([(key, turns(requests: 3, sum: 30, buckets: [0: 3]))], endedEpoch: 0, nowMonotonicNs: 1, context: context)
+        _ = tracker.flush([], removed: [key], endedEpoch: 1, nowMonotonicNs: 2, context: context)
+        #expect(tracker.connections == 0)
         let again = tracker.flush([(key, turns(requests: 1, sum: 10, buckets: [0: 1]))], endedEpoch: 2, nowMonotonicNs: 3, context: context)
         #expect(again.first?["req_count"] == .uint(1))
         // Without a kernel maximum for the interval, the top bucket's bound.

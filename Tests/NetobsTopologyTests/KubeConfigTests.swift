@@ -43,7 +43,7 @@ import Testing
         #expect(throws: TopologyError("--in-cluster: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (not running in a pod?)")) {
             try KubeEndpoint.inCluster(environment: [:])
         }
-        #expect(throws: TopologyError("choose one topology source: --topology-file, --kubeconfig or --in-cluster")) {
+        #expect(throws: TopologyError("choose one topology source: --topology-file, --kubeconfig, --kubeconfig-from-env or --in-cluster")) {
             try TopologySourceOptions(topologyFile: "x", inCluster: true).validate()
         }
     }

@@ -56,6 +56,11 @@ let goldens: [Golden] = [
         version: 4, rules: [Rule(id: "exclude-ports", ports: [PortRange(port: 9000)], exclude: true)]))),
     Golden(name: "subscribe_replay", correlationId: 10, message: .subscribe(Subscribe(
         namespace: "shop", kind: "http", replayLast: 50))),
+    Golden(name: "subscribe_match", correlationId: 11, message: .subscribe(Subscribe(
+        kind: "http", replayLast: 100,
+        match: StreamMatch(include: [MatchClause("from_pod", ["shop/front-end", "shop/carts"]), MatchClause("http_path", ["/cart*"])],
+                           exclude: [MatchClause("to_ip", ["10.96.0.0/12"])]),
+        sinceNs: 1_700_000_000_000_000_000, untilNs: 1_700_000_060_000_000_000))),
     Golden(name: "stream_batch_replay_end", correlationId: 10, flags: .reply, message: .streamBatch(StreamBatch(
         sequence: 2, dropped: 0, format: .jsonLines, records: [Array(#"{"kind":"http","http_status_code":200}"#.utf8)],
         replayEnd: true))),
@@ -83,7 +88,27 @@ let goldens: [Golden] = [
                              counters: [Counter("spool_overflow", 7)],
                              programVersions: [ProgramVersion(name: "l4", version: "1.2.0"),
                                                ProgramVersion(name: "l7", version: "2.0.1")])]))),
+    Golden(name: "bootstrap_request", correlationId: 1, message: .bootstrapRequest(BootstrapRequest(
+        nodeName: "node-1", token: "abcdef.0123456789abcdef", csr: bootstrapCSR))),
+    Golden(name: "bootstrap_response", correlationId: 1, flags: .reply,
+           message: .bootstrapResponse(BootstrapResponse(certificate: bootstrapCertificate))),
 ]
+
+/// The CSR (CN=node-1) and the certificate of the bootstrap vectors, DER, both made with the RFC 8032
+/// test key by make_vectors.py (Ed25519 signs deterministically).
+let bootstrapCSR = parseHex("""
+    30819030440201003011310f300d06035504030c066e6f64652d31302a300506032b6570032100d75a980182b10ab7d54bfed3c9
+    64073a0ee172f3daa62325af021a68f707511aa000300506032b65700341001372495e03e7482044fae827e489b76cf75c011728
+    bc76325cb3e308c2e3c583380901e277d08079cca44aed2e73e7e28b00230123faa62fc33a28dbb219a305
+    """)
+let bootstrapCertificate = parseHex("""
+    308201263081d9a00302010202021234300506032b657030193117301506035504030c0e6e65746f62732074657374204341301e
+    170d3233313131343232303832305a170d3233313131353232303832305a3039310f300d060355040a0c066e65746f6273311530
+    13060355040b0c0c6e65746f62732d6167656e74310f300d06035504030c066e6f64652d31302a300506032b6570032100d75a98
+    0182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511aa3253023300c0603551d130101ff040230003013060355
+    1d25040c300a06082b06010505070302300506032b6570034100931daa70db7602aa4fb6820e138b930e6c4eaa2d1b375f29f103
+    a94ad9914b395033dd5e483dff9d007e3c25fdd3d9077bacafe810b9282f1b8be1730e6afe01
+    """)
 
 /// The hook that could not attach in both hook vectors.
 let kfreeSkbOff = HookStatus(hook: "kfree_skb", tier: "off", programType: "", metricsOff: ["tcp_drop"],
@@ -174,6 +199,10 @@ let invalidVectors: [Invalid] = [
     Invalid(name: "tag_order", stage: .message, error: .taggedFieldOrder(previous: 1, tag: 0)),
     Invalid(name: "trailing_bytes", stage: .message, error: .trailingBytes(field: "payload", count: 1)),
     Invalid(name: "bad_enum", stage: .message, error: .invalidValue(field: "program_status.state", value: 9)),
+    Invalid(name: "bootstrap_csr_limit", stage: .message,
+            error: .lengthLimitExceeded(field: "bootstrap_request.csr", length: 16_385, limit: 16_384)),
+    Invalid(name: "bootstrap_token_limit", stage: .message,
+            error: .lengthLimitExceeded(field: "bootstrap_request.token", length: 65, limit: 64)),
 ]
 
 @Suite struct InvalidVectorTests {

@@ -163,6 +163,13 @@ struct MessageGenerator {
         return array(limit: 16, typical: 8) { g in g.bytes(limit: Limits.record, typical: 48) }
     }
 
+    /// Match clauses of a Subscribe; rarely limit-sized (32 clauses, or 64 values of 253 bytes).
+    mutating func clauses() -> [MatchClause] {
+        array(limit: Limits.matchClauses, typical: 3) { g in
+            MatchClause(g.string(limit: Limits.label), g.array(limit: Limits.matchValues, typical: 3) { g in g.string(limit: Limits.name) })
+        }
+    }
+
     /// A hook report; rarely limit-sized (64 hooks, or a hook with 64 metrics off).
     mutating func hooks() -> [HookStatus] {
         array(limit: Limits.hooks, typical: 6) { g in
@@ -252,7 +259,9 @@ struct MessageGenerator {
             return .subscribe(Subscribe(namespace: string(limit: Limits.label), pod: string(limit: Limits.name),
                                         service: string(limit: Limits.name), kind: string(limit: Limits.label),
                                         protocol: string(limit: Limits.label), status: string(limit: Limits.label),
-                                        anomaliesOnly: chance(0.5), replayLast: chance(0.5) ? UInt32.random(in: 1...UInt32.max, using: &rng) : 0))
+                                        anomaliesOnly: chance(0.5), replayLast: chance(0.5) ? UInt32.random(in: 1...UInt32.max, using: &rng) : 0,
+                                        match: chance(0.5) ? StreamMatch(include: clauses(), exclude: clauses()) : StreamMatch(),
+                                        sinceNs: chance(0.5) ? u64() : 0, untilNs: chance(0.5) ? u64() : 0))
         case .streamBatch:
             return .streamBatch(StreamBatch(sequence: u64(), dropped: u64(),
                                             format: RecordFormat(rawValue: UInt8.random(in: 0...255, using: &rng)),

@@ -1,4 +1,5 @@
-/// Which series a record moves, and by how much.
+/// Which series a record moves, and by how much. `http`/`dns` records that are exemplars move
+/// none: the `*_aggregate` records count every exchange.
 ///
 /// Ownership (both agents of an exchange may report it; each view is attributed the same way,
 /// so a duplicated exchange moves the same series twice and the baselines learn that):
@@ -32,6 +33,8 @@ public enum Attribution {
     /// (client, server) of an HTTP or turn record with both ends known.
     @discardableResult
     public static func contributions(of r: FlowRecord, _ emit: (SeriesKey, Double, Double) -> Void) -> (String, String)? {
+        // An exemplar's exchange is counted by its aggregate: counting both would double it.
+        if r.isExemplar { return nil }
         let serverIsLocal = r.role == "server"
         switch r.kind {
         case "http", "http_aggregate":

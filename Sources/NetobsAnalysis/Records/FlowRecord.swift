@@ -16,6 +16,9 @@ public struct FlowRecord: Sendable, Equatable {
     public var httpDurationNs: Double?
     /// `*_aggregate` records fold this many exchanges.
     public var count: Double = 1
+    /// An `http`/`dns` exemplar (the record says why it was sent): its exchange is also counted
+    /// in an aggregate record.
+    public var isExemplar = false
     public var aggregateP99Ns: Double?
     public var dnsDomain: String?
     public var dnsResponseCode: String?
@@ -104,6 +107,7 @@ extension FlowRecord {
         r.httpStatus = number(o["http_status_code"]).map { Int($0) }
         r.httpDurationNs = number(o["http_duration"]) ?? number(o["http_duration_avg"])
         r.count = number(o["count"]) ?? 1
+        r.isExemplar = o["exemplar"] is String
         r.aggregateP99Ns = number(o["http_duration_p99"]) ?? number(o["dns_duration_p99"])
         r.dnsDomain = o["dns_query_domain"] as? String
         r.dnsResponseCode = o["dns_response_code"] as? String

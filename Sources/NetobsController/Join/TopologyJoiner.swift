@@ -33,7 +33,8 @@ public final class TopologyJoiner: Sendable {
         }
     }
 
-    private let store: TopologyStore
+    /// The topology it joins with (its sources' health is read from it for /metrics).
+    public let store: TopologyStore
     private let clock: @Sendable () -> UInt64
     private let minRebuildIntervalNs: UInt64
     private let index = Mutex<(index: JoinIndex, builtNs: UInt64)?>(nil)

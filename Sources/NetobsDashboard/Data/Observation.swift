@@ -37,8 +37,9 @@ extension Observation {
     /// Record kinds that become observations; others (`loss`, ...) are counted as ignored.
     static let kinds: Set<String> = ["tcp", "udp", "http", "http_aggregate", "dns", "dns_aggregate"]
 
+    /// Exemplars give none: their exchanges are counted by the aggregate records.
     init?(_ r: RecordLine) {
-        guard Self.kinds.contains(r.kind), let ts = r.tsNs else { return nil }
+        guard Self.kinds.contains(r.kind), r.exemplar == nil, let ts = r.tsNs else { return nil }
         let local = Self.pod(r.srcPod, r.srcNs)
         let remote = Self.pod(r.dstPod, r.dstNs)
         let isServer = r.role == "server"

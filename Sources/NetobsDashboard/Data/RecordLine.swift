@@ -29,6 +29,8 @@ struct RecordLine: Decodable {
     var httpDurationAvg: UInt64?
 
     var dnsResponseCode: String?
+    /// Set on `http`/`dns` exemplars (why they were sent): their exchange is also in an aggregate.
+    var exemplar: String?
 
     var startNs: UInt64?
     var endNs: UInt64?

@@ -22,14 +22,14 @@ enum AgentHookSeries {
                  "1 for the tier (btf, portable, off) each agent runs each kernel hook on, from its latest Hello.")
         for r in reports {
             for h in r.hooks.lastPerHook.sorted(by: { $0.hook < $1.hook }) {
-                p.sample("netobs_agent_hook_tier", [("node", r.node), ("hook", h.hook), ("tier", h.tier)], "1")
+                p.sample("netobs_agent_hook_tier", [(MetricLabels.node, r.node), ("hook", h.hook), ("tier", h.tier)], "1")
             }
         }
         p.family("netobs_agent_metrics_off", "gauge",
                  "Distinct Table-1 metrics the agent's hooks leave off on its host, from its latest Hello.")
         for r in reports {
             let off = Set(r.hooks.lastPerHook.flatMap(\.metricsOff))
-            p.sample("netobs_agent_metrics_off", [("node", r.node)], String(off.count))
+            p.sample("netobs_agent_metrics_off", [(MetricLabels.node, r.node)], String(off.count))
         }
     }
 }

@@ -16,4 +16,13 @@ struct DurationHistogram: Sendable, Equatable {
         sumNs &+= ns
         count += 1
     }
+
+    /// `n` exchanges known only by their total time (an aggregate record): each at the average.
+    mutating func observe(count n: UInt64, sumNs total: UInt64) {
+        guard n > 0 else { return }
+        let i = Self.boundsNs.firstIndex { total / n <= $0 } ?? Self.boundsNs.count
+        buckets[i] += n
+        sumNs &+= total
+        count += n
+    }
 }

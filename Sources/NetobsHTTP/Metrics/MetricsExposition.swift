@@ -1,3 +1,8 @@
+import NetobsBuildInfo
+import NetobsTopology
+import NetobsWire
+import NetobsController
+
 /// The controller's own counters, read at scrape time.
 public struct ControllerSelfMetrics: Sendable {
     public var storedRecords: UInt64 = 0
@@ -12,6 +17,17 @@ public struct ControllerSelfMetrics: Sendable {
     public var httpStreams: UInt64 = 0
     /// Every agent's latest hook report (the registry's, read at scrape time like the counters).
     public var agentHooks: [AgentHookReport] = []
+    /// Every agent the registry knows, and the wall clock (unix ns) to age their last batch by.
+    public var agents: [AgentStatus] = []
+    public var nowNs: UInt64 = 0
+    /// The topology feeds' health.
+    public var topology: [TopologyWatchHealth] = []
+    /// For `netobs_build_info`.
+    public var version = BuildInfo.version
+    /// nil: no `process_*` series (where /proc cannot be read).
+    public var process: ProcessMetrics?
+    /// The durable logs (nil: no series).
+    public var logStore: LogStoreStats?
 
     public init() {}
 }
@@ -21,8 +37,15 @@ public struct ControllerSelfMetrics: Sendable {
 enum MetricsExposition {
     static func render(_ t: MetricsTables, _ own: ControllerSelfMetrics) -> String {
         var p = PrometheusText()
+        p.family("netobs_build_info", "gauge", "1, labelled with the version (git describe) the controller was built from.")
+        p.sample("netobs_build_info", [("version", own.version)], "1")
+        own.process?.render(&p)
         selfMetrics(&p, own, t)
         AgentHookSeries.render(&p, own.agentHooks)
+        AgentSeries.render(&p, own.agents, nowNs: own.nowNs)
+        losses(&p, t)
+        TopologySeries.render(&p, own.topology)
+        LogStoreSeries.render(&p, own.logStore)
         pods(&p, t)
         edges(&p, t)
         return p.text
@@ -51,9 +74,23 @@ enum MetricsExposition {
         p.family("netobs_metrics_series_keys", "gauge", "Keys held in each metrics table (the cap applies to these).")
         p.sample("netobs_metrics_series_keys", ["table": "pod"], UInt64(t.pods.count))
         p.sample("netobs_metrics_series_keys", ["table": "edge"], UInt64(t.edges.count))
+        p.sample("netobs_metrics_series_keys", ["table": "loss"], UInt64(t.losses.count))
         p.family("netobs_metrics_overflow_records_total", "counter", "Records folded into the \"other\" series because a table was full.")
         p.sample("netobs_metrics_overflow_records_total", ["table": "pod"], t.overflowRecords.pods)
         p.sample("netobs_metrics_overflow_records_total", ["table": "edge"], t.overflowRecords.edges)
+        p.family("netobs_metrics_evicted_keys_total", "counter", "Keys forgotten after seeing no record for the idle grace period (--metrics-pod-grace).")
+        p.sample("netobs_metrics_evicted_keys_total", ["table": "pod"], t.evictedKeys.pods)
+        p.sample("netobs_metrics_evicted_keys_total", ["table": "edge"], t.evictedKeys.edges)
+        p.sample("netobs_metrics_evicted_keys_total", ["table": "loss"], t.evictedKeys.losses)
+    }
+
+    /// Loss records by node and reason (the published ones).
+    private static func losses(_ p: inout PrometheusText, _ t: MetricsTables) {
+        let name = "netobs_agent_lost_records_by_reason_total"
+        p.family(name, "counter", "Records agents reported lost, by node and reason, from the published loss records.")
+        for k in t.losses.keys.sorted() {
+            p.sample(name, [(MetricLabels.node, k.node), ("reason", k.reason)], String(t.losses[k]!))
+        }
     }
 
     private static func pods(_ p: inout PrometheusText, _ t: MetricsTables) {
@@ -69,7 +106,7 @@ enum MetricsExposition {
         ]
         for (name, help, path) in simple {
             p.family(name, "counter", help)
-            for k in keys { p.sample(name, ["namespace": k.namespace, "pod": k.pod], t.pods[k]![keyPath: path]) }
+            for k in keys { p.sample(name, [(MetricLabels.namespace, k.namespace), (MetricLabels.pod, k.pod)], String(t.pods[k]![keyPath: path])) }
         }
         outcomes(&p, t, keys, "netobs_pod_http_requests_total", "status_class",
                  "HTTP exchanges seen by the pod, as client or server, by status class.", \.httpRequests)
@@ -86,7 +123,7 @@ enum MetricsExposition {
         for k in keys {
             let series = t.pods[k]![keyPath: path]
             for o in series.keys.sorted() {
-                p.sample(name, [("namespace", k.namespace), ("pod", k.pod), ("role", o.role), (label, o.value)],
+                p.sample(name, [(MetricLabels.namespace, k.namespace), (MetricLabels.pod, k.pod), ("role", o.role), (label, o.value)],
                          String(series[o]!))
             }
         }
@@ -99,7 +136,7 @@ enum MetricsExposition {
         for k in keys {
             let series = t.pods[k]![keyPath: path]
             for role in series.keys.sorted() {
-                p.histogram(name, [("namespace", k.namespace), ("pod", k.pod), ("role", role)], series[role]!)
+                p.histogram(name, [(MetricLabels.namespace, k.namespace), (MetricLabels.pod, k.pod), ("role", role)], series[role]!)
             }
         }
     }

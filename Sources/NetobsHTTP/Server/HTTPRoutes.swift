@@ -41,7 +41,13 @@ struct HTTPRoutes: Sendable {
         own.unparsedRecords = hub.unparsedRecords
         own.unpublishedRecords = controller.unpublishedRecords
         own.httpStreams = UInt64(openStreams.count)
-        own.agentHooks = controller.agents.statuses.map { AgentHookReport(node: $0.nodeName, hooks: $0.hooks) }
+        let agents = controller.agents.statuses
+        own.agentHooks = agents.map { AgentHookReport(node: $0.nodeName, hooks: $0.hooks) }
+        own.agents = agents
+        own.nowNs = TimeFormat.nowNs()
+        own.topology = controller.joiner?.store.health.snapshot ?? []
+        own.process = ProcessMetrics.current()
+        own.logStore = controller.store.stats
         let text = metrics.exposition(own)
         return Response(status: .ok, headers: [.contentType: PrometheusText.contentType],
                         body: .init(byteBuffer: ByteBuffer(string: text)))

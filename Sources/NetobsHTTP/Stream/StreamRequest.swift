@@ -2,6 +2,11 @@ import NetobsRecords
 
 /// What a GET /v1/records asks for: the filter (query parameters named as `netobs tail`'s flags)
 /// and the framing (NDJSON unless the client accepts only server-sent events).
+///
+/// Beyond the fixed filters, the clauses of Subscribe's `match` (PROTOCOL.md §6.11) are taken by
+/// their names (`from_pod=shop/carts`, `to_ip=10.96.0.0/12`, `http_path=/api/*`; repeated: any of
+/// them), `not.NAME=VALUE` negates one as `netobs tail --not` does, and `since`/`until` take an
+/// RFC 3339 time or a duration before now.
 struct StreamRequest: Equatable {
     enum Framing: Equatable { case ndjson, serverSentEvents }
 
@@ -12,8 +17,15 @@ struct StreamRequest: Equatable {
 
     struct Invalid: Error, CustomStringConvertible { let description: String }
 
-    init(query: [(String, String)], accept: String?) throws(Invalid) {
+    init(query: [(String, String)], accept: String?, nowNs: UInt64 = TimeFormat.nowNs()) throws(Invalid) {
+        var include: [RecordCriterion.Field: [String]] = [:], exclude: [RecordCriterion.Field: [String]] = [:]
         for (name, value) in query {
+            let negated = name.hasPrefix("not.")
+            if let field = RecordCriterion.Field(rawValue: negated ? String(name.dropFirst(4)) : name),
+               negated || !Self.parameters.contains(name) {
+                if negated { exclude[field, default: []].append(value) } else { include[field, default: []].append(value) }
+                continue
+            }
             switch name {
             case "namespace": filter.namespace = value
             case "pod": filter.pod = value
@@ -27,9 +39,28 @@ struct StreamRequest: Equatable {
                 case "0", "false", "no": filter.anomaliesOnly = false
                 default: throw Invalid(description: "anomalies must be true or false, not \(value)")
                 }
+            case "since", "until":
+                do {
+                    let ns = try TimeBound.parse(value, nowNs: nowNs)
+                    if name == "since" { filter.match.sinceNs = ns } else { filter.match.untilNs = ns }
+                } catch {
+                    throw Invalid(description: "\(name): \(error)")
+                }
             default:
-                throw Invalid(description: "unknown query parameter \(name) (known: \(Self.parameters.sorted().joined(separator: ", ")))")
+                let known = Self.parameters.union(["since", "until"]).union(RecordCriterion.Field.allCases.map(\.rawValue))
+                throw Invalid(description: "unknown query parameter \(name) (known: \(known.sorted().joined(separator: ", ")); not.NAME negates one)")
             }
+        }
+        do {
+            // Sorted: the same query gives the same filter, whatever the parameters' order.
+            for (field, values) in include.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                filter.match.include.append(try RecordCriterion(field, values))
+            }
+            for (field, values) in exclude.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                filter.match.exclude.append(try RecordCriterion(field, values))
+            }
+        } catch {
+            throw Invalid(description: error.description)
         }
         if let accept, Self.prefersEventStream(accept) { framing = .serverSentEvents }
     }

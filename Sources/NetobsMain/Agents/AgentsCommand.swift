@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NetobsRecords
 import NetobsWire
 
 /// `netobs agents`: the controller's view of its agents.
@@ -10,7 +11,8 @@ struct AgentsCommand: AsyncParsableCommand {
         discussion: """
             PROGRAM is the version of each kernel object the agent runs (l4 flows, l7 HTTP/DNS), \
             "embedded" for one it runs from its own build; --json has them as program_versions \
-            (object -> version, "" when embedded) beside program_version (l4's, as before). \
+            (object -> version, "" when embedded) beside program_version (l4's, as before). -o json (or jsonl) \
+            prints one JSON object per agent per line. \
             LAG is the highest batch sequence received minus the highest stored and acknowledged, \
             then the seconds since the last batch. LOST is the records the agent reported lost \
             (its loss records). IDENTITY is the CN of the agent's certificate, which must be its node name. \
@@ -21,12 +23,16 @@ struct AgentsCommand: AsyncParsableCommand {
 
     @OptionGroup var connection: OperatorConnection
 
-    @Flag(help: "Print one JSON object per agent instead of a table.")
+    @Option(name: [.short, .customLong("output")], help: "table, or json/jsonl: one JSON object per agent per line.")
+    var output: ListingFormat = .table
+
+    @Flag(help: ArgumentHelp("Deprecated: use -o jsonl.", visibility: .hidden))
     var json = false
 
     func run() async throws {
+        if json { Deprecation.warn("--json", use: "-o jsonl", command: "agents") }
         let list = try await connection.agents()
-        if json {
+        if json || output.isJSON {
             for a in list.agents { print(AgentsFormat.json(a, now: list.timestampNs)) }
         } else {
             print(AgentsFormat.table(list))
@@ -44,12 +50,13 @@ enum AgentsFormat {
     static func table(_ list: AgentList) -> String {
         let header = ["NODE", "IDENTITY", "STATUS", "PROGRAM", "RULES", "ACKED", "LAG", "LOST", "HOOKS", "DETAIL"]
         let rows = list.agents.map { a -> [String] in
+            // Names and details come from agents' certificates and reports: no control characters.
             let age = secondsSinceBatch(a, now: list.timestampNs).map { String(format: "%.1fs", $0) } ?? "-"
             return [a.nodeName, a.identity, a.connected ? "connected" : "disconnected",
                     ProgramSummary.cell(a),
                     a.rulesVersion == 0 ? "-" : String(a.rulesVersion), String(a.ackedSequence),
                     "\(a.seenSequence &- min(a.seenSequence, a.ackedSequence)) / \(age)", String(a.lostRecords),
-                    HookSummary.cell(a.hooks), a.detail]
+                    HookSummary.cell(a.hooks), a.detail].map(TerminalText.escape)
         }
         let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {

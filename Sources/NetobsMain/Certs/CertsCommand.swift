@@ -10,5 +10,5 @@ struct CertsCommand: ParsableCommand {
             certificate as the subject organizational unit: OU=netobs-agent, OU=netobs-operator or \
             OU=netobs-consumer; the controller refuses certificates without one.
             """,
-        subcommands: [CertsInitCommand.self, CertsAgentCommand.self])
+        subcommands: [CertsInitCommand.self, CertsAgentCommand.self, CertsTokenCommand.self])
 }

@@ -15,10 +15,13 @@ struct ControllerCommand: AsyncParsableCommand {
         commandName: "controller",
         abstract: "Run the controller: receive agents' records durably, stream them to consumers.",
         discussion: """
-            Each agent's FlowBatches are appended to DATA/agents/<agent>/batches.log and fsynced \
-            before they are acknowledged; a batch whose sequence number is already stored is \
+            Each agent's FlowBatches are appended to its log (segments DATA/agents/<agent>/batches-<first>.log) \
+            and fsynced before they are acknowledged; a batch whose sequence number is already stored is \
             acknowledged again but not stored twice, so every record is kept exactly once across \
-            restarts of either side. Consumers (`netobs tail`) get the records as they arrive, \
+            restarts of either side. Retention drops the oldest whole segments past --retention-bytes \
+            (all agents' logs together) or --retention-age, only once their batches were published to \
+            consumers, and counts the drops per node on /metrics. When the disk is full, batches are not \
+            acknowledged (agents keep them in their spools) and agents are held back until there is room. Consumers (`netobs tail`) get the records as they arrive, \
             grouped for a few milliseconds per consumer; the last --replay-records records are kept \
             in memory so that `netobs tail --last N` can show recent ones first.
 
@@ -26,6 +29,13 @@ struct ControllerCommand: AsyncParsableCommand {
             to every agent, now and when it connects) and program bundles (`netobs programs push`, \
             verified against --operator-key, stored in DATA/programs/, rolled out to canaries first \
             and rolled back when an agent refuses them). `netobs agents` lists the agents.
+
+            With --bootstrap-token-file and --ca-key, agents without a certificate get one on the \
+            bootstrap listener (--bootstrap-listen, default port 7444; TLS authenticating the \
+            controller only): a token of the file allowed for their node name, and a CSR for CN = \
+            that name, give a certificate valid --agent-cert-lifetime (OU=netobs-agent, nothing \
+            else from the request). Removing a token's line revokes it; sessions end when their \
+            certificate expires. See `netobs certs token`.
 
             With a topology source (--topology-file, --kubeconfig, --in-cluster) records reach \
             consumers joined with pods, namespaces, workloads, services and nodes. The analysis \
@@ -41,10 +51,14 @@ struct ControllerCommand: AsyncParsableCommand {
 
     @OptionGroup var tls: TLSFiles
 
+    @OptionGroup var bootstrap: BootstrapOptions
+
     @Option(help: "Heartbeat interval announced to clients, in milliseconds.")
     var heartbeatMs: UInt32 = 5_000
 
     @OptionGroup var http: HTTPOptions
+
+    @OptionGroup var retention: RetentionOptions
 
     @OptionGroup var topology: TopologyOptions
 
@@ -80,10 +94,12 @@ struct ControllerCommand: AsyncParsableCommand {
         } catch let error as TLSError {
             throw CommandFailure(error.message)
         }
+        let bootstrapListener = try bootstrap.prepare(listenHost: host, tls: tls, log: .stderr)
         var config = Controller.Configuration(host: host, port: port, dataDirectory: data, tls: context)
         config.heartbeatIntervalMs = heartbeatMs
         config.canaryPercent = canaryPercent
         config.stream.replayRecords = replayRecords
+        config.retention = try retention.retention()
         if let operatorKey {
             do {
                 config.operatorKey = try VerifyingKey(file: operatorKey)
@@ -100,6 +116,7 @@ struct ControllerCommand: AsyncParsableCommand {
         // must not be lost); each part is stopped when it exists by then.
         let parts = RunningParts()
         let stopping = StopSignals {
+            await parts.bootstrap.withLock { $0 }?.stop()
             await parts.analysis.withLock { $0 }?.stop()
             await parts.http.withLock { $0 }?.stop()
             await parts.controller.withLock { $0 }?.stop()
@@ -116,6 +133,22 @@ struct ControllerCommand: AsyncParsableCommand {
         parts.controller.withLock { $0 = controller }
         // A signal while it started found no controller to stop.
         if stopping.requested { await controller.stop() }
+        var reload: ReloadSignal?
+        do {
+            if let bootstrapListener {
+                let server = try await bootstrapListener.start()
+                parts.bootstrap.withLock { $0 = server }
+                if stopping.requested { await server.stop() }
+                let tokens = bootstrapListener.tokens
+                reload = ReloadSignal { tokens.reload() }
+            }
+        } catch {
+            stopping.cancel()
+            await controller.stop()
+            topologySource?.stop()
+            throw error
+        }
+        defer { reload?.cancel() }
         do {
             let server = try await http.start(controller: controller, tls: tls)
             parts.http.withLock { $0 = server }
@@ -140,6 +173,7 @@ final class RunningParts: Sendable {
     let controller = Mutex<Controller?>(nil)
     let http = Mutex<HTTPServer?>(nil)
     let analysis = Mutex<LiveAnalysis?>(nil)
+    let bootstrap = Mutex<BootstrapServer?>(nil)
 }
 
 /// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk

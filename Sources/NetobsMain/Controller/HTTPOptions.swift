@@ -2,6 +2,7 @@ import ArgumentParser
 import NetobsAgentLink
 import NetobsController
 import NetobsHTTP
+import NetobsRecords
 import NetobsTLS
 
 /// `netobs controller`'s HTTP endpoint: record streams, /metrics, /healthz.
@@ -16,14 +17,21 @@ struct HTTPOptions: ParsableArguments {
     @Flag(help: "Do not serve the web dashboard (/, /pods/..., /flows) on the HTTP endpoint.")
     var noDashboard = false
 
-    @Option(help: "Pods with their own /metrics series; further pods are folded into pod=\"other\".")
+    @Option(help: "Pods with their own /metrics series; further pods are folded into exported_pod=\"other\".")
     var metricsMaxPods = 1_000
+
+    @Option(help: ArgumentHelp("A pod's (or edge's) /metrics series leave after this long without a record, freeing its slot (0: never).",
+                               valueName: "duration"))
+    var metricsPodGrace = "10m"
 
     @Option(help: "Client→server edges with their own /metrics series; further edges are folded into \"other\".")
     var metricsMaxEdges = 5_000
 
     func validate() throws {
         guard metricsMaxPods > 0, metricsMaxEdges > 0 else { throw ValidationError("--metrics-max-pods and --metrics-max-edges must be positive") }
+        guard metricsPodGrace == "0" || TimeBound.duration(metricsPodGrace) != nil else {
+            throw ValidationError("--metrics-pod-grace must be a duration (10m, 1h30m) or 0")
+        }
         guard let httpListen else {
             if httpPlaintextLoopback { throw ValidationError("--http-plaintext-loopback needs --http-listen") }
             return
@@ -51,7 +59,9 @@ struct HTTPOptions: ParsableArguments {
             }
         }
         var config = HTTPServer.Configuration(host: host, port: port, security: security)
-        config.metricsLimits = MetricsStore.Limits(maxPods: metricsMaxPods, maxEdges: metricsMaxEdges)
+        let graceNs = metricsPodGrace == "0" ? 0 : TimeBound.duration(metricsPodGrace) ?? 0
+        config.metricsLimits = MetricsStore.Limits(maxPods: metricsMaxPods, maxEdges: metricsMaxEdges,
+                                                   idleGrace: .nanoseconds(Int64(clamping: graceNs)))
         config.dashboard = !noDashboard
         do {
             return try await HTTPServer.start(config, controller: controller) { line in

@@ -11,6 +11,9 @@ struct TopologyOptions: ParsableArguments {
     @Option(help: ArgumentHelp(TopologySourceOptions.help.kubeconfig, valueName: "file"))
     var kubeconfig: String?
 
+    @Flag(name: .customLong("kubeconfig-from-env"), help: ArgumentHelp(TopologySourceOptions.help.kubeconfigFromEnvironment))
+    var kubeconfigFromEnvironment = false
+
     @Option(help: ArgumentHelp(TopologySourceOptions.help.kubeContext, valueName: "name"))
     var kubeContext: String?
 
@@ -21,7 +24,8 @@ struct TopologyOptions: ParsableArguments {
     var deletedPodGrace = 60
 
     var source: TopologySourceOptions {
-        var o = TopologySourceOptions(topologyFile: topologyFile, kubeconfig: kubeconfig, kubeContext: kubeContext,
+        var o = TopologySourceOptions(topologyFile: topologyFile, kubeconfig: kubeconfig,
+                                      kubeconfigFromEnvironment: kubeconfigFromEnvironment, kubeContext: kubeContext,
                                       inCluster: inCluster)
         o.deletedPodGraceSeconds = deletedPodGrace
         return o

@@ -19,6 +19,8 @@ struct RulesPushCommand: AsyncParsableCommand {
               protocols: [tcp, udp]
               sample_every: 10                           # keep 1 flow in 10
               l7: true
+              l7_sample_every: 100                       # http/dns exemplars: 1 in 100 per key (0: none)
+              l7_slow_ms: 1000                           # ... and every exchange this slow (0: off)
             The controller stores it as the next version (DATA/rules/), sends it to every connected \
             agent and to agents that connect later. With --wait, waits until every connected agent \
             has applied it (or refused it) and prints each one's answer.

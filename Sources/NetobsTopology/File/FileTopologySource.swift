@@ -36,6 +36,10 @@ public final class FileTopologySource: TopologySource {
                     try self.reloadIfChanged(force: false)
                 } catch {
                     self.state.withLock { $0.errors += 1 }
+                    self.store.health.update(source: "file", resource: "file") { h in
+                        h.failures += 1
+                        h.up = false
+                    }
                     self.log("\(error); keeping the previous topology")
                 }
             }
@@ -50,10 +54,21 @@ public final class FileTopologySource: TopologySource {
     /// Reloads when the file changed since the last load (or always with `force`).
     func reloadIfChanged(force: Bool) throws {
         guard let stamp = FileStamp(path: path) else { throw TopologyError("cannot read topology file \(path)") }
-        if !force, state.withLock({ $0.stamp }) == stamp { return }
+        if !force, state.withLock({ $0.stamp }) == stamp {
+            store.health.update(source: "file", resource: "file", synced: true)
+            return
+        }
         let file = try TopologyFile.load(path: path)
         store.replace(with: file.state)
-        state.withLock { $0.stamp = stamp; $0.loads += 1 }
+        let loads = state.withLock { s in
+            s.stamp = stamp
+            s.loads += 1
+            return s.loads
+        }
+        store.health.update(source: "file", resource: "file", synced: true) { h in
+            h.events += 1
+            h.relists = loads - 1
+        }
         log("topology file \(path): \(file.state.pods.count) pods, \(file.state.services.count) services, "
             + "\(file.state.nodes.count) nodes")
     }

@@ -31,6 +31,11 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
 
     private var name: String { Kind.path.split(separator: "/").last.map(String.init) ?? Kind.path }
 
+    /// This resource's entry in the store's health (for /metrics).
+    private func health(synced: Bool = false, _ change: (inout TopologyWatchHealth) -> Void = { _ in }) {
+        store.health.update(source: "kubernetes", resource: name, synced: synced, change)
+    }
+
     /// Runs until the task is cancelled.
     func run() async {
         var resourceVersion: String?
@@ -44,11 +49,16 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
                 try await watch(from: &resourceVersion, backoff: &backoff)
             } catch is Expired {
                 counters.withLock { $0.relistsOnGone += 1 }
+                health { $0.relists += 1 }
                 log("\(name): resourceVersion \(resourceVersion ?? "?") expired (410 Gone); relisting")
                 resourceVersion = nil
             } catch {
                 if Task.isCancelled { return }
                 counters.withLock { $0.watchFailures += 1 }
+                health { h in
+                    h.failures += 1
+                    h.up = false
+                }
                 let delay = backoff.next()
                 log("\(name): \(error); retrying in \(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000) ms")
                 try? await Task.sleep(for: delay)
@@ -77,6 +87,7 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
         } while token != nil
         store.replace(all: objects)
         counters.withLock { $0.lists += 1 }
+        health(synced: true)
         if !syncedFlag.exchange(true, ordering: .acquiringAndReleasing) { log("\(name): listed \(objects.count) at resourceVersion \(resourceVersion)") }
         return resourceVersion
     }
@@ -93,7 +104,10 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
             switch part {
             case .head(let code):
                 status = code
-                if code == 200 { backoff.reset() }
+                if code == 200 {
+                    backoff.reset()
+                    health(synced: true)
+                }
             case .body(let bytes):
                 pending += bytes
                 guard status == 200 else { continue }
@@ -126,11 +140,13 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
             if type == "DELETED" { store.delete(Kind.Model.self, model.key) } else { store.upsert(model) }
             if let version = event.object.metadata.resourceVersion { resourceVersion = version }
             counters.withLock { $0.events += 1 }
+            health(synced: true) { $0.events += 1 }
         case "BOOKMARK":
             if let version = try? decoder.decode(KubeBookmarkEvent.self, from: data).object.metadata.resourceVersion {
                 resourceVersion = version
             }
             counters.withLock { $0.bookmarks += 1 }
+            health(synced: true)
         case "ERROR":
             let status = try? decoder.decode(KubeStatusEvent.self, from: data).object
             if status?.code == 410 { throw Expired() }
@@ -144,7 +160,7 @@ final class KubeResourceWatcher<Kind: KubeKind>: Sendable {
     private static func statusError(_ what: String, _ status: Int, _ body: [UInt8]) -> TopologyError {
         if status == 401 {
             return TopologyError("\(what) answered HTTP 401 Unauthorized: the API server did not accept the credentials "
-                + "(service-account or kubeconfig token, or client certificate)")
+                + "(service-account or kubeconfig token, client certificate, or exec plugin credential)")
         }
         let message = (try? JSONDecoder().decode(KubeStatusEvent.Status.self, from: Data(body)))?.message
         return TopologyError("\(what) answered HTTP \(status)\(message.map { ": \($0)" } ?? "")")

@@ -34,6 +34,8 @@ public final class TopologyStore: Sendable {
     }
 
     public let gracePeriodNs: UInt64
+    /// How the sources filling this store keep up (for /metrics).
+    public let health = TopologyHealth()
     private let clock: @Sendable () -> UInt64
     private let inner = Mutex(Inner())
     private let generationValue = Atomic<UInt64>(0)

@@ -185,4 +185,6 @@ public enum Capability {
     public static let spool = "spool"
     /// The server honours Subscribe's `replayLast` and ends the replay with `StreamBatch.replayEnd`.
     public static let streamReplay = "stream.replay"
+    /// The server applies Subscribe's `match`, `since_ns` and `until_ns` (tagged fields 1-3).
+    public static let streamMatch = "stream.match"
 }

@@ -17,9 +17,17 @@ public struct Subscribe: WireMessage {
     /// Tagged field 0 (u32, sent only when > 0): first send up to this many of the most recent
     /// matching records the server still holds, then follow. Needs the `stream.replay` capability.
     public var replayLast: UInt32
+    /// Tagged field 1 (sent only when not empty): further filters, ANDed with the fields above.
+    /// Applied by servers with the `stream.match` capability; others ignore it.
+    public var match: StreamMatch
+    /// Tagged fields 2 and 3 (u64 unix ns, sent only when > 0): records whose `ts_ns` is at or
+    /// after `sinceNs` and at or before `untilNs` (records without `ts_ns` pass). `stream.match`.
+    public var sinceNs: UInt64
+    public var untilNs: UInt64
 
     public init(namespace: String = "", pod: String = "", service: String = "", kind: String = "",
-                protocol: String = "", status: String = "", anomaliesOnly: Bool = false, replayLast: UInt32 = 0) {
+                protocol: String = "", status: String = "", anomaliesOnly: Bool = false, replayLast: UInt32 = 0,
+                match: StreamMatch = StreamMatch(), sinceNs: UInt64 = 0, untilNs: UInt64 = 0) {
         self.namespace = namespace
         self.pod = pod
         self.service = service
@@ -28,6 +36,9 @@ public struct Subscribe: WireMessage {
         self.status = status
         self.anomaliesOnly = anomaliesOnly
         self.replayLast = replayLast
+        self.match = match
+        self.sinceNs = sinceNs
+        self.untilNs = untilNs
     }
 
     public func encode(into w: inout ByteWriter) throws(WireError) {
@@ -38,11 +49,22 @@ public struct Subscribe: WireMessage {
         try w.string(`protocol`, limit: Limits.label, field: "subscribe.protocol")
         try w.string(status, limit: Limits.label, field: "subscribe.status")
         w.bool(anomaliesOnly)
-        var replay = ByteWriter(capacity: 4)
-        replay.u32(replayLast)
-        let value: [UInt8] = replay.bytes
         var tagged: [TaggedField] = []
-        if replayLast > 0 { tagged.append((tag: 0, value: value)) }
+        if replayLast > 0 {
+            var v = ByteWriter(capacity: 4)
+            v.u32(replayLast)
+            tagged.append((tag: 0, value: v.bytes))
+        }
+        if !match.isEmpty {
+            var v = ByteWriter(capacity: 64)
+            try v.streamMatch(match, "subscribe.match")
+            tagged.append((tag: 1, value: v.bytes))
+        }
+        for (tag, ns) in [(UInt32(2), sinceNs), (3, untilNs)] where ns > 0 {
+            var v = ByteWriter(capacity: 8)
+            v.u64(ns)
+            tagged.append((tag: tag, value: v.bytes))
+        }
         try w.taggedFields(tagged, "subscribe.tagged")
     }
 
@@ -55,12 +77,22 @@ public struct Subscribe: WireMessage {
         status = try r.string(limit: Limits.label, "subscribe.status")
         anomaliesOnly = try r.bool("subscribe.anomalies_only")
         var replay: UInt32 = 0
+        var match = StreamMatch()
+        var since: UInt64 = 0, until: UInt64 = 0
         try r.taggedFields("subscribe.tagged") { tag, v throws(WireError) in
-            guard tag == 0 else { return false }
-            replay = try v.u32("subscribe.replay_last")
+            switch tag {
+            case 0: replay = try v.u32("subscribe.replay_last")
+            case 1: match = try v.streamMatch("subscribe.match")
+            case 2: since = try v.u64("subscribe.since_ns")
+            case 3: until = try v.u64("subscribe.until_ns")
+            default: return false
+            }
             return true
         }
         replayLast = replay
+        self.match = match
+        sinceNs = since
+        untilNs = until
     }
 }
 

@@ -1,0 +1,4 @@
+extension BuildInfo {
+    /// What `--version` prints.
+    public static var describe: String { "netobs \(version)" }
+}
