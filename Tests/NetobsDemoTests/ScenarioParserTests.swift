@@ -224,6 +224,21 @@ import Testing
         #expect(RandomScenario.make(seed: 1).yaml != RandomScenario.make(seed: 2).yaml)
     }
 
+    /// `--load-connections` with `--random-scenario`: the run's scenario.yaml says the load it ran
+    /// under, and the seed's faults stay the same.
+    @Test func aGivenLoadReplacesTheDrawnOneAndKeepsTheFaults() throws {
+        for seed in UInt64(1)...20 {
+            let drawn = RandomScenario.make(seed: seed, faults: 5)
+            let given = RandomScenario.make(seed: seed, faults: 5, loadConnections: 17)
+            #expect(given.scenario.faults == drawn.scenario.faults)
+            #expect(given.scenario.loadConnections == 17)
+            #expect(try ScenarioParser.parse(yaml: given.yaml).loadConnections == 17)
+            #expect(RandomScenario.loadConnections.contains(drawn.scenario.loadConnections ?? 0))
+        }
+        let loads = Set((UInt64(1)...40).compactMap { RandomScenario.make(seed: $0).scenario.loadConnections })
+        #expect(loads.count >= 3, "the load varies with the seed: \(loads)")
+    }
+
     /// `netobs demo --duration` replaces the scenario's duration before validation.
     @Test func aShorterDurationOverrideMustStillHoldEveryFault() throws {
         var scenario = try ScenarioParser.parse(yaml: "duration: 2m\nfaults:\n  - {at: 50s, for: 20s, pod: carts, kind: dns}")

@@ -20,10 +20,15 @@ public enum RandomScenario {
 
     static let kinds = ["loss", "delay", "reset", "dns", "kill", "cpu", "partition", "bandwidth"]
 
-    public static func make(seed: UInt64, faults requested: Int? = nil) -> (scenario: Scenario, yaml: String) {
+    /// `loadConnections` given: the load the run uses instead of the drawn one (the draws, and so
+    /// the faults, stay those of the seed).
+    public static func make(seed: UInt64, faults requested: Int? = nil,
+                            loadConnections load: Int? = nil) -> (scenario: Scenario, yaml: String) {
         var rng = SplitMix64(seed: seed)
-        let count = min(maxFaults, max(1, requested ?? rng.int(3...4)))
-        let connections = rng.int(loadConnections)
+        let drawnCount = rng.int(3...4)
+        let count = min(maxFaults, max(1, requested ?? drawnCount))
+        let drawnConnections = rng.int(loadConnections)
+        let connections = load ?? drawnConnections
         let pods = SockShop.components.filter { $0.namespace == SockShop.appNamespace && ($0.role == .service || $0.role == .redis) }
         var kinds = rng.shuffled(kinds)
         while kinds.count < count { kinds += rng.shuffled(Self.kinds) }

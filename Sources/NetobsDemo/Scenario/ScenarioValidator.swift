@@ -37,7 +37,9 @@ public enum ScenarioValidator {
         var byPod: [String: [Fault]] = [:]
         for fault in scenario.faults {
             byPod["\(fault.namespace)/\(fault.pod)", default: []].append(fault)
-            if let peer = fault.kind.peer { byPod["\(peer.namespace)/\(peer.name)", default: []].append(fault) }
+            if let peer = fault.kind.peer, peer.namespace != fault.namespace || peer.name != fault.pod {
+                byPod["\(peer.namespace)/\(peer.name)", default: []].append(fault)
+            }
         }
         for (pod, faults) in byPod.sorted(by: { $0.key < $1.key }) {
             let ordered = faults.sorted { $0.atNs < $1.atNs }

@@ -87,7 +87,7 @@ struct DemoCommand: ParsableCommand {
         let text: String
         do {
             if let seed = randomScenario {
-                text = RandomScenario.make(seed: seed, faults: faults).yaml
+                text = RandomScenario.make(seed: seed, faults: faults, loadConnections: loadConnections).yaml
             } else {
                 text = try String(contentsOfFile: scenarioPath, encoding: .utf8)
             }
