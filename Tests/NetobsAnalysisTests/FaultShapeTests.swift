@@ -72,7 +72,7 @@ struct FaultShapeTests {
 
     @Test func aLookupFaultIsNamedAfterTheNameThatFails() {
         let (_, anomalies, _) = Self.run(.dns, on: "payment", magnitude: 1)
-        #expect(anomalies.map { "\($0.pod) \($0.kind)" } == ["payment dns"])
+        #expect(anomalies.map { "\($0.pod) \($0.kind)" } == ["payment dns"], "\(anomalies)")
     }
 
     @Test(arguments: [(FaultKind.loss, 0.3), (.reset, 0.6)])

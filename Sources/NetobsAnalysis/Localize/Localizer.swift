@@ -154,7 +154,8 @@ public struct Localizer: Sendable {
             ranking[i].evidence = evidence(pod: ranking[i].pod, changePoint: changePoint, end: a1 - 1,
                                            evidenceEnd: max(evidenceEnd ?? end, end), keys: keys, read: read)
         }
-        preferCallees(&ranking, calls: calls)
+        preferCallees(&ranking, calls: calls, moved: Set(moved.keys))
+        preferHubOfMovedEdges(&ranking, moved: Set(moved.keys))
 
         var uris: [(uri: String, pod: String, metric: Metric, deviation: Double)] = []
         var domains: [(String, Metric, Double)] = []
@@ -182,7 +183,15 @@ public struct Localizer: Sendable {
 
     /// Moves a callee ahead of its caller when nearly as deviant, or when calls to it fail at
     /// the transport (bounded passes, no cycles).
-    func preferCallees(_ ranking: inout [PodScore], calls: Set<CallEdge>) {
+    ///   - moved: the connections (pod pairs) whose network series moved; when every one the
+    ///     caller is on is with a callee that refuses its calls, the failed connections are the
+    ///     callee's (the server end owns connection errors), however many quiet connections
+    ///     either pod has besides (the graph factor counts those).
+    func preferCallees(_ ranking: inout [PodScore], calls: Set<CallEdge>, moved: Set<Pair> = []) {
+        func onlyWith(_ caller: String, _ callee: String) -> Bool {
+            let mine = moved.filter { $0.a == caller || $0.b == caller }
+            return !mine.isEmpty && mine.allSatisfy { $0.a == callee || $0.b == callee }
+        }
         let head = min(ranking.count, 6)
         for _ in 0..<head {
             var changed = false
@@ -196,7 +205,8 @@ public struct Localizer: Sendable {
                     if calls.contains(CallEdge(client: caller.pod, server: callee.pod)),
                        !calls.contains(CallEdge(client: callee.pod, server: caller.pod)),
                        callee.score > 0, callee.score >= config.tieRatio * caller.score || refusesCalls(callee) || pureClient,
-                       callee.graphFactor >= caller.graphFactor - 1e-9 || pureClient {
+                       callee.graphFactor >= caller.graphFactor - 1e-9 || pureClient
+                        || (refusesCalls(callee) && onlyWith(caller.pod, callee.pod)) {
                         ranking.remove(at: j)
                         ranking.insert(callee, at: i)
                         changed = true
@@ -296,9 +306,12 @@ public struct Localizer: Sendable {
     /// label is the pod's name or the name's prefix before "-"), that pod goes first, carrying
     /// the querier's deviations (the querier stays second, and its domains stay the evidence).
     func namePodOfFailingDomain(_ ranking: inout [PodScore], domains: [(String, Metric, Double)], pods: Set<String>) {
-        guard let querier = ranking.first, let failures = querier.metrics[.dnsFailures],
+        // The failing name's own deviation counts: the querier's total is diluted by the lookups
+        // that always fail (search-path expansions answer NXDOMAIN all the time).
+        guard let querier = ranking.first, let failing = domains.first(where: { $0.1 == .dnsFailures }),
+              case let failures = max(querier.metrics[.dnsFailures] ?? 0, failing.2),
               failures >= config.edgeThreshold, failures >= 0.25 * (querier.metrics.values.max() ?? 0),
-              let domain = domains.first(where: { $0.1 == .dnsFailures })?.0,
+              case let domain = failing.0,
               let target = Self.pod(named: domain, among: pods, near: querier.pod), target != querier.pod
         else { return }
         ranking.removeAll { $0.pod == target }
