@@ -9,12 +9,16 @@ struct EndToEndTests {
     static let heldOutSeeds: [UInt64] = [11, 12, 13, 14, 15, 16]
     static let heldOut = heldOutSeeds.map(SyntheticCluster.run)
 
-    /// NETOBS_SYNTH_DIR=DIR: every synthetic run (training and held out) written as a run
-    /// directory (records.jsonl, labels.jsonl, run.json) for the CLI.
+    /// NETOBS_SYNTH_DIR=DIR: every synthetic run (training and held out, or the seeds of
+    /// NETOBS_SYNTH_SEEDS, comma-separated) written as a run directory (records.jsonl,
+    /// labels.jsonl, run.json) for the CLI.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["NETOBS_SYNTH_DIR"] != nil))
     func writeTheRunsForTheCLI() throws {
-        let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["NETOBS_SYNTH_DIR"]!)
-        for run in Self.trainSeeds.map(SyntheticCluster.run) + Self.heldOut {
+        let environment = ProcessInfo.processInfo.environment
+        let root = URL(fileURLWithPath: environment["NETOBS_SYNTH_DIR"]!)
+        let seeds = environment["NETOBS_SYNTH_SEEDS"].map { $0.split(separator: ",").compactMap { UInt64($0) } }
+        let runs = seeds.map { $0.map(SyntheticCluster.run) } ?? Self.trainSeeds.map(SyntheticCluster.run) + Self.heldOut
+        for run in runs {
             let dir = root.appendingPathComponent(run.name)
             try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
             try Data((run.records.map(JSONRunTests.line).joined(separator: "\n") + "\n").utf8).write(to: dir.appendingPathComponent("records.jsonl"))
