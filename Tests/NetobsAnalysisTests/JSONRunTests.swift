@@ -8,6 +8,7 @@ import Testing
 struct JSONRunTests {
     static func line(_ r: FlowRecord) -> String {
         var o: [String: Any] = ["kind": r.kind, "ts_ns": r.tsNs, "role": r.role]
+        if r.pid > 0 { o["pid"] = Int(r.pid) }
         for (prefix, pod) in [("src", r.srcPod), ("dst", r.dstPod)] {
             let p = pod.map(PodName.split) ?? (name: "external", namespace: "")
             o[prefix + "_pod"] = p.name

@@ -101,12 +101,14 @@ struct RealRunFixesTests {
     @Test func kindsFollowTheSignalThatDecidesThem() {
         let c = FaultClassifier.default
         func kind(latency: Double = 0, rtt: Double = 0, retransmits: Double = 0, drops: Double = 0, conn: Double = 0,
-                  errors: Double = 0, dns: Double = 0) -> String {
+                  errors: Double = 0, dns: Double = 0, own: Double = 0) -> String {
             c.classify(FaultClassifier.features([.httpLatencyP99: latency, .rtt: rtt, .retransmits: retransmits,
-                                                 .drops: drops, .connErrors: conn, .httpErrors: errors, .dnsFailures: dns]))
+                                                 .drops: drops, .connErrors: conn, .httpErrors: errors, .dnsFailures: dns,
+                                                 .httpServerLatencyP50: own]))
         }
-        // The real run's four faults, as the located pods' deviations.
-        #expect(kind(latency: 500, rtt: 0.1) == "delay")
+        // The real run's four faults, as the located pods' deviations (the delay is the
+        // application's: its own answer time moved as much as its clients' view).
+        #expect(kind(latency: 500, rtt: 0.1, own: 500) == "delay")
         #expect(kind(latency: 1000, rtt: 0.6, retransmits: 14, drops: 20, conn: 1.4, errors: 2, dns: 4) == "loss")
         #expect(kind(retransmits: 1.3, drops: 6.2, conn: 12.8) == "reset")
         // A rejected segment is also a drop: more drops than failed connections is still a reset,

@@ -112,6 +112,45 @@ struct ResetFaultTests {
         #expect(ranking.map(\.pod) == ["orders", "front-end"])
     }
 
+    /// The real shape of a refused callee: the caller's only moved connection is the one with
+    /// it, and the caller has more quiet connections than the callee (a lower graph factor for
+    /// the callee says nothing then). With another moved connection of the caller, it stays.
+    @Test func aCalleeRefusingTheCallersOnlyMovedConnectionGoesAheadWhateverItsGraphFactor() {
+        let calls: Set = [CallEdge(client: "front-end", server: "orders"), CallEdge(client: "loadgen", server: "front-end")]
+        let caller = Self.score("front-end", graph: 0.25, [.httpErrors: 40])
+        let callee = Self.score("orders", graph: 0.2, [.connErrors: 10.9])
+        var ranking = [caller, callee]
+        Localizer().preferCallees(&ranking, calls: calls, moved: [.init(a: "front-end", b: "orders")])
+        #expect(ranking.map(\.pod) == ["orders", "front-end"])
+        ranking = [caller, callee]
+        Localizer().preferCallees(&ranking, calls: calls, moved: [.init(a: "front-end", b: "orders"), .init(a: "front-end", b: "carts")])
+        #expect(ranking.map(\.pod) == ["front-end", "orders"])
+        // Without decisive transport evidence at the callee, the caller keeps its place.
+        ranking = [caller, Self.score("orders", graph: 0.2, [.connErrors: 4])]
+        Localizer().preferCallees(&ranking, calls: calls, moved: [.init(a: "front-end", b: "orders")])
+        #expect(ranking.map(\.pod) == ["front-end", "orders"])
+    }
+
+    /// Loss on orders moves all its connections; user, called by orders only, shows the larger
+    /// deviation (its quiet latency tail). orders is the common end of user's moved connections.
+    @Test func theCommonEndOfTheTopPodsMovedConnectionsGoesFirst() {
+        let user = Self.score("user", graph: 0.2, [.httpLatencyP99: 900, .retransmits: 6])
+        let orders = Self.score("orders", graph: 1, [.httpLatencyP99: 270, .retransmits: 8])
+        let all: Set<Localizer.Pair> = [.init(a: "orders", b: "user"), .init(a: "orders", b: "payment"),
+                                        .init(a: "front-end", b: "orders"), .init(a: "carts", b: "orders")]
+        var ranking = [user, orders]
+        Localizer().preferHubOfMovedEdges(&ranking, moved: all)
+        #expect(ranking.map(\.pod) == ["orders", "user"])
+        // Loss on user: its one connection moved, orders is on no other: user stays first.
+        ranking = [user, Self.score("orders", graph: 0.2, [.httpLatencyP99: 270, .retransmits: 8])]
+        Localizer().preferHubOfMovedEdges(&ranking, moved: [.init(a: "orders", b: "user")])
+        #expect(ranking.map(\.pod) == ["user", "orders"])
+        // user on a moved connection of its own besides: no common end.
+        ranking = [Self.score("user", graph: 0.4, [.httpLatencyP99: 900]), orders]
+        Localizer().preferHubOfMovedEdges(&ranking, moved: all.union([.init(a: "user", b: "carts-db")]))
+        #expect(ranking.map(\.pod) == ["user", "orders"])
+    }
+
     @Test(arguments: [
         // Lookups failing decide its kind, not its refused connections: the tie ratio decides.
         ResetFaultTests.score("orders", [.connErrors: 6, .dnsFailures: 8]),
@@ -124,7 +163,9 @@ struct ResetFaultTests {
     ])
     func aCalleeStaysBehindWithoutDecidingTransportEvidence(callee: Localizer.PodScore) {
         var ranking = [Self.score("front-end", [.httpErrors: 40]), callee]
-        Localizer().preferCallees(&ranking, calls: [CallEdge(client: "front-end", server: "orders")])
+        // front-end is called too (by the load generator): a pure client gives way to its server anyway.
+        Localizer().preferCallees(&ranking, calls: [CallEdge(client: "front-end", server: "orders"),
+                                                    CallEdge(client: "loadgen", server: "front-end")])
         #expect(ranking.map(\.pod) == ["front-end", "orders"])
     }
 }

@@ -136,4 +136,57 @@ struct EvaluationTests {
         #expect(abs(e.avgAt5 - 8.0 / 15) < 1e-9)
         #expect(e.kindAccuracy == 1 && e.medianDelayNs == 3)
     }
+
+    /// Two faults at once on different pods: each is judged by the incident that names it, not by
+    /// the one that happens to start first; one anomaly counts once however many faults it overlaps.
+    @Test func overlappingFaultsAreEachJudgedByTheIncidentNamingThem() {
+        let labels = [FaultLabel(startNs: 10, endNs: 40, pod: "carts", namespace: "", kind: "loss"),
+                      FaultLabel(startNs: 20, endNs: 50, pod: "user", namespace: "", kind: "cpu")]
+        // The carts incident starts first and ranks user fourth; the user incident names user.
+        let anomalies = [Self.anomaly("carts", 11, 41, kind: "loss", ranking: ["carts", "front-end", "orders", "user"]),
+                         Self.anomaly("user", 21, 48, kind: "delay", ranking: ["user", "orders"])]
+        let e = Evaluation.score([(anomalies, labels)], intervalNs: 1)
+        #expect(e.truePositives == 2 && e.detectedLabels == 2 && e.precision == 1 && e.recall == 1)
+        #expect(e.acAt1 == 1)
+        #expect(e.kindCorrect == 1 && e.kindAccuracy == 0.5)
+        // Only the first incident: it is a true positive once; user is found by neither its pod
+        // nor its own incident, and ranks fourth in the carts one.
+        let one = Evaluation.score([([anomalies[0]], labels)], intervalNs: 1)
+        #expect(one.truePositives == 1 && one.detectedLabels == 1 && one.anomalies == 1)
+        #expect(one.acAt1 == 0.5 && one.acAt3 == 0.5)
+        #expect(one.byKind["cpu"]?.hits == [0, 0, 0, 1, 1])
+        #expect(one.missed.count == 1 && one.missed[0].contains("user cpu"))
+    }
+
+    /// Per kind: recall over that kind's labels, precision over the anomalies reported as that
+    /// kind (right pod, time and kind), AC@k and kind accuracy of that kind's labels.
+    @Test func figuresPerKind() {
+        let labels = [FaultLabel(startNs: 10, endNs: 20, pod: "carts", namespace: "", kind: "kill"),
+                      FaultLabel(startNs: 40, endNs: 50, pod: "user", namespace: "", kind: "kill"),
+                      FaultLabel(startNs: 70, endNs: 80, pod: "payment", namespace: "", kind: "partition",
+                                 peer: "orders", peerNamespace: "")]
+        let anomalies = [Self.anomaly("carts", 11, 19, kind: "kill", ranking: ["carts"]),
+                         Self.anomaly("front-end", 41, 49, kind: "kill", ranking: ["front-end", "user"]),
+                         // A partition named by its other end counts.
+                         Self.anomaly("orders", 71, 79, kind: "reset", ranking: ["orders", "payment"])]
+        let e = Evaluation.score([(anomalies, labels)], intervalNs: 1)
+        let kill = e.byKind["kill"], partition = e.byKind["partition"], reset = e.byKind["reset"]
+        #expect(kill?.labels == 2 && kill?.detected == 1 && kill?.recall == 0.5)
+        #expect(kill?.reported == 2 && kill?.reportedCorrect == 1 && kill?.precision == 0.5)
+        #expect(kill?.acAt1 == 0.5 && kill?.acAt3 == 1 && kill?.kindAccuracy == 1)
+        #expect(partition?.detected == 1 && partition?.recall == 1 && partition?.acAt1 == 1 && partition?.kindAccuracy == 0)
+        #expect(reset?.labels == 0 && reset?.reported == 1 && reset?.precision == 0)
+        #expect(e.truePositives == 2 && e.falsePositives.count == 1)
+    }
+
+    /// A baseline's answers for the same incidents are scored as their own run.
+    @Test func baselinesAreScoredFromTheirAlternatives() {
+        let labels = [FaultLabel(startNs: 10, endNs: 20, pod: "carts", namespace: "", kind: "loss")]
+        var ours = Self.anomaly("carts", 11, 19, ranking: ["carts", "front-end"])
+        ours.alternatives["baro"] = Self.anomaly("front-end", 11, 19, ranking: ["front-end", "carts"])
+        #expect(Replay.alternatives([ours], ranker: .netobs) == [ours])
+        let baro = Evaluation.score([(Replay.alternatives([ours], ranker: .baro), labels)], intervalNs: 1)
+        #expect(baro.anomalies == 1 && baro.truePositives == 0 && baro.acAt1 == 0 && baro.acAt3 == 1)
+        #expect(Replay.alternatives([ours], ranker: .nsigma).isEmpty)
+    }
 }

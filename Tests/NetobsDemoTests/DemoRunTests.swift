@@ -32,15 +32,16 @@ import NetobsTestSupport
     static let lossPercent = 40.0
     static let delayMs = 300
 
-    /// 36 s: 6 s of baseline, loss on carts for 10 s, a pause, catalogue 300 ms slower for 10 s.
+    /// 66 s: 30 s of baseline (the detectors learn from 20), loss on carts for 12 s, a pause,
+    /// catalogue 300 ms slower for 12 s; the analysis must find both.
     @Test func shortRunInjectsLossAndDelayAndLeavesNothingBehind() throws {
         let out = temporaryDirectory("demo-run")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let text = """
-            duration: 36s
+            duration: 66s
             faults:
-              - {at: 6s, for: 10s, pod: carts, kind: loss, percent: \(Int(Self.lossPercent))}
-              - {at: 22s, for: 10s, pod: catalogue, kind: delay, ms: \(Self.delayMs)}
+              - {at: 30s, for: 12s, pod: carts, kind: loss, percent: \(Int(Self.lossPercent))}
+              - {at: 50s, for: 12s, pod: catalogue, kind: delay, ms: \(Self.delayMs)}
             """
         let scenario = try ScenarioParser.parse(yaml: text)
         try ScenarioValidator.validate(scenario)
@@ -213,12 +214,92 @@ import NetobsTestSupport
             #expect(seen.overviewDOM.contains(#"<tr class="anomaly" data-pod="\#(pod)""#), "anomaly of \(pod) listed; the stream by then: \(seen.streamedAnomalies)")
         }
 
+        // The analysis ran over the recorded run and found each injected fault on its pod, while
+        // it was in place (the kind is the report's business: printed, not required here).
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/run.json"))) as? [String: Any])
+        let notices = summary["notices"] as? [String] ?? []
+        #expect(!notices.contains { $0.contains("netobs detect") || $0.contains("netobs eval") }, "\(notices)")
+        #expect(result.reportWritten)
+        let anomalyLines = try String(contentsOfFile: out + "/anomalies.jsonl", encoding: .utf8).split(separator: "\n")
+        let found = try anomalyLines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        for label in labels {
+            let match = found.first {
+                $0.string("pod") == label.pod && $0.int("start_ns") < label.endNs && $0.int("end_ns") > label.startNs
+            }
+            #expect(match != nil, "nothing found for \(label.kind) on \(label.pod); anomalies: \(anomalyLines)")
+            print("demo run: \(label.kind) on \(label.pod) -> \(match.map { "\($0.string("pod")) \($0.string("kind"))" } ?? "missed")")
+        }
+
         // Nothing left: namespaces, links, cgroups, /etc/netns files, processes, root iptables rules.
         let after = try MachineState.of(labID: seen.labID, pids: seen.pids)
         #expect(seen.pids.count >= 12)   // 10 pod workloads + controller, consumer, agent
         #expect(after.isClean, "\(after)")
         #expect(after.rootIptables == rootRulesBefore)
         #expect(FileManager.default.fileExists(atPath: out + "/topology.json"))
+    }
+
+    /// The levers of the kill, cpu, partition and bandwidth faults on a running cluster (no netobs):
+    /// each does what it says while in place, measures its effect, and is gone after.
+    @Test func theNewFaultKindsDoWhatTheySayAndUndoIt() throws {
+        let out = temporaryDirectory("demo-levers")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let layout = DemoLayout(out: out)
+        try layout.create()
+        let cluster = try DemoCluster.start(layout: layout, appDirectory: repository + "/scripts/demo-app", say: { _ in })
+        defer { cluster.stop() }
+        let injector = FaultInjector(cluster: cluster)
+        /// HTTP status (0: no answer) and curl's exit code (7: connection refused, 28: timed out)
+        /// from `from` to `url`. No timings are compared: each lever is judged by what it counted.
+        func curl(_ from: String, _ url: String, timeout: Int = 4) throws -> (status: Int, exit: Int32) {
+            let pod = from == "load-generator" ? cluster.loadPod : cluster.pod(from)
+            let r = try pod.run(["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--max-time", String(timeout), url])
+            return (Int(r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0, r.status)
+        }
+        func fault(_ pod: String, _ kind: FaultKind) -> Fault { Fault(atNs: 0, lengthNs: 1, pod: pod, kind: kind) }
+
+        // kill: connections refused while down; served again after the restart, by a new process.
+        let kill = fault("catalogue", .kill)
+        let pid = try #require(cluster.process("catalogue")?.pid)
+        try injector.start(kill)
+        let down = try curl("front-end", "http://catalogue/health")
+        #expect(down.status == 0 && down.exit == 7, "\(down)")
+        let killed = try injector.stop(kill)
+        #expect(killed["connection_attempts", default: 0] >= 1 && killed["restart_ms", default: 0] > 0, "\(killed)")
+        #expect(try curl("front-end", "http://catalogue/health").status == 200)
+        #expect(cluster.process("catalogue")?.pid != pid)
+        try cluster.checkAlive()
+
+        // partition: front-end gets no answer at all from carts (not refused: unanswered), orders still does.
+        let partition = fault("carts", .partition(peer: "front-end", peerNamespace: SockShop.appNamespace))
+        try injector.start(partition)
+        let cut = try curl("front-end", "http://carts/health", timeout: 2)
+        #expect(cut.status == 0 && cut.exit == 28, "\(cut)")
+        #expect(try curl("orders", "http://carts/health").status == 200)
+        let partitioned = try injector.stop(partition)
+        #expect(partitioned["dropped_packets_in", default: 0] >= 1, "\(partitioned)")
+        #expect(try curl("front-end", "http://carts/health").status == 200)
+
+        // bandwidth: at 8 kbit/s, eight catalogue answers (about 800 bytes each on the wire) are
+        // more than the bucket's burst: packets wait for tokens (tbf's overlimits), all are answered.
+        let cap = fault("catalogue", .bandwidth(kbit: 8))
+        try injector.start(cap)
+        #expect(try cluster.pod("catalogue").tc(["qdisc", "show", "dev", "eth0"]).contains("tbf"))
+        let answered = try (0..<8).map { _ in try curl("front-end", "http://catalogue/catalogue", timeout: 10).status }
+        let shaped = try injector.stop(cap)
+        #expect(answered.allSatisfy { $0 == 200 }, "\(answered)")
+        #expect(shaped["sent_bytes", default: 0] > Double(TokenBucket.burstBytes) && shaped["overlimits", default: 0] > 0, "\(shaped)")
+        #expect(try cluster.pod("catalogue").tc(["qdisc", "show", "dev", "eth0"]).contains("tbf") == false)
+
+        // cpu: front-end at 1% of a core is throttled under a burst of requests; the cap goes away.
+        let cpu = fault("front-end", .cpu(percent: 1))
+        try injector.start(cpu)
+        for _ in 0..<10 { _ = try curl("load-generator", "http://front-end.sock-shop/catalogue") }
+        let throttled = try injector.stop(cpu)
+        #expect(throttled["throttled_periods", default: 0] > 0, "\(throttled)")
+        if let root = CPUCap.v1Mount() {
+            #expect(!FileManager.default.fileExists(atPath: root + "/" + CPUCap.v1Directory + "/" + cluster.lab.id + "/front-end"))
+        }
+        #expect(try curl("load-generator", "http://front-end.sock-shop/catalogue").status == 200)
     }
 
     /// SIGTERM in the middle of a run (as Ctrl-C or a CI timeout would) removes everything.

@@ -109,6 +109,58 @@ import Testing
         #expect(object["params"] as? [String: Double] == ["percent": 30])
     }
 
+    @Test func partitionAndConnectCountingRules() {
+        #expect(IptablesRules.partition(peer: "10.244.7.2").map(\.insert) == [
+            ["-I", "INPUT", "1", "-i", "eth0", "-s", "10.244.7.2", "-m", "comment", "--comment", "netobs-demo-fault", "-j", "DROP"],
+            ["-I", "OUTPUT", "1", "-o", "eth0", "-d", "10.244.7.2", "-m", "comment", "--comment", "netobs-demo-fault", "-j", "DROP"],
+        ])
+        #expect(IptablesRules.countConnects(port: 80)[0].spec == ["-i", "eth0", "-p", "tcp", "--dport", "80", "--syn",
+                                                                   "-m", "comment", "--comment", "netobs-demo-fault"])
+    }
+
+    @Test func tokenBucketArgumentsAndStatistics() {
+        #expect(TokenBucket.add(kbit: 32) == ["qdisc", "replace", "dev", "eth0", "root", "tbf", "rate", "32kbit", "burst", "3000",
+                                              "latency", "500ms"])
+        let shown = """
+            qdisc tbf 8001: root refcnt 2 rate 32Kbit burst 3000b lat 500ms
+             Sent 102692 bytes 844 pkt (dropped 3, overlimits 2431 requeues 0)
+             backlog 0b 0p requeues 0
+            """
+        #expect(TokenBucket.stats(shown) == ["sent_bytes": 102692, "sent_packets": 844, "dropped_packets": 3, "overlimits": 2431])
+        #expect(TokenBucket.stats("") == [:])
+    }
+
+    @Test func cpuCapQuotaStatisticsAndTheV1Mount() {
+        #expect(CPUCap.quotaUs(percent: 3) == 3000)
+        #expect(CPUCap.quotaUs(percent: 0.1) == 1000)
+        #expect(CPUCap.parseStat("nr_periods 217\nnr_throttled 117\nthrottled_time 8564000000\n")
+            == ["nr_periods": 217, "nr_throttled": 117, "throttled_time": 8_564_000_000])
+        let mounts = """
+            cgroup /sys/fs/cgroup/cpuacct cgroup rw,relatime,cpuacct 0 0
+            cgroup /sys/fs/cgroup/cpu,cpuacct cgroup rw,nosuid,cpu,cpuacct 0 0
+            cgroup2 /sys/fs/cgroup/unified cgroup2 rw,relatime 0 0
+            """
+        #expect(CPUCap.v1Mount(mounts: mounts) == "/sys/fs/cgroup/cpu,cpuacct")
+        #expect(CPUCap.v1Mount(mounts: "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0") == nil)
+    }
+
+    @Test func labelsOfTheNewKindsCarryTheirParametersAndPeer() throws {
+        let partition = FaultLabel(fault: Fault(atNs: 0, lengthNs: 1, pod: "payment", kind: .partition(peer: "orders", peerNamespace: "sock-shop")),
+                                   startNs: 1, endNs: 2, effect: ["dropped_packets_in": 9])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(try partition.jsonLine().utf8)) as? [String: Any])
+        #expect(object["peer"] as? String == "orders" && object["peer_namespace"] as? String == "sock-shop")
+        #expect(FaultLabel(fault: Fault(atNs: 0, lengthNs: 1, pod: "orders", kind: .cpu(percent: 4)), startNs: 1, endNs: 2, effect: [:]).params == ["percent": 4])
+        #expect(FaultLabel(fault: Fault(atNs: 0, lengthNs: 1, pod: "user", kind: .bandwidth(kbit: 32)), startNs: 1, endNs: 2, effect: [:]).params == ["kbit": 32])
+        let loss = try FaultLabel(fault: Fault(atNs: 0, lengthNs: 1, pod: "carts", kind: .loss(percent: 3)), startNs: 1, endNs: 2, effect: [:]).jsonLine()
+        #expect(!loss.contains("peer"))
+    }
+
+    @Test func consumerDropsAreSummedFromTheTailLog() {
+        let log = "netobs tail: connected to controller\nnetobs tail: 488 records dropped (reading too slowly)\nnetobs tail: 12 records dropped (reading too slowly)\n"
+        #expect(DemoRun.consumerDropped(log: log) == 500)
+        #expect(DemoRun.consumerDropped(log: "") == 0)
+    }
+
     @Test func wrkSummaryIsRead() {
         let output = """
             Running 5m test @ http://front-end.sock-shop/

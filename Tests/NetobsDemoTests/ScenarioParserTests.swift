@@ -41,14 +41,22 @@ import Testing
         try ScenarioValidator.validate(scenario)
     }
 
-    @Test func theDefaultScenarioShowsEachKindOnceAndFitsTheTimeBudget() throws {
+    @Test func theDefaultScenarioShowsEachClassicKindOnceAndFitsTheTimeBudget() throws {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scenarios/default.yaml").path
         let scenario = try ScenarioParser.load(path: path)
         try ScenarioValidator.validate(scenario, source: path)
-        #expect(Set(scenario.faults.map(\.kind.name)) == Set(FaultKind.names))
-        #expect(scenario.faults.count == FaultKind.names.count)
+        #expect(Set(scenario.faults.map(\.kind.name)) == ["loss", "delay", "reset", "dns"])
+        #expect(scenario.faults.count == 4)
         #expect(scenario.durationNs <= 300_000_000_000)
+    }
+
+    @Test func theAllKindsScenarioShowsEveryKind() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scenarios/all-kinds.yaml").path
+        let scenario = try ScenarioParser.load(path: path)
+        try ScenarioValidator.validate(scenario, source: path)
+        #expect(Set(scenario.faults.map(\.kind.name)) == Set(FaultKind.names))
     }
 
     @Test func noFaultsIsAValidScenario() throws {
@@ -64,7 +72,13 @@ import Testing
         ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: loss, percent: 130}", "line 3: `percent` must be a number above 0 and at most 100"),
         ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: delay, ms: 1.5}", "`ms` must be a whole number"),
         ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: loss, percent: 3, ms: 4}", "unknown key `ms` for kind loss"),
-        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: partition}", "line 3: unknown kind 'partition' (one of loss, delay, reset, dns)"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: crash}", "line 3: unknown kind 'crash' (one of loss, delay, reset, dns, kill, cpu, partition, bandwidth)"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: partition}", "line 3: missing `peer`"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: partition, peer: a/b/c}", "`peer` must be a pod name or namespace/name"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: cpu}", "line 3: missing `percent`"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: bandwidth, kbit: 2}", "`kbit` must be a whole number, 8 to 10000000"),
+        ("duration: 30s\nfaults:\n  - {at: 1s, for: 2s, pod: carts, kind: kill, percent: 5}", "unknown key `percent` for kind kill"),
+        ("duration: 30s\nload_connections: 0", "`load_connections` must be a whole number, 1 to 256"),
         ("duration: 30s\nfaults:\n  - {at: soon, for: 2s, pod: carts, kind: dns}", "line 3: `at` must be a duration"),
         ("duration: 30s\nfaults:\n  - {for: 2s, pod: carts, kind: dns}", "line 3: missing `at`"),
         ("duration: 30s\nfaults:\n  - {at: 1s, at: 2s, for: 2s, pod: carts, kind: dns}", "duplicated key(s): 'at'"),
@@ -147,6 +161,82 @@ import Testing
         #expect(found[1].hasPrefix("line 4: dns on front-end: only the load generator resolves front-end"))
         #expect(found[2].hasPrefix("line 5: reset on kube-dns: kube-dns is reached over UDP"))
         #expect(found[3].hasPrefix("line 6: loss on load-generator: the load generator is the demo's client"))
+    }
+
+    @Test func theNewKindsParseWithTheirParameters() throws {
+        let scenario = try ScenarioParser.parse(yaml: """
+            duration: 3m
+            load_connections: 8
+            faults:
+              - {at: 10s, for: 20s, pod: catalogue, kind: kill}
+              - {at: 10s, for: 20s, pod: orders, kind: cpu, percent: 4}
+              - {at: 40s, for: 20s, pod: payment, kind: partition, peer: orders}
+              - {at: 40s, for: 20s, pod: carts, kind: partition, peer: sock-shop/front-end}
+              - {at: 70s, for: 20s, pod: user, kind: bandwidth, kbit: 32}
+            """)
+        #expect(scenario.loadConnections == 8)
+        #expect(scenario.faults.map(\.kind) == [.kill, .cpu(percent: 4), .partition(peer: "orders", peerNamespace: "sock-shop"),
+                                                .partition(peer: "front-end", peerNamespace: "sock-shop"), .bandwidth(kbit: 32)])
+        try ScenarioValidator.validate(scenario)
+    }
+
+    @Test func newKindsThatCannotWorkAreRefusedAndAPartitionInvolvesItsPeer() throws {
+        let found = try problems("""
+            duration: 2m
+            faults:
+              - {at: 1s, for: 2s, pod: kube-dns, namespace: kube-system, kind: kill}
+              - {at: 1s, for: 2s, pod: carts-db, kind: cpu, percent: 5}
+              - {at: 1s, for: 2s, pod: payment, kind: partition, peer: catalogue}
+              - {at: 1s, for: 2s, pod: user, kind: partition, peer: user}
+              - {at: 10s, for: 20s, pod: carts, kind: partition, peer: orders}
+              - {at: 15s, for: 20s, pod: orders, kind: delay, ms: 100}
+            """)
+        #expect(found.count == 5, "\(found)")
+        #expect(found[0].hasPrefix("line 3: kill on kube-dns: the demo restarts application pods only"))
+        #expect(found[1].hasPrefix("line 4: cpu on carts-db:"))
+        #expect(found[2].hasPrefix("line 5: partition on payment: payment and catalogue do not talk to each other"))
+        #expect(found[3].hasPrefix("line 6: partition on user: a pod cannot be partitioned from itself"))
+        #expect(found[4].hasPrefix("faults on sock-shop/orders overlap: line 7 (partition 10s-30s) and line 8 (delay 15s-35s)"))
+    }
+
+    @Test func randomScenariosAreValidReproducibleAndCoverEveryKind() throws {
+        var kinds = Set<String>()
+        var overlapping = 0
+        for seed in UInt64(1)...60 {
+            let (scenario, yaml) = RandomScenario.make(seed: seed)
+            #expect(RandomScenario.make(seed: seed).yaml == yaml)
+            try ScenarioValidator.validate(scenario, source: "seed \(seed)")
+            var parsed = try ScenarioParser.parse(yaml: yaml)
+            for i in parsed.faults.indices { parsed.faults[i].line = 0 }
+            #expect(parsed == scenario, "seed \(seed) does not read back:\n\(yaml)")
+            #expect((3...4).contains(scenario.faults.count))
+            #expect(Set(scenario.faults.map(\.kind.name)).count == scenario.faults.count, "distinct kinds")
+            #expect(scenario.faults.allSatisfy { $0.atNs >= 40_000_000_000 && $0.lengthNs >= 20_000_000_000 })
+            #expect(scenario.faults.allSatisfy { $0.namespace == SockShop.appNamespace && $0.pod != "kube-dns" })
+            #expect(scenario.durationNs <= 330_000_000_000, "seed \(seed): \(scenario.durationNs)")
+            kinds.formUnion(scenario.faults.map(\.kind.name))
+            let sorted = scenario.faults.sorted { $0.atNs < $1.atNs }
+            if zip(sorted, sorted.dropFirst()).contains(where: { $1.atNs < $0.endNs }) { overlapping += 1 }
+        }
+        #expect(kinds == Set(FaultKind.names))
+        #expect(overlapping >= 10 && overlapping <= 40, "\(overlapping) of 60 with two faults at once")
+        #expect(RandomScenario.make(seed: 7, faults: 8).scenario.faults.count == 8)
+        #expect(RandomScenario.make(seed: 1).yaml != RandomScenario.make(seed: 2).yaml)
+    }
+
+    /// `--load-connections` with `--random-scenario`: the run's scenario.yaml says the load it ran
+    /// under, and the seed's faults stay the same.
+    @Test func aGivenLoadReplacesTheDrawnOneAndKeepsTheFaults() throws {
+        for seed in UInt64(1)...20 {
+            let drawn = RandomScenario.make(seed: seed, faults: 5)
+            let given = RandomScenario.make(seed: seed, faults: 5, loadConnections: 17)
+            #expect(given.scenario.faults == drawn.scenario.faults)
+            #expect(given.scenario.loadConnections == 17)
+            #expect(try ScenarioParser.parse(yaml: given.yaml).loadConnections == 17)
+            #expect(RandomScenario.loadConnections.contains(drawn.scenario.loadConnections ?? 0))
+        }
+        let loads = Set((UInt64(1)...40).compactMap { RandomScenario.make(seed: $0).scenario.loadConnections })
+        #expect(loads.count >= 3, "the load varies with the seed: \(loads)")
     }
 
     /// `netobs demo --duration` replaces the scenario's duration before validation.

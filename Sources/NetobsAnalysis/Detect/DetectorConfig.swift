@@ -26,7 +26,8 @@ public struct DetectorConfig: Sendable, Codable, Equatable {
     /// Scale floors: the smallest spread assumed for a metric, in its unit (ns or count).
     public static func absoluteFloor(_ metric: Metric) -> Double {
         switch metric {
-        case .httpLatencyP50, .httpLatencyP99, .turnLatencyP99, .dnsLatencyP99: 500_000
+        case .httpLatencyP50, .httpLatencyP99, .turnLatencyP99, .dnsLatencyP99, .httpServerLatencyP50,
+             .httpClientLatencyP50: 500_000
         case .rtt: 50_000
         default: 1
         }

@@ -19,6 +19,8 @@ public struct SeriesDetector: Sendable {
     private var frozen = 0
     private var runStart: Int?
     private var lastAnomalous = Int.min / 2
+    /// The two counts before this interval's (a count series' short window).
+    private var previous = (0.0, 0.0)
 
     public init(metric: Metric, config: DetectorConfig) {
         isCount = metric.isCount
@@ -32,11 +34,12 @@ public struct SeriesDetector: Sendable {
     ///   incident is open: a fault also moves series the wrong way, e.g. fast 5xx lower a p50).
     public mutating func update(_ x: Double, interval: Int, config: DetectorConfig, learning: Bool = true) -> Verdict {
         guard x.isFinite else { return Verdict(anomalous: false, score: 0, alarm: hysteresis.isOn, runStart: runStart) }
+        defer { if isCount { previous = (previous.1, x) } }
         guard baseline.pushed >= config.warmup else {
             learn(x)
             return Verdict(anomalous: false, score: 0, alarm: false, runStart: nil)
         }
-        let (anomalous, score) = isCount ? testCount(x, config) : testContinuous(x, config)
+        let (anomalous, score) = isCount ? testCount(x, window: previous.0 + previous.1 + x, config) : testContinuous(x, config)
         if anomalous {
             lastAnomalous = interval
             if runStart == nil { runStart = interval }
@@ -72,10 +75,14 @@ public struct SeriesDetector: Sendable {
         return (anomalous, max(0, z))
     }
 
-    private func testCount(_ x: Double, _ config: DetectorConfig) -> (Bool, Double) {
+    /// This interval's count, or (when this one is above the rate too) the last three together:
+    /// a fault that fails a few calls an interval on a quiet pod is sustained, not large.
+    private func testCount(_ x: Double, window: Double, _ config: DetectorConfig) -> (Bool, Double) {
         let lambda = max(baseline.mean, baseline.variance, config.minRate)
-        let anomalous = x >= lambda + config.minCountExcess
-            && PoissonTest.logUpperTail(x, lambda: lambda) < config.logAlpha
-        return (anomalous, max(0, (x - lambda) / lambda.squareRoot()))
+        let one = x >= lambda + config.minCountExcess && PoissonTest.logUpperTail(x, lambda: lambda) < config.logAlpha
+        let three = x > lambda && window >= 3 * lambda + 2 * config.minCountExcess
+            && PoissonTest.logUpperTail(window, lambda: 3 * lambda) < config.logAlpha
+        let score = max((x - lambda) / lambda.squareRoot(), x > lambda ? (window - 3 * lambda) / (3 * lambda).squareRoot() : 0)
+        return (one || three, max(0, score))
     }
 }

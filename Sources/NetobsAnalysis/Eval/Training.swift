@@ -53,28 +53,59 @@ public enum Training {
                          intervalNs: model.intervalNs)
     }
 
-    /// The classifier's features of each labelled pod over its fault window.
-    static func labelFeatures(_ run: Run, model: AnalysisModel) -> [(features: [Double], kind: String)] {
-        guard let first = run.records.map(\.tsNs).min(), let last = run.records.map(\.tsNs).max() else { return [] }
+    /// The whole run in a store wide enough to hold it.
+    static func replayedStore(_ run: Run, model: AnalysisModel) -> (store: SeriesStore, calls: Set<CallEdge>)? {
+        guard let first = run.records.map(\.tsNs).min(), let last = run.records.map(\.tsNs).max() else { return nil }
         var wide = model
         let span = Int((last - first) / model.intervalNs) + 2
         wide.retention.rawIntervals = max(model.retention.rawIntervals, span)
         var analyzer = OnlineAnalyzer(model: wide)
         analyzer.ingest(records: run.records.sorted { $0.tsNs < $1.tsNs })
         _ = analyzer.finish()
-        let store = analyzer.store
+        return (analyzer.store, analyzer.callEdges)
+    }
+
+    /// The classifier's features of each labelled pod over its fault window.
+    static func labelFeatures(_ run: Run, model: AnalysisModel) -> [(features: [Double], kind: String)] {
+        guard let (store, _) = replayedStore(run, model: model) else { return [] }
         let cfg = model.localizer
+        let localizer = Localizer(config: cfg)
         return run.labels.compactMap { label in
             guard let pod = PodName.join(label.pod, namespace: label.namespace) else { return nil }
             let cp = Int(label.startNs / model.intervalNs)
             let end = min(Int(label.endNs / model.intervalNs), cp + cfg.maxAfterIntervals)
             var metrics: [Metric: Double] = [:]
-            for m in Localizer.podMetrics {
+            for m in Localizer.podMetrics + Localizer.evidenceMetrics {
                 guard let before = store.values(.pod(pod, m), from: cp - cfg.baselineIntervals, to: cp),
                       let after = store.values(.pod(pod, m), from: cp, to: end) else { continue }
                 metrics[m] = Deviation.score(before: before, after: after, metric: m)
             }
-            return (FaultClassifier.features(metrics), label.kind)
+            let evidence = localizer.evidence(pod: pod, changePoint: cp, end: end, evidenceEnd: end + model.closeGap + 2,
+                                              keys: store.allKeys, read: { store.values($0, from: $1, to: $2) ?? [] })
+            return (FaultClassifier.features(metrics, evidence: evidence), label.kind)
+        }
+    }
+
+    /// Ranking alone: each ranker given each labelled fault's own start and end (no detection);
+    /// per label its kind and, per ranker, the 0-based rank of its pod (nil: not ranked).
+    public static func ranksAtFaultStart(_ run: Run, model: AnalysisModel,
+                                         rankers: [Localizer.Ranker]) -> [(kind: String, ranks: [Localizer.Ranker: Int?])] {
+        guard let (store, calls) = replayedStore(run, model: model) else { return [] }
+        let localizer = Localizer(config: model.localizer)
+        return run.labels.map { label in
+            let cp = Int(label.startNs / model.intervalNs)
+            let end = Int(label.endNs / model.intervalNs)
+            var ranks: [Localizer.Ranker: Int?] = [:]
+            for ranker in rankers {
+                let result = localizer.localize(changePoint: cp, end: end, keys: store.allKeys,
+                                                read: { store.values($0, from: $1, to: $2) ?? [] }, calls: calls,
+                                                evidenceEnd: end + model.closeGap, ranker: ranker)
+                ranks[ranker] = .some(result.ranking.firstIndex { p in
+                    let name = PodName.split(p.pod)
+                    return label.matches(pod: name.name, namespace: name.namespace)
+                })
+            }
+            return (label.kind, ranks)
         }
     }
 }

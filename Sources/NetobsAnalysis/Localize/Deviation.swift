@@ -18,6 +18,25 @@ public enum Deviation {
         return max(0, (medianAfter - medianBefore) / spread)
     }
 
+    /// BARO's RobustScorer: the largest (x − median) / IQR after the change point, the median
+    /// and interquartile range taken before it (IQR floored so that a flat series does not divide by 0).
+    public static func robustScore(before b: [Double], after a: [Double]) -> Double {
+        guard b.count >= 3, !a.isEmpty else { return 0 }
+        let s = b.sorted()
+        let q1 = s[Int(Double(s.count - 1) * 0.25)], q3 = s[Int(Double(s.count - 1) * 0.75)]
+        let med = median(b)
+        let iqr = max(q3 - q1, 1e-3 * max(abs(med), 1))
+        return max(0, (a.max()! - med) / iqr)
+    }
+
+    /// N-sigma: the largest (x − mean) / σ after the change point, mean and σ taken before it.
+    public static func sigmaScore(before b: [Double], after a: [Double]) -> Double {
+        guard b.count >= 3, !a.isEmpty else { return 0 }
+        let m = b.reduce(0, +) / Double(b.count)
+        let sd = (b.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(b.count)).squareRoot()
+        return max(0, (a.max()! - m) / max(sd, 1e-3 * max(abs(m), 1)))
+    }
+
     static func clean(_ values: [Float], isCount: Bool) -> [Double] {
         isCount ? values.map { $0.isNaN ? 0 : Double($0) } : values.filter { !$0.isNaN }.map(Double.init)
     }

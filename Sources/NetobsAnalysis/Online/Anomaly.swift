@@ -43,6 +43,25 @@ public struct Anomaly: Sendable, Codable, Equatable {
     public var status: String
     public var ranking: [RankedPod]
     public var evidence: Evidence
+    /// The baselines' answers for the same incident (by ranker name; not written to anomalies.jsonl).
+    public var alternatives: [String: Anomaly] = [:]
+
+    public init(startNs: UInt64, endNs: UInt64, detectedNs: UInt64, pod: String, namespace: String, kind: String,
+                score: Double, uri: String?, status: String, ranking: [RankedPod], evidence: Evidence,
+                alternatives: [String: Anomaly] = [:]) {
+        self.startNs = startNs
+        self.endNs = endNs
+        self.detectedNs = detectedNs
+        self.pod = pod
+        self.namespace = namespace
+        self.kind = kind
+        self.score = score
+        self.uri = uri
+        self.status = status
+        self.ranking = ranking
+        self.evidence = evidence
+        self.alternatives = alternatives
+    }
 
     enum CodingKeys: String, CodingKey {
         case pod, namespace, kind, score, uri, status, ranking, evidence

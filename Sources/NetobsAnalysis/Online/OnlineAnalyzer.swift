@@ -15,6 +15,8 @@ public struct OnlineAnalyzer: Sendable {
         public var intervals = 0
         /// Incidents reported `open` and later withdrawn as blips (alerts an operator saw).
         public var dismissed = 0
+        /// Intervals in which the node itself stalled (see `stalled`).
+        public var nodeStalls = 0
     }
 
     /// A series whose alarm is on this interval.
@@ -28,6 +30,7 @@ public struct OnlineAnalyzer: Sendable {
     }
 
     struct Incident: Sendable {
+        var id: Int
         var changePoint: Int
         var detected: Int
         var lastAlarm: Int
@@ -37,6 +40,10 @@ public struct OnlineAnalyzer: Sendable {
         var anchorAlarm: Int
         /// Intervals, from its opening on, in which a member was anomalous.
         var anomalousIntervals = 1
+        /// Opened by a node-wide stall: withdrawn.
+        var stalled = false
+        /// Anchors of the incidents open at the same time as this one, at any point.
+        var concurrent: Set<String> = []
     }
 
     public let model: AnalysisModel
@@ -48,16 +55,41 @@ public struct OnlineAnalyzer: Sendable {
     private var detectors: [SeriesDetector?] = []
     private var calls: [CallEdge: Int] = [:]
     private var dropReasons: [Int: [String: [String: Double]]] = [:]
-    private var incident: Incident?
+    private var incidents: [Incident] = []
+    private var recentlyClosed: [(pods: Set<String>, end: Int)] = []
+    private var nextIncident = 0
+    /// Pods whose answer time was anomalous, and whether any network or error series was, per
+    /// recent interval (node stalls).
+    private var slowPods: [Int: Set<String>] = [:]
+    private var networkMoved: [Int: Bool] = [:]
+    static let stallWindow = 5
+    static let latencyMetrics: Set<Metric> = [.httpLatencyP50, .httpLatencyP99, .turnLatencyP99, .httpServerLatencyP50, .dnsLatencyP99]
+    static let networkMetrics: Set<Metric> = [.retransmits, .drops, .connErrors, .dnsFailures, .httpErrors]
+    /// The last interval of the latest node stall.
+    private var lastStall: Int?
     private let localizer: Localizer
+    /// NETOBS_ANALYSIS_TRACE=1: every pod series scoring 3 or more, per interval, on stderr.
+    static let tracing = ProcessInfo.processInfo.environment["NETOBS_ANALYSIS_TRACE"] != nil
 
-    public init(model: AnalysisModel = AnalysisModel()) {
+    /// Processes seen per pod (pids of the records it reports), for `restarts`.
+    private var processes: [String: (pids: Set<Int32>, first: Int)] = [:]
+    /// A pod's processes seen in its first intervals are its own; later ones are restarts.
+    static let restartWarmup = 30
+    static let maxProcessesTracked = 32
+    /// Rankers scored beside this analysis on the same incidents (`Anomaly.alternatives`).
+    public let baselines: [Localizer.Ranker]
+
+    public init(model: AnalysisModel = AnalysisModel(), baselines: [Localizer.Ranker] = []) {
         self.model = model
         store = SeriesStore(retention: model.retention)
         localizer = Localizer(config: model.localizer)
+        self.baselines = baselines.filter { $0 != .netobs }
     }
 
     public var interval: UInt64 { model.intervalNs }
+
+    /// The (client, server) pairs seen in the retained window.
+    public var callEdges: Set<CallEdge> { Set(calls.keys) }
 
     public mutating func ingest(records: [FlowRecord]) {
         for r in records { ingest(r) }
@@ -76,6 +108,17 @@ public struct OnlineAnalyzer: Sendable {
             rollup.add(key, value: value, weight: weight)
             used = true
         }
+        if r.pid > 0, let pod = r.srcPod, r.kind == "tcp" || r.kind == "tcp_latency" {
+            if var seen = processes[pod] {
+                if !seen.pids.contains(r.pid), seen.pids.count < Self.maxProcessesTracked {
+                    if k >= seen.first + Self.restartWarmup { rollup.add(.pod(pod, .restarts), value: 1, weight: 1) }
+                    seen.pids.insert(r.pid)
+                    processes[pod] = seen
+                }
+            } else {
+                processes[pod] = ([r.pid], k)
+            }
+        }
         pending[k] = rollup
         if !used { stats.unused += 1 }
         if let call { calls[CallEdge(client: call.0, server: call.1)] = k }
@@ -93,7 +136,7 @@ public struct OnlineAnalyzer: Sendable {
         return close(below: limit)
     }
 
-    /// Closes everything ingested so far (end of a recorded run), including an open incident.
+    /// Closes everything ingested so far (end of a recorded run), including open incidents.
     public mutating func finish() -> [Anomaly] {
         guard let last = pending.keys.max() else { return closeIncident() }
         var out = close(below: last + 1)
@@ -126,16 +169,44 @@ public struct OnlineAnalyzer: Sendable {
         for (key, value) in rollup.values() {
             let id = store.id(for: key)
             store.append(id: id, interval: k, value: Float(value))
-            guard key.scope == .pod, key.metric.triggers else { continue }
+            guard key.scope == .pod, key.metric.triggers || key.metric == .httpServerLatencyP50 else { continue }
             if id >= detectors.count { detectors += [SeriesDetector?](repeating: nil, count: id - detectors.count + 1) }
             if detectors[id] == nil { detectors[id] = SeriesDetector(metric: key.metric, config: model.detector) }
-            let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incident == nil)
+            let verdict = detectors[id]!.update(value, interval: k, config: model.detector, learning: incidents.isEmpty)
+            if Self.tracing, verdict.score >= 3 {
+                FileHandle.standardError.write(Data("trace \(k) \(key) z=\(Self.format(verdict.score)) \(verdict.anomalous ? "A" : "-")\(verdict.alarm ? "L" : "-")\n".utf8))
+            }
+            if verdict.anomalous, Self.latencyMetrics.contains(key.metric) { slowPods[k, default: []].insert(key.a) }
+            if verdict.anomalous, Self.networkMetrics.contains(key.metric) { networkMoved[k] = true }
+            if key.metric == .httpServerLatencyP50 { continue }
             if verdict.alarm { alarms.append(Alarm(key: key, runStart: verdict.runStart ?? k, score: verdict.score, anomalous: verdict.anomalous)) }
             else if verdict.anomalous { firstAnomalous.append(Alarm(key: key, runStart: k, score: verdict.score, anomalous: true)) }
         }
-        if incident == nil { alarms += corroborated(firstAnomalous) }
+        let graph = CallGraph(calls.keys)
+        if stalled(at: k, graph) {
+            stats.nodeStalls += 1
+            lastStall = k
+            for i in incidents.indices where incidents[i].detected > k - Self.stallWindow { incidents[i].stalled = true }
+        }
+        alarms += corroborated(firstAnomalous.filter { alarm in !incidents.contains { related(alarm.key.a, $0, graph) } })
         if k % 60 == 0 { expire(before: k) }
         return advanceIncident(interval: k, alarms: alarms)
+    }
+
+    /// The node itself stalled (a noisy neighbour took the CPU, the host paused): pods that do not
+    /// call one another answer slowly at once, three or more within `stallWindow` intervals, and
+    /// nothing moved in the network or the errors. No fault of one pod does that (its symptoms
+    /// travel to its callers only; network faults move connections, refusals errors), so no
+    /// incident opens from it; incidents opened in it are withdrawn.
+    private mutating func stalled(at k: Int, _ graph: CallGraph) -> Bool {
+        slowPods = slowPods.filter { $0.key > k - Self.stallWindow }
+        networkMoved = networkMoved.filter { $0.key > k - Self.stallWindow }
+        guard !networkMoved.values.contains(true) else { return false }
+        let slow = slowPods.values.reduce(into: Set<String>()) { $0.formUnion($1) }
+        guard slow.count >= 3 else { return false }
+        // Roots: slow pods whose slowness no other slow pod explains (they call none of them).
+        let roots = slow.filter { pod in !graph.isAncestor(pod, ofAny: slow.subtracting([pod])) }
+        return roots.count >= 3
     }
 
     /// Series anomalous this interval but not (yet) alarming that may open an incident at once: a
@@ -154,29 +225,83 @@ public struct OnlineAnalyzer: Sendable {
     /// weakly (a noisy low-rate series) is no member: it would keep a finished fault's incident
     /// open and hide its own later fault inside it. Its anchor is its located pod (or, when that
     /// pod does not alarm itself, e.g. a name that fails to resolve, its strongest alarming pod).
-    /// A strong alarm of another pod, once the anchor has been quiet `closeGap` intervals, is a
-    /// second fault when localization from that alarm's start names that pod: the incident ends
-    /// before it and a new one opens (callers of both faults alarm throughout and would otherwise
-    /// merge them).
+    /// A strong alarm of another pod related to it, once the anchor has been quiet `closeGap`
+    /// intervals, is a second fault when localization from that alarm's start names that pod: the
+    /// incident ends before it and a new one opens (callers of both faults alarm throughout and
+    /// would otherwise merge them).
+    ///
+    /// Several incidents may be open at once: an alarm goes to the incidents it is related to (a
+    /// member, a pod on a call with a member, or a caller of a member, directly or not: symptoms
+    /// travel up the call graph); a strong alarm related to none is another fault, and opens its
+    /// own incident (two faults at once on pods apart in the graph).
     private mutating func advanceIncident(interval k: Int, alarms: [Alarm]) -> [Anomaly] {
-        let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
-        guard var open = incident else {
-            let strongAlarms = alarms.filter { $0.score >= strong }
-            guard let start = strongAlarms.map(\.runStart).min() else { return [] }
-            let strongPods = Set(strongAlarms.map(\.key.a))
-            let members = alarms.filter { strongPods.contains($0.key.a) }
-            var opened = Incident(changePoint: start, detected: k, lastAlarm: k, alarms: [:], pods: [], anchor: "", anchorAlarm: k)
-            for alarm in members {
-                opened.alarms[alarm.key] = alarm.score
-                opened.pods.insert(alarm.key.a)
+        var out: [Anomaly] = []
+        let graph = CallGraph(calls.keys)
+        var reopen: [Alarm] = []
+        var i = 0
+        let anchors = Set(incidents.map(\.anchor))
+        while i < incidents.count {
+            var current = incidents[i]
+            current.concurrent.formUnion(anchors.subtracting([current.anchor]))
+            let routed = alarms.filter { related($0.key.a, current, graph) }
+            let (anomalies, keep, split) = advance(&current, interval: k, alarms: routed)
+            out += anomalies
+            reopen += split
+            if keep {
+                incidents[i] = current
+                i += 1
+            } else {
+                incidents.remove(at: i)
             }
-            let raised = anomaly(opened, end: k, status: "open")
-            let located = PodName.join(raised.pod, namespace: raised.namespace) ?? ""
-            opened.anchor = opened.pods.contains(located) ? located
-                : opened.alarms.max { $0.value < $1.value }?.key.a ?? located
-            incident = opened
-            return [raised]
         }
+        let unrelated = alarms.filter { alarm in !incidents.contains { related(alarm.key.a, $0, graph) } }
+        // A split's newcomers open the next incident, unless they belong to another open one.
+        let next = reopen.filter { alarm in !incidents.contains { related(alarm.key.a, $0, graph) } }
+        if !next.isEmpty { out += open(interval: k, alarms: next, graph: graph) }
+        let rest = unrelated.filter { alarm in !incidents.contains { related(alarm.key.a, $0, graph) } }
+        out += open(interval: k, alarms: rest, graph: graph)
+        return out
+    }
+
+    /// Opens an incident from `alarms` when one is strong.
+    private mutating func open(interval k: Int, alarms: [Alarm], graph: CallGraph) -> [Anomaly] {
+        if let stall = lastStall, k <= stall + model.closeGap { return [] }
+        let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
+        let strongAlarms = alarms.filter { $0.score >= strong }
+        guard let first = strongAlarms.map(\.runStart).min() else { return [] }
+        let strongPods = Set(strongAlarms.map(\.key.a))
+        // Not before the end of an earlier incident of these pods: alarms still running from it
+        // (its callers' hysteresis) would otherwise stretch the new one back over the fault it explained.
+        let earlier = recentlyClosed.filter { closed in strongPods.contains { pod in closed.pods.contains(pod) || graph.adjacent(pod, closed.pods) } }
+        let start = max(first, (earlier.map(\.end).max() ?? Int.min / 2) + 1, (lastStall ?? Int.min / 2) + 1)
+        let members = alarms.filter { strongPods.contains($0.key.a) }
+        nextIncident += 1
+        var opened = Incident(id: nextIncident, changePoint: start, detected: k, lastAlarm: k, alarms: [:], pods: [], anchor: "",
+                              anchorAlarm: k)
+        for alarm in members {
+            opened.alarms[alarm.key] = alarm.score
+            opened.pods.insert(alarm.key.a)
+        }
+        if Self.tracing {
+            FileHandle.standardError.write(Data("trace \(k) incident opens at \(start): \(opened.pods.sorted()); open: \(incidents.map { "\($0.anchor) \($0.pods.sorted())" })\n".utf8))
+        }
+        let raised = anomaly(opened, end: k, status: "open")
+        let located = PodName.join(raised.pod, namespace: raised.namespace) ?? ""
+        // Alarms apart from an open incident that localization nonetheless pins on its pod are
+        // more of it (its symptoms reached further), not a second fault.
+        if let same = incidents.firstIndex(where: { $0.anchor == located }) {
+            incidents[same].pods.formUnion(opened.pods)
+            return []
+        }
+        opened.anchor = opened.pods.contains(located) ? located
+            : opened.alarms.max { $0.value < $1.value }?.key.a ?? located
+        incidents.append(opened)
+        return [raised]
+    }
+
+    /// One interval of an open incident: (anomalies, still open, alarms that open the next one).
+    private mutating func advance(_ open: inout Incident, interval k: Int, alarms: [Alarm]) -> ([Anomaly], Bool, [Alarm]) {
+        let strong = model.incidentScore ?? AnalysisModel.defaultIncidentScore
         let joining = k <= open.detected + model.closeGap
         var anomalousNow = false
         for alarm in alarms {
@@ -189,32 +314,68 @@ public struct OnlineAnalyzer: Sendable {
             anomalousNow = anomalousNow || alarm.anomalous
         }
         if anomalousNow, k > open.detected { open.anomalousIntervals += 1 }
-        incident = open
-        let newcomers = alarms.filter { !open.pods.contains($0.key.a) && $0.score >= strong }
+        let members = open.pods
+        let newcomers = alarms.filter { !members.contains($0.key.a) && $0.score >= strong }
         if !newcomers.isEmpty, k - open.anchorAlarm >= model.closeGap {
             let start = newcomers.map(\.runStart).min() ?? k
             if let top = localize(from: start, to: k).ranking.first?.pod, newcomers.contains(where: { $0.key.a == top }) {
-                incident?.lastAlarm = max(open.changePoint, min(open.lastAlarm, start - 1))
+                open.lastAlarm = max(open.changePoint, min(open.lastAlarm, start - 1))
                 // The next incident starts at the newcomers (the callers' alarms began with the first fault).
-                return closeIncident() + advanceIncident(interval: k, alarms: newcomers)
+                return (close(open), false, newcomers)
             }
         }
-        guard k - open.lastAlarm >= model.closeGap else { return [] }
-        return closeIncident() + advanceIncident(interval: k, alarms: alarms)
+        guard k - open.lastAlarm >= model.closeGap else { return ([], true, []) }
+        return (close(open), false, [])
+    }
+
+    /// Whether an alarm of `pod` belongs to `incident`: a member, or a pod its fault reaches from
+    /// the incident's core (its anchor, and the members on a connection with the anchor or called
+    /// by it): on a connection with the core, or calling it, directly or not. Members that only
+    /// call the anchor (its symptoms' way up) are no core: their other callees are not the fault's.
+    private func related(_ pod: String, _ incident: Incident, _ graph: CallGraph) -> Bool {
+        if incident.pods.contains(pod) || pod == incident.anchor { return true }
+        let below = graph.descendants(incident.anchor)
+        let core = incident.pods.filter { graph.adjacent($0, [incident.anchor]) || below.contains($0) }.union([incident.anchor])
+        return graph.adjacent(pod, core) || graph.isAncestor(pod, ofAny: core)
     }
 
     private mutating func closeIncident() -> [Anomaly] {
-        guard let open = incident else { return [] }
-        incident = nil
-        let confirmed = open.anomalousIntervals >= model.confirmIntervals ?? AnalysisModel.defaultConfirmIntervals
+        let open = incidents
+        incidents = []
+        return open.flatMap { close($0) }
+    }
+
+    private mutating func close(_ open: Incident) -> [Anomaly] {
+        recentlyClosed.append((open.pods.union([open.anchor]), open.lastAlarm))
+        if recentlyClosed.count > 8 { recentlyClosed.removeFirst() }
+        let confirmed = !open.stalled && open.anomalousIntervals >= model.confirmIntervals ?? AnalysisModel.defaultConfirmIntervals
         if !confirmed { stats.dismissed += 1 }
         return [anomaly(open, end: open.lastAlarm, status: confirmed ? "closed" : "dismissed")]
     }
 
-    private func localize(from changePoint: Int, to end: Int) -> Localizer.Result {
+    /// Pods an incident's root may be when others are open at once: its members, the pods on
+    /// calls with them and their callees (not the roots of the other incidents).
+    private func candidates(for incident: Incident) -> Set<String>? {
+        let others = incidents.filter { $0.id != incident.id }
+        let otherAnchors = incident.concurrent.union(others.map(\.anchor)).subtracting([""])
+        guard !otherAnchors.isEmpty else { return nil }
+        let graph = CallGraph(calls.keys)
+        let members = incident.pods.union(incident.anchor.isEmpty ? [] : [incident.anchor])
+        var set = members
+        for m in members {
+            set.formUnion(graph.neighbours(m))
+            set.formUnion(graph.descendants(m))
+        }
+        for anchor in otherAnchors where !members.contains(anchor) { set.remove(anchor) }
+        return set
+    }
+
+    private func localize(from changePoint: Int, to end: Int, ranker: Localizer.Ranker = .netobs,
+                          candidates: Set<String>? = nil) -> Localizer.Result {
         let store = self.store
         return localizer.localize(changePoint: changePoint, end: end, keys: store.allKeys,
-                                  read: { store.values($0, from: $1, to: $2) ?? [] }, calls: Set(calls.keys))
+                                  read: { store.values($0, from: $1, to: $2) ?? [] }, calls: Set(calls.keys),
+                                  evidenceEnd: (closedBelow ?? end + 1) - 1, ranker: ranker, candidates: candidates)
     }
 
     private mutating func expire(before k: Int) {
@@ -225,10 +386,16 @@ public struct OnlineAnalyzer: Sendable {
     }
 
     private func anomaly(_ incident: Incident, end: Int, status: String) -> Anomaly {
-        let result = localize(from: incident.changePoint, to: end)
+        let only = candidates(for: incident)
+        let result = localize(from: incident.changePoint, to: end, candidates: only)
         let top = result.ranking.first
+        if Self.tracing {
+            for p in result.ranking.prefix(4) {
+                FileHandle.standardError.write(Data("trace \(end) \(status) [\(incident.changePoint)] \(p.pod) score=\(Self.format(p.score)) graph=\(Self.format(p.graphFactor)) \(p.evidence) features=\(p.features.map { Self.format($0) })\n".utf8))
+            }
+        }
         let pod = top.map { PodName.split($0.pod) } ?? (name: "", namespace: "")
-        let features = FaultClassifier.features(top?.metrics ?? [:])
+        let features = top?.features ?? FaultClassifier.features([:])
         var reasons: [String: Double] = [:]
         if let top {
             for (k, pods) in dropReasons where k >= incident.changePoint && k <= end {
@@ -248,6 +415,24 @@ public struct OnlineAnalyzer: Sendable {
             alarms: incident.alarms.sorted { $0.value > $1.value }.prefix(8).map { "\($0.key) z=\(Self.format($0.value))" },
             features: features.map { ($0 * 1000).rounded() / 1000 })
         let i = model.intervalNs
+        var alternatives: [String: Anomaly] = [:]
+        for ranker in baselines {
+            let other = localize(from: incident.changePoint, to: end, ranker: ranker, candidates: only)
+            guard let first = other.ranking.first else { continue }
+            let p = PodName.split(first.pod)
+            // The kind from the centroids alone, over this analysis' deviations of that pod.
+            let metrics = result.ranking.first { $0.pod == first.pod }?.metrics ?? [:]
+            alternatives[ranker.rawValue] = Anomaly(
+                startNs: UInt64(max(0, incident.changePoint)) * i, endNs: UInt64(max(0, end) + 1) * i,
+                detectedNs: UInt64(max(0, incident.detected) + 1) * i, pod: p.name, namespace: p.namespace,
+                kind: model.classifier.nearest(FaultClassifier.features(metrics)), score: (first.score * 100).rounded() / 100,
+                uri: nil, status: status,
+                ranking: other.ranking.prefix(5).map {
+                    let q = PodName.split($0.pod)
+                    return Anomaly.RankedPod(pod: q.name, namespace: q.namespace, score: ($0.score * 100).rounded() / 100)
+                },
+                evidence: Anomaly.Evidence(series: [], flows: [], dropReasons: [:], uris: [], domains: [], alarms: [], features: []))
+        }
         return Anomaly(startNs: UInt64(max(0, incident.changePoint)) * i, endNs: UInt64(max(0, end) + 1) * i,
                        detectedNs: UInt64(max(0, incident.detected) + 1) * i,
                        pod: pod.name, namespace: pod.namespace, kind: model.classifier.classify(features),
@@ -257,7 +442,7 @@ public struct OnlineAnalyzer: Sendable {
                            let p = PodName.split($0.pod)
                            return Anomaly.RankedPod(pod: p.name, namespace: p.namespace, score: ($0.score * 100).rounded() / 100)
                        },
-                       evidence: evidence)
+                       evidence: evidence, alternatives: alternatives)
     }
 
     static func format(_ x: Double) -> String { String(format: "%.1f", x) }

@@ -1,8 +1,11 @@
 /// Runs a recorded run through the online analyzer, in time order, ticking at each interval
 /// boundary as a live controller would (grace 0: the records are all there).
 public enum Replay {
-    public static func detect(_ records: [FlowRecord], model: AnalysisModel) -> (anomalies: [Anomaly], stats: OnlineAnalyzer.Stats) {
-        var analyzer = OnlineAnalyzer(model: model)
+    /// - Parameter baselines: rankers whose answers for the same incidents go to each anomaly's
+    ///   `alternatives`.
+    public static func detect(_ records: [FlowRecord], model: AnalysisModel,
+                              baselines: [Localizer.Ranker] = []) -> (anomalies: [Anomaly], stats: OnlineAnalyzer.Stats) {
+        var analyzer = OnlineAnalyzer(model: model, baselines: baselines)
         var closed: [Anomaly] = []
         var current: Int?
         for r in records.sorted(by: { $0.tsNs < $1.tsNs }) {
@@ -15,5 +18,10 @@ public enum Replay {
         }
         closed += analyzer.finish().filter { $0.status == "closed" }
         return (closed, analyzer.stats)
+    }
+
+    /// The anomalies a baseline ranker reported for the same incidents.
+    public static func alternatives(_ anomalies: [Anomaly], ranker: Localizer.Ranker) -> [Anomaly] {
+        ranker == .netobs ? anomalies : anomalies.compactMap { $0.alternatives[ranker.rawValue] }
     }
 }

@@ -10,7 +10,12 @@
 /// - DNS belongs to the *querying* pod (the resolver is rarely the culprit of a lookup fault).
 /// - TCP counters (retransmits, drops, RTT) belong to both ends and to the edge between them:
 ///   a fault on one pod moves every edge it is on, which is what localization looks for.
-/// - Connection errors (failed connects, resets, refusals) belong to the server end and the edge.
+/// - Connection errors (failed connects, resets, refusals) belong to the server end and the edge;
+///   those answered by an RST (refused, reset) and those never answered (timed out) are also
+///   counted apart, as evidence of the fault's kind.
+/// - The server's own view of its exchanges also goes to evidence series of its own (answers
+///   served, its answer time), the clients' view to another (answer time with the network), so
+///   that a slow application (both move) and a slow network (only the clients' view moves) differ.
 public enum Attribution {
     public struct Contribution: Sendable, Equatable {
         public var key: SeriesKey
@@ -21,6 +26,8 @@ public enum Attribution {
     public static let dnsSuccess: Set<String> = ["NOERROR", ""]
     public static let connectionErrors: Set<String> = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH",
                                                         "ENETUNREACH", "ECONNABORTED", "EPIPE"]
+    /// Errors of a connection an RST ended.
+    public static let refusals: Set<String> = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED"]
 
     /// Calls `emit` for every series value the record contributes; returns the call edge
     /// (client, server) of an HTTP or turn record with both ends known.
@@ -38,6 +45,13 @@ public enum Attribution {
             let failed = status >= 500 || status == 0
             emit(.pod(server, .httpRequests), r.count, 1)
             if failed { emit(.pod(server, .httpErrors), r.count, 1) }
+            if serverIsLocal {
+                emit(.pod(server, .httpServed), r.count, 1)
+                if let client, client != server { emit(.edge(client, server, .httpServed), r.count, 1) }
+                if let d = r.httpDurationNs, status != 0 { emit(.pod(server, .httpServerLatencyP50), d, r.count) }
+            } else if let d = r.httpDurationNs, status != 0 {
+                emit(.pod(server, .httpClientLatencyP50), d, r.count)
+            }
             if let uri = r.httpURI {
                 emit(SeriesKey(.uri, server, uri, .httpRequests), r.count, 1)
                 if failed { emit(SeriesKey(.uri, server, uri, .httpErrors), r.count, 1) }
@@ -78,12 +92,14 @@ public enum Attribution {
             }
             if connError, let server = serverIsLocal ? r.srcPod : r.dstPod {
                 emit(.pod(server, .connErrors), 1, 1)
+                emit(.pod(server, refusals.contains(r.tcpError ?? "") ? .connRefused : .connTimeouts), 1, 1)
             }
             if let a = r.srcPod, let b = r.dstPod, a != b {
                 emit(.edge(a, b, .retransmits), r.tcpRetransmit, 1)
                 emit(.edge(a, b, .drops), r.tcpDrop, 1)
                 if let rtt = r.tcpRttNs, rtt > 0 { emit(.edge(a, b, .rtt), rtt, 1) }
                 emit(.edge(a, b, .connErrors), connError ? 1 : 0, 1)
+                if connError { emit(.edge(a, b, refusals.contains(r.tcpError ?? "") ? .connRefused : .connTimeouts), 1, 1) }
             }
             return nil
         default:

@@ -30,6 +30,8 @@ public struct FlowRecord: Sendable, Equatable {
     public var tcpConnectFailed = false
     public var tcpError: String?
     public var turnLatencyP99Ns: Double?
+    /// The reporting process (0 when unknown).
+    public var pid: Int32 = 0
 
     public init(kind: String, tsNs: UInt64) {
         self.kind = kind
@@ -117,6 +119,7 @@ extension FlowRecord {
         r.tcpConnectFailed = o["tcp_connect_failed"] as? Bool ?? false
         r.tcpError = o["tcp_error"] as? String
         r.turnLatencyP99Ns = number(o["req_latency_p99"])
+        r.pid = number(o["pid"]).map { Int32(clamping: Int64($0)) } ?? 0
         if kind == "tcp_latency" { r.count = number(o["req_count"]) ?? 1 }
         return r
     }

@@ -12,12 +12,27 @@ public enum Metric: String, Sendable, Codable, CaseIterable, Hashable {
     case dnsQueries = "dns_queries"
     case dnsFailures = "dns_failures"
     case dnsLatencyP99 = "dns_latency_p99"
+    // Evidence for the fault's kind (never alarms by itself):
+    /// Exchanges the pod answered, seen at the pod itself (a pod that is down, cut off or refusing
+    /// answers fewer); on an edge, those of that client.
+    case httpServed = "http_served"
+    /// The pod's answer time as the pod itself saw it (first request byte in to first response
+    /// byte out): the application's own time, without the network.
+    case httpServerLatencyP50 = "http_server_latency_p50"
+    /// The pod's answer time as its clients saw it: the application's time plus the network's.
+    case httpClientLatencyP50 = "http_client_latency_p50"
+    /// Connections to the pod refused or reset (an RST came back).
+    case connRefused = "conn_refused"
+    /// Connections to the pod that never got an answer (no SYN-ACK, no RST).
+    case connTimeouts = "conn_timeouts"
+    /// A process of the pod seen for the first time after the pod's first minute (a restart).
+    case restarts
 
     public enum Rollup: Sendable { case sum, quantile(Double) }
 
     public var rollup: Rollup {
         switch self {
-        case .httpLatencyP50, .rtt: .quantile(0.5)
+        case .httpLatencyP50, .rtt, .httpServerLatencyP50, .httpClientLatencyP50: .quantile(0.5)
         case .httpLatencyP99, .turnLatencyP99, .dnsLatencyP99: .quantile(0.99)
         default: .sum
         }
@@ -27,7 +42,13 @@ public enum Metric: String, Sendable, Codable, CaseIterable, Hashable {
     public var isCount: Bool { if case .sum = rollup { true } else { false } }
 
     /// Fed to the online detectors (the others are evidence for localization only).
-    public var triggers: Bool { self != .httpRequests && self != .dnsQueries }
+    public var triggers: Bool {
+        switch self {
+        case .httpRequests, .dnsQueries, .httpServed, .httpServerLatencyP50, .httpClientLatencyP50, .connRefused,
+             .connTimeouts, .restarts: false
+        default: true
+        }
+    }
 }
 
 /// The entity a series belongs to.

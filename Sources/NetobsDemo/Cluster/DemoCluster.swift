@@ -16,12 +16,16 @@ public final class DemoCluster: @unchecked Sendable {
     private let processes = Locked([String: LabProcess]())
     private let hidden = Locked(Set<String>())
     private let stopping = Locked(false)
+    /// Components whose process a kill fault ended (not a failure while they are down).
+    private let down = Locked(Set<String>())
+    private let restarts = Locked(0)
 
     public static let python = "/usr/bin/python3"
 
     /// Builds the pods and starts everything; on failure tears down what it made.
     public static func start(layout: DemoLayout, appDirectory: String, say: (String) -> Void) throws -> DemoCluster {
         NetnsEtc.removeStale()
+        CPUCap.removeStale()
         let lab = try NodeLab(name: "netobs-demo")
         do {
             var labPods: [String: Pod] = [:]
@@ -69,13 +73,9 @@ public final class DemoCluster: @unchecked Sendable {
                                for: pod(demoPod.name, namespace: demoPod.namespace))
         }
         try startDNS()
-        let redis = try pod("carts-db").spawn(["redis-server", "--bind", "0.0.0.0", "--port", "6379", "--save", "",
-                                               "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"],
-                                              stdout: .file(layout.log("carts-db")), stderr: .file(layout.log("carts-db.stderr")))
-        remember("carts-db", redis)
-        try LogFiles.wait(for: "Ready to accept connections", in: layout.log("carts-db"), from: redis, what: "redis-server in carts-db")
+        try startRedis(log: "carts-db")
         for component in SockShop.components where component.role == .service {
-            try startService(component)
+            try startService(component, log: component.name)
         }
         for component in SockShop.components where component.role == .service {
             try LogFiles.wait(for: "listening on port", in: layout.log(component.name), from: process(component.name)!,
@@ -93,12 +93,22 @@ public final class DemoCluster: @unchecked Sendable {
         try LogFiles.wait(for: "read \(layout.hostsFile)", in: layout.log("kube-dns"), from: dnsmasq, what: "dnsmasq in kube-dns")
     }
 
-    private func startService(_ component: SockShop.Component) throws {
-        try "0\n".write(toFile: layout.delayControl(component.name), atomically: true, encoding: .utf8)
+    private func startRedis(log: String) throws {
+        let redis = try pod("carts-db").spawn(["redis-server", "--bind", "0.0.0.0", "--port", "6379", "--save", "",
+                                               "--appendonly", "no", "--protected-mode", "no", "--daemonize", "no"],
+                                              stdout: .file(layout.log(log)), stderr: .file(layout.log(log + ".stderr")))
+        remember("carts-db", redis)
+        try LogFiles.wait(for: "Ready to accept connections", in: layout.log(log), from: redis, what: "redis-server in carts-db")
+    }
+
+    private func startService(_ component: SockShop.Component, log: String) throws {
+        if !FileManager.default.fileExists(atPath: layout.delayControl(component.name)) {
+            try "0\n".write(toFile: layout.delayControl(component.name), atomically: true, encoding: .utf8)
+        }
         let process = try pod(component.name).spawn(
             [Self.python, "-u", appDirectory + "/service.py", "--service", component.name, "--port", String(component.port),
              "--control", layout.delayControl(component.name), "--redis", "carts-db:6379"],
-            stdout: .discard, stderr: .file(layout.log(component.name)))
+            stdout: .discard, stderr: .file(layout.log(log)))
         remember(component.name, process)
     }
 
@@ -167,6 +177,35 @@ public final class DemoCluster: @unchecked Sendable {
         try "\(ms)\n".write(toFile: layout.delayControl(service), atomically: true, encoding: .utf8)
     }
 
+    /// Kills a component's process (SIGKILL, as the OOM killer or a crash would) and waits for
+    /// it to end; it stays down, and `checkAlive` quiet about it, until `restart`.
+    func kill(_ name: String) throws {
+        guard let process = process(name) else { throw DemoError("\(name) has no process to kill") }
+        down.withLock { _ = $0.insert(name) }
+        _ = process.signal(SIGKILL)
+        _ = try process.waitUntilExit(timeout: .seconds(10))
+    }
+
+    /// Starts a killed component again (as the kubelet restarts a container) and waits until it
+    /// serves; returns how long that took, in milliseconds.
+    func restart(_ name: String) throws -> Double {
+        guard let component = SockShop.components.first(where: { $0.name == name }) else { throw DemoError("no component \(name)") }
+        let began = Date()
+        let n = restarts.withLock { n in n += 1; return n }
+        let log = "\(name).restart-\(n)"
+        switch component.role {
+        case .service:
+            try startService(component, log: log)
+            try LogFiles.wait(for: "listening on port", in: layout.log(log), from: process(name)!, what: "service \(name) (restarted)")
+        case .redis:
+            try startRedis(log: log)
+        case .dns, .loadGenerator:
+            throw DemoError("\(name) cannot be restarted by the demo")
+        }
+        down.withLock { _ = $0.remove(name) }
+        return Date().timeIntervalSince(began) * 1000
+    }
+
     // MARK: Health and teardown
 
     /// The lab went away without `stop()`: NodeLab's signal handler tore it down.
@@ -175,7 +214,8 @@ public final class DemoCluster: @unchecked Sendable {
 
     /// Throws if a component's process ended (the application cannot have a pod die quietly).
     func checkAlive() throws {
-        for (name, process) in processes.withLock({ $0 }) {
+        let killed = down.withLock { $0 }
+        for (name, process) in processes.withLock({ $0 }) where !killed.contains(name) {
             if let ended = process.termination {
                 throw DemoError("\(name) ended unexpectedly (\(ended))\n" + LogFiles.tail(layout.log(name)))
             }
@@ -187,6 +227,7 @@ public final class DemoCluster: @unchecked Sendable {
     public func stop() {
         stopping.withLock { $0 = true }
         for process in processes.withLock({ Array($0.values) }) { process.terminate(grace: .seconds(2)) }
+        CPUCap.remove(labID: lab.id)
         lab.teardown()
         for pod in labPods.values { NetnsEtc.remove(for: pod) }
     }

@@ -56,12 +56,22 @@ public enum SockShop {
         components.filter { $0.calls.contains(name) }
     }
 
+    /// Components that `name` calls or that call it: who it exchanges packets with (kube-dns
+    /// for every component that calls another by name).
+    public static func peers(of name: String) -> [Component] {
+        guard let component = components.first(where: { $0.name == name }) else { return [] }
+        return components.filter { other in
+            other.name != name && (component.calls.contains(other.name) || other.calls.contains(name)
+                || (other.role == .dns && !component.calls.isEmpty) || (component.role == .dns && !other.calls.isEmpty))
+        }
+    }
+
     /// Which faults make sense on a component, and why not when they do not.
     public static func refusal(of kind: FaultKind, on component: Component) -> String? {
         switch (kind, component.role) {
         case (_, .loadGenerator):
             return "the load generator is the demo's client, not part of the application"
-        case (.loss, _):
+        case (.loss, _), (.bandwidth, _):
             return nil
         case (.delay, .service):
             return nil
@@ -76,6 +86,23 @@ public enum SockShop {
         case (.dns, .dns):
             return "kube-dns is the resolver itself; use loss"
         case (.dns, _):
+            return nil
+        case (.kill, .dns):
+            return "the demo restarts application pods only; use loss on kube-dns"
+        case (.kill, _):
+            return nil
+        case (.cpu, .service):
+            return nil
+        case (.cpu, _):
+            return "\(component.name) uses too little CPU at the demo's load for a CPU cap to show; use delay or loss"
+        case (.partition(let peer, let namespace), _):
+            guard let other = SockShop.component(peer, namespace: namespace) else {
+                return "unknown peer \(namespace)/\(peer)"
+            }
+            if other == component { return "a pod cannot be partitioned from itself" }
+            if !peers(of: component.name).contains(other) {
+                return "\(component.name) and \(peer) do not talk to each other, so a partition between them would have no effect"
+            }
             return nil
         }
     }

@@ -27,6 +27,17 @@ public enum IptablesRules {
             + ["-j", "REJECT", "--reject-with", "tcp-reset"])]
     }
 
+    /// A partition from `peer` (an IPv4 address): DROP everything from it and to it.
+    public static func partition(peer: String) -> [Rule] {
+        [Rule(chain: "INPUT", spec: ["-i", "eth0", "-s", peer] + tag + ["-j", "DROP"]),
+         Rule(chain: "OUTPUT", spec: ["-o", "eth0", "-d", peer] + tag + ["-j", "DROP"])]
+    }
+
+    /// Counts (no target) the connection attempts reaching `port`: what a killed pod refused.
+    public static func countConnects(port: Int) -> [Rule] {
+        [Rule(chain: "INPUT", spec: ["-i", "eth0", "-p", "tcp", "--dport", String(port), "--syn"] + tag)]
+    }
+
     /// Packets matched by the demo's rules, summed, from `iptables -w -L <chain> -v -x -n`.
     public static func packets(inListing listing: String) -> UInt64 {
         listing.split(separator: "\n").filter { $0.contains("/* \(comment) */") }

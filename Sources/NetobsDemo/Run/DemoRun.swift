@@ -23,6 +23,8 @@ public final class DemoRun: @unchecked Sendable {
         public var loadPauseMs = 150
         /// How long the agent keeps collecting after the load stopped (last exchanges, closes).
         public var drainSeconds: Double = 3
+        /// Replace records.jsonl by a compressed copy once the analysis has read it.
+        public var compressRecords = false
 
         public init(scenario: Scenario, scenarioText: String, layout: DemoLayout, tools: NetobsTools, appDirectory: String) {
             self.scenario = scenario
@@ -61,6 +63,11 @@ public final class DemoRun: @unchecked Sendable {
         public var notices: [String] = []
         public var anomalies: Int?
         public var reportWritten = false
+        /// records.jsonl, or its compressed copy.
+        public var recordsFile = "records.jsonl"
+        /// Records the controller dropped for the consumer writing records.jsonl (it read too
+        /// slowly): missing from the recorded run.
+        public var consumerDropped = 0
     }
 
     let options: Options
@@ -137,12 +144,25 @@ public final class DemoRun: @unchecked Sendable {
         stack.stop()
         (result.records, result.httpRecords) = counter.count()
         progress.event("\(result.records) records (\(result.httpRecords) http) in \(layout.records)")
+        result.consumerDropped = Self.consumerDropped(log: LogFiles.text(layout.log("tail")))
+        if result.consumerDropped > 0 {
+            result.notices.append("the consumer writing records.jsonl read too slowly: the controller dropped \(result.consumerDropped) records for it (see logs/tail.log)")
+        }
 
         phase("tearing down")
         cluster.stop()
 
         phase("analysis")
         result.notices += analyse(&result)
+        if options.compressRecords {
+            phase("compressing the records")
+            do {
+                result.recordsFile = try RecordCompression.compress(layout.records)
+                progress.event("records -> \(result.recordsFile)")
+            } catch {
+                result.notices.append("records not compressed: \(error)")
+            }
+        }
         try writeSummary(result)
         for notice in result.notices { progress.event("notice: " + notice) }
         phase("done")
@@ -226,9 +246,18 @@ public final class DemoRun: @unchecked Sendable {
             "load_requests": result.loadRequests, "load_non_2xx": result.loadNon2xx,
             "load_socket_errors": result.loadSocketErrors, "anomalies": result.anomalies ?? NSNull(),
             "report_written": result.reportWritten, "notices": result.notices,
+            "records_file": result.recordsFile, "load_connections": options.loadConnections,
+            "consumer_dropped": result.consumerDropped,
         ]
         try JSONSerialization.data(withJSONObject: summary, options: [.prettyPrinted, .sortedKeys])
             .write(to: URL(fileURLWithPath: options.layout.summary))
+    }
+
+    /// Sum of netobs tail's "N records dropped (reading too slowly)" lines.
+    static func consumerDropped(log: String) -> Int {
+        log.split(separator: "\n").filter { $0.contains("records dropped") }
+            .compactMap { line in line.split(separator: " ").first { Int($0) != nil }.flatMap { Int($0) } }
+            .reduce(0, +)
     }
 
     private func phase(_ name: String) {

@@ -42,13 +42,17 @@ final class NetobsStack: @unchecked Sendable {
         var webPort = try Self.freePort()
         while webPort == port { webPort = try Self.freePort() }
         dashboardURL = "http://127.0.0.1:\(webPort)/"
-        let controller = try spawn("controller", [tools.netobs, "controller", "--listen", endpoint, "--data", layout.controllerData,
+        // The controller and the consumer writing records.jsonl are the demo's recorder: ahead of
+        // whatever else runs on the machine (nice -5), so that a busy machine does not make the
+        // controller drop records for a consumer that reads too slowly (they would be missing
+        // from the recorded run, not from the system under test).
+        let controller = try spawn("controller", Self.recorder + [tools.netobs, "controller", "--listen", endpoint, "--data", layout.controllerData,
                                                   "--certs", layout.certs, "--topology-file", layout.topology,
                                                   "--http-listen", "127.0.0.1:\(webPort)", "--http-plaintext-loopback"])
         self.controller = controller
         try LogFiles.wait(for: "listening on", in: layout.log("controller"), from: controller, what: "netobs controller")
 
-        let tail = try spawn("tail", [tools.netobs, "tail", "--controller", endpoint, "--certs", layout.certs, "--output", "json"],
+        let tail = try spawn("tail", Self.recorder + [tools.netobs, "tail", "--controller", endpoint, "--certs", layout.certs, "--output", "json"],
                              stdout: layout.records)
         self.tail = tail
         try LogFiles.wait(for: "connected to controller", in: layout.log("tail"), from: tail, what: "netobs tail")
@@ -104,6 +108,8 @@ final class NetobsStack: @unchecked Sendable {
         return try Shell.spawn(["/bin/sh", "-c", script, cgroup + "/cgroup.procs", log] + (stdout.map { [$0] } ?? []) + argv,
                                stdout: .discard, stderr: .discard)
     }
+
+    static let recorder = ["/usr/bin/nice", "-n", "-5"]
 
     /// A port on 127.0.0.1 nobody listens on, below the ephemeral range (so no outgoing
     /// connection takes it meanwhile).

@@ -3,10 +3,13 @@
 public struct Scenario: Sendable, Equatable {
     public var durationNs: Int64
     public var faults: [Fault]
+    /// Connections of the load generator (optional `load_connections`; nil: the command's default).
+    public var loadConnections: Int?
 
-    public init(durationNs: Int64, faults: [Fault]) {
+    public init(durationNs: Int64, faults: [Fault], loadConnections: Int? = nil) {
         self.durationNs = durationNs
         self.faults = faults
+        self.loadConnections = loadConnections
     }
 }
 
@@ -47,8 +50,17 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
     case reset(percent: Double)
     /// The pod's DNS names do not resolve (NXDOMAIN).
     case dns
+    /// The pod's process is killed, and started again when the fault ends.
+    case kill
+    /// The pod's processes get `percent`% of one CPU (CFS quota of its cgroup).
+    case cpu(percent: Double)
+    /// Every packet between the pod and `peer` (a pod, `namespace/name` or a name in the
+    /// fault's namespace) is dropped, both ways.
+    case partition(peer: String, peerNamespace: String)
+    /// What the pod sends is capped at `kbit` kbit/s (tbf on its eth0).
+    case bandwidth(kbit: Int)
 
-    public static let names = ["loss", "delay", "reset", "dns"]
+    public static let names = ["loss", "delay", "reset", "dns", "kill", "cpu", "partition", "bandwidth"]
 
     public var name: String {
         switch self {
@@ -56,6 +68,10 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
         case .delay: return "delay"
         case .reset: return "reset"
         case .dns: return "dns"
+        case .kill: return "kill"
+        case .cpu: return "cpu"
+        case .partition: return "partition"
+        case .bandwidth: return "bandwidth"
         }
     }
 
@@ -65,7 +81,17 @@ public enum FaultKind: Sendable, Equatable, CustomStringConvertible {
         case .delay(let ms): return "delay \(ms)ms"
         case .reset(let percent): return "reset \(percent.compact)%"
         case .dns: return "dns NXDOMAIN"
+        case .kill: return "kill (restarted at the end)"
+        case .cpu(let percent): return "cpu \(percent.compact)% of a core"
+        case .partition(let peer, let namespace): return "partition from \(namespace)/\(peer)"
+        case .bandwidth(let kbit): return "bandwidth \(kbit) kbit/s"
         }
+    }
+
+    /// The other pod a fault involves (a partition's peer), as (name, namespace).
+    public var peer: (name: String, namespace: String)? {
+        if case .partition(let peer, let namespace) = self { return (peer, namespace) }
+        return nil
     }
 }
 

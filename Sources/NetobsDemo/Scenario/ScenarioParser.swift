@@ -9,8 +9,10 @@ import Yams
 ///       - {at: 170s, for: 50s, pod: front-end, kind: delay, ms: 150}
 ///
 /// Keys per fault: at, for, pod, kind, optional namespace (default sock-shop), and the kind's
-/// own: `percent` (loss: required; reset: optional, default 100), `ms` (delay). Unknown or
-/// misplaced keys are errors, so a typo never silently becomes a default.
+/// own: `percent` (loss, cpu: required; reset: optional, default 100), `ms` (delay), `peer`
+/// (partition: a pod name, or `namespace/name`), `kbit` (bandwidth). Top level: `duration`,
+/// `faults`, optional `description` and `load_connections`. Unknown or misplaced keys are
+/// errors, so a typo never silently becomes a default.
 /// This checks the file's form; `ScenarioValidator` checks it against the demo cluster.
 public enum ScenarioParser {
     public static func parse(yaml text: String, source: String = "<text>") throws -> Scenario {
@@ -24,8 +26,10 @@ public enum ScenarioParser {
         guard let root, let top = root.mapping else {
             throw ScenarioError(source: source, problems: ["expected a mapping with `duration` and `faults`"])
         }
-        let fields = Fields(top, at: root.mark, allowed: ["duration", "faults", "description"], problems: &problems)
+        let fields = Fields(top, at: root.mark, allowed: ["duration", "faults", "description", "load_connections"],
+                            problems: &problems)
         let duration = fields.duration("duration", required: true, problems: &problems)
+        let connections = fields.integer("load_connections", in: 1...256, problems: &problems)
         var faults: [Fault] = []
         if let list = fields.node("faults"), list.null == nil {
             if let sequence = list.sequence {
@@ -37,7 +41,7 @@ public enum ScenarioParser {
             }
         }
         guard problems.isEmpty, let duration else { throw ScenarioError(source: source, problems: problems) }
-        return Scenario(durationNs: duration, faults: faults)
+        return Scenario(durationNs: duration, faults: faults, loadConnections: connections)
     }
 
     public static func load(path: String) throws -> Scenario {
@@ -60,8 +64,10 @@ public enum ScenarioParser {
         let kindName = mapping["kind"]?.string
         let own: Set<String>
         switch kindName {
-        case "loss", "reset": own = ["percent"]
+        case "loss", "reset", "cpu": own = ["percent"]
         case "delay": own = ["ms"]
+        case "partition": own = ["peer"]
+        case "bandwidth": own = ["kbit"]
         default: own = []
         }
         let fields = Fields(mapping, at: node.mark, allowed: common.union(own), problems: &problems,
@@ -80,6 +86,23 @@ public enum ScenarioParser {
             kind = fields.milliseconds(problems: &problems).map { .delay(ms: $0) }
         case "dns":
             kind = .dns
+        case "kill":
+            kind = .kill
+        case "cpu":
+            kind = fields.percent(required: true, problems: &problems).map { .cpu(percent: $0) }
+        case "partition":
+            if let peer = fields.string("peer", required: true, problems: &problems) {
+                let parts = peer.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+                if parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty {
+                    kind = .partition(peer: parts[1], peerNamespace: parts[0])
+                } else if parts.count == 1 {
+                    kind = .partition(peer: peer, peerNamespace: namespace)
+                } else {
+                    problems.append(where_(mapping["peer"]?.mark) + "`peer` must be a pod name or namespace/name")
+                }
+            }
+        case "bandwidth":
+            kind = fields.integer("kbit", in: 8...10_000_000, required: true, problems: &problems).map { .bandwidth(kbit: $0) }
         case nil:
             problems.append(where_(node.mark) + "missing `kind` (one of \(FaultKind.names.joined(separator: ", ")))")
         case let other?:
@@ -150,6 +173,19 @@ private struct Fields {
         guard let text = node.scalar?.string, let value = Double(text.hasSuffix("%") ? String(text.dropLast()) : text),
               value > 0, value <= 100 else {
             problems.append(ScenarioParser.where_(node.mark) + "`percent` must be a number above 0 and at most 100")
+            return nil
+        }
+        return value
+    }
+
+    /// A whole number in `range`.
+    func integer(_ key: String, in range: ClosedRange<Int>, required: Bool = false, problems: inout [String]) -> Int? {
+        guard let node = mapping[key] else {
+            if required { missing(key, &problems) }
+            return nil
+        }
+        guard let value = node.int, range.contains(value) else {
+            problems.append(ScenarioParser.where_(node.mark) + "`\(key)` must be a whole number, \(range.lowerBound) to \(range.upperBound)")
             return nil
         }
         return value

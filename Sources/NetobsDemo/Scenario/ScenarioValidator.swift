@@ -33,7 +33,14 @@ public enum ScenarioValidator {
                 problems.append(here + "\(fault.kind.name) on \(fault.pod): \(refusal)")
             }
         }
-        let byPod = Dictionary(grouping: scenario.faults) { "\($0.namespace)/\($0.pod)" }
+        // A partition involves its peer too.
+        var byPod: [String: [Fault]] = [:]
+        for fault in scenario.faults {
+            byPod["\(fault.namespace)/\(fault.pod)", default: []].append(fault)
+            if let peer = fault.kind.peer, peer.namespace != fault.namespace || peer.name != fault.pod {
+                byPod["\(peer.namespace)/\(peer.name)", default: []].append(fault)
+            }
+        }
         for (pod, faults) in byPod.sorted(by: { $0.key < $1.key }) {
             let ordered = faults.sorted { $0.atNs < $1.atNs }
             for (first, second) in zip(ordered, ordered.dropFirst()) where second.atNs < first.endNs {

@@ -1,4 +1,5 @@
 import Foundation
+import NetobsAnalysis
 import NetobsDemo
 
 /// The end-of-run summary on stdout: what was injected, what was collected, where it is.
@@ -17,7 +18,16 @@ enum DemoReport {
         }
         lines.append("  records: \(result.records) (http \(result.httpRecords)) in records.jsonl")
         if let anomalies = result.anomalies { lines.append("  anomalies: \(anomalies) in anomalies.jsonl") }
-        if result.reportWritten { lines.append("  evaluation: report.json") }
+        if result.reportWritten {
+            lines.append("  evaluation: report.json")
+            if let data = FileManager.default.contents(atPath: layout.report),
+               let e = try? JSONDecoder().decode(Evaluation.self, from: data) {
+                lines.append(String(format: "    found %d of %d faults on their pod, %d false alarms; AC@1 %.2f, kind right for %d of %d, median delay %.1f intervals",
+                                    e.detectedLabels, e.labels, e.anomalies - e.truePositives, e.acAt1, e.kindCorrect,
+                                    e.detectedLabels, e.medianDelayIntervals))
+                for missed in e.missed { lines.append("    missed: \(missed)") }
+            }
+        }
         for notice in result.notices { lines.append("  notice: \(notice)") }
         Swift.print(lines.joined(separator: "\n"))
     }
