@@ -13,7 +13,8 @@ import Foundation
 ///       "sample_every": 10,                                        // keep 1 flow in 10
 ///       "l7": true,                                                // http/dns/latency programs
 ///       "l7_sample_every": 100,                                    // http/dns exemplars: 1 in 100 per key
-///       "l7_slow_ms": 1000                                         // ... and every exchange this slow
+///       "l7_slow_ms": 1000,                                        // ... and every exchange this slow
+///       "tls": true                                                // TLS plaintext probes (OpenSSL uprobes)
 ///     }
 ///
 /// `mode` is "include" (only matching flows) or "exclude" (all but matching flows). HTTP and
@@ -46,6 +47,9 @@ public struct CollectionRules: Equatable, Sendable {
     /// slower than any healthy request and than the delays fault drills inject (tens to hundreds
     /// of ms), so a latency fault shows in the aggregates' percentiles without flooding records.
     public var l7SlowMs: UInt32 = Self.defaultL7SlowMs
+    /// HTTP over TLS from OpenSSL's plaintext (uprobes): off, the probes stay attached and
+    /// return at once.
+    public var tls = true
 
     public static let defaultL7SampleEvery: UInt32 = 100
     public static let defaultL7SlowMs: UInt32 = 1000
@@ -83,7 +87,7 @@ public struct CollectionRules: Equatable, Sendable {
             throw Invalid("not valid JSON")
         }
         guard let top = object as? [String: Any] else { throw Invalid("the top level must be a JSON object") }
-        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7", "l7_sample_every", "l7_slow_ms"]
+        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7", "l7_sample_every", "l7_slow_ms", "tls"]
         if let unknown = top.keys.sorted().first(where: { !known.contains($0) }) {
             throw Invalid("unknown key \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
@@ -136,6 +140,10 @@ public struct CollectionRules: Equatable, Sendable {
             }
             rules.l7 = n.boolValue
         }
+        if let t = top["tls"] {
+            guard isBool(t), let n = t as? NSNumber else { throw Invalid("tls: must be true or false") }
+            rules.tls = n.boolValue
+        }
         return rules
     }
 
@@ -179,6 +187,7 @@ public struct CollectionRules: Equatable, Sendable {
         if !(tcp && udp) { parts.append("protocols \([tcp ? "tcp" : nil, udp ? "udp" : nil].compactMap { $0 }.joined(separator: ","))") }
         if sampleEvery > 1 { parts.append("1 flow in \(sampleEvery)") }
         if !l7 { parts.append("l7 off") }
+        if !tls { parts.append("tls off") }
         if l7 && (l7SampleEvery, l7SlowMs) != (Self.defaultL7SampleEvery, Self.defaultL7SlowMs) {
             let sample = l7SampleEvery == 0 ? "no" : "1 in \(l7SampleEvery)"
             let slow = l7SlowMs == 0 ? "" : ", slow from \(l7SlowMs) ms"
