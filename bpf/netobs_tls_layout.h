@@ -44,6 +44,7 @@ struct netobs_tls_event {
     __u8 direction;              /* enum netobs_tls_direction */
     __u8 has_socket;
     __u8 _pad[6];
+    __u64 sock;                  /* the struct sock's address: a new connection on a reused SSL* differs */
     __u8 data[NETOBS_TLS_CHUNK];
 };
 

@@ -82,6 +82,7 @@ struct tls_conn_key {
 struct tls_conn {
     struct netobs_endpoints ep;
     __u64 cgroup_id;
+    __u64 sock;
     __s32 fd;
     __u32 _pad;
 };
@@ -178,6 +179,7 @@ static __always_inline bool socket_of_fd(int fd, struct tls_conn *conn)
     ep->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
     conn->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
     conn->fd = fd;
+    conn->sock = (__u64)sk;
     return true;
 }
 
@@ -207,10 +209,12 @@ static long emit_chunk(__u32 index, struct emit_ctx *x)
     if (x->conn) {
         e->ep = x->conn->ep;
         e->owner.cgroup_id = x->conn->cgroup_id;
+        e->sock = x->conn->sock;
         e->has_socket = 1;
     } else {
         __builtin_memset(&e->ep, 0, sizeof(e->ep));
         e->owner.cgroup_id = bpf_get_current_cgroup_id();
+        e->sock = 0;
         e->has_socket = 0;
     }
     e->owner.pid = x->pid;
@@ -249,12 +253,12 @@ static __always_inline int call_exit(long rc, bool ex)
         goto done;
     struct tls_conn_key key = {.ssl = c->ssl, .pid = x.pid};
     struct tls_conn *conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
-    if (c->fd >= 0 && (!conn || conn->fd != c->fd)) {
-        struct tls_conn fresh = {};
-        if (socket_of_fd(c->fd, &fresh)) {
-            bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
-            conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
-        }
+    /* Resolved at every call that made a syscall: an SSL* address freed and reused for a new
+     * connection (fd numbers are reused too) gets the new socket. */
+    struct tls_conn fresh = {};
+    if (c->fd >= 0 && socket_of_fd(c->fd, &fresh) && (!conn || conn->sock != fresh.sock || conn->fd != fresh.fd)) {
+        bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
+        conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
     }
     if (!conn)
         count(NETOBS_TLS_NO_SOCKET);

@@ -22,6 +22,8 @@ public struct TLSChunk: Sendable, Equatable {
     public var offset: UInt32
     public var direction: Direction
     public var hasSocket: Bool
+    /// The kernel socket's address (0: unknown): a new connection on a reused SSL* has another.
+    public var socket: UInt64 = 0
     public var data: [UInt8]
 
     public init(endpoints: Endpoints, owner: Owner, startNs: UInt64, ssl: UInt64, tid: UInt32 = 0,
@@ -47,6 +49,7 @@ public struct TLSChunk: Sendable, Equatable {
         self.init(endpoints: Endpoints(e.ep), owner: Owner(e.owner), startNs: e.start_ns, ssl: e.ssl, tid: e.tid,
                   length: e.len, offset: e.offset, direction: direction, hasSocket: e.has_socket != 0,
                   data: Array(raw[header..<(header + captured)]))
+        socket = e.sock
     }
 
     /// Whether the chunk holds all the bytes it stands for.

@@ -20,6 +20,7 @@ public struct TLSSessions: Sendable {
     }
 
     struct Session: Sendable {
+        var socket: UInt64 = 0
         var endpoints: Endpoints?
         var owner: Owner
         var lastNs: UInt64
@@ -55,16 +56,19 @@ public struct TLSSessions: Sendable {
     public mutating func add(_ chunk: TLSChunk) -> [TLSExchange] {
         let key = Key(pid: chunk.owner.pid, ssl: chunk.ssl)
         var session: Session
-        if let s = sessions[key] {
+        if let s = sessions[key], !(chunk.hasSocket && s.socket != 0 && s.socket != chunk.socket) {
             session = s
         } else {
-            guard sessions.count < Self.maxSessions else {
+            // New, or the SSL* was freed and reused for another connection (another socket).
+            if let old = sessions[key] { unanswered += UInt64(old.pending.count + (old.http2?.openStreams ?? 0)) }
+            guard sessions.count < Self.maxSessions || sessions[key] != nil else {
                 sessionsDropped += 1
                 return []
             }
             session = Session(owner: chunk.owner, lastNs: chunk.startNs)
         }
         if chunk.hasSocket {
+            session.socket = chunk.socket
             session.endpoints = chunk.endpoints
             session.owner = chunk.owner
         }
@@ -75,6 +79,12 @@ public struct TLSSessions: Sendable {
         case .http1:
             if chunk.offset == 0 { done = http1(&session, chunk) }
         case .http2:
+            if chunk.offset == 0, chunk.direction == session.http2?.clientDirection,
+               HTTP2Session.startsWithPreface(chunk.data) {
+                // A preface again: a new connection on this SSL* (its socket unseen).
+                unanswered += UInt64(session.http2?.openStreams ?? 0)
+                session.http2 = HTTP2Session(clientDirection: chunk.direction)
+            }
             done = http2(&session, chunk)
         case .unknown, .other:
             break

@@ -1,0 +1,63 @@
+import Foundation
+import NodeLab
+import Testing
+
+/// HTTP/2 inside TLS: curl multiplexing many streams on one connection to nginx (http2 on, by
+/// ALPN). Every stream must come once on each end with its own :method, :path and :status,
+/// `http_request_version: "HTTP/2"` and `http_tls: true`: a mix-up of streams would pair a
+/// path with another's status.
+@Suite(.serialized, rootOnly)
+struct HTTP2Tests {
+    private static func exchange(_ r: FlowRecord) -> String {
+        "\(r.string("http_request_method")) \(r.string("http_request_uri")) \(r.string("http_request_version")) \(r.int("http_status_code"))"
+    }
+
+    @Test func curlParallelStreamsOverTLSAreEachRecordedOnce() throws {
+        let features = try AgentFeatures.read()
+        guard (features["uprobes"] as? [String: Any])?["available"] as? Bool == true else {
+            print("skipped: this host has no uprobes (program type kprobe or CONFIG_UPROBES missing)")
+            return
+        }
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let ip = server.ipv4
+            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
+            defer { nginx.stop() }
+            let agent = try AgentRun()
+            // 60 streams: each path's status is known from its name.
+            let paths = (0..<60).map { i in ["/ok?i=\(i)", "/missing?i=\(i)", "/busy?i=\(i)"][i % 3] }
+            let status = ["ok": 200, "missing": 404, "busy": 503]
+            let run = try client.check(TLSPeers.curl(paths.map { TLSPeers.url(ip: ip, path: $0) }, ca: nginx.certificate,
+                                                     extra: ["--http2", "--parallel", "--parallel-max", "30"]))
+            let lines = run.stdout.split(separator: "\n").map { $0.split(separator: " ") }
+            #expect(lines.count == paths.count)
+            #expect(lines.allSatisfy { $0.count == 3 && $0[2] == "2" }, "not all HTTP/2: \(run.stdout)")
+            #expect(lines.reduce(0) { $0 + (Int($1[1]) ?? 0) } == 1, "one connection: \(run.stdout)")
+            // HEAD and POST streams too, on another connection.
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok?head=1")], ca: nginx.certificate, extra: ["--http2", "-I"]))
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/busy?post=1")], ca: nginx.certificate,
+                                           extra: ["--http2", "-X", "POST", "-d", "a=b"]))
+            Thread.sleep(forTimeInterval: 0.5)
+            let records = try agent.stop()
+
+            let expected = paths.map { p in
+                "GET \(p) HTTP/2 \(status[String(p.dropFirst().prefix { $0 != "?" })]!)"
+            } + ["HEAD /ok?head=1 HTTP/2 200", "POST /busy?post=1 HTTP/2 503"]
+            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
+            let clientSide = tls.filter { $0.uint("netns") == client.netnsInode }
+            let serverSide = tls.filter { $0.uint("netns") == server.netnsInode }
+            #expect(clientSide.map(Self.exchange).sorted() == expected.sorted(), "\(agent.stderrText)")
+            #expect(serverSide.map(Self.exchange).sorted() == expected.sorted())
+            #expect(records.lossTotal("http2_undecodable") == 0)
+            for (side, portField) in [(clientSide, "src_port"), (serverSide, "dst_port")] {
+                // One stream id per exchange on the multiplexed connection.
+                let multiplexed = side.filter { $0.string("http_request_uri").contains("?i=") }
+                #expect(Set(multiplexed.map { $0.int("http_stream_id") }).count == paths.count)
+                #expect(Set(multiplexed.map { $0.int(portField) }).count == 1)
+                #expect(side.allSatisfy { $0.uint("http_duration") > 0 })
+            }
+            #expect(clientSide.allSatisfy { $0.string("role") == "client" && $0.string("comm") == "curl" && $0.int("dst_port") == 443 })
+            #expect(serverSide.allSatisfy { $0.string("role") == "server" && $0.int("pid") == Int(nginx.process.pid) })
+        }
+    }
+}
