@@ -94,6 +94,23 @@ struct {
     __type(value, struct tls_conn);
 } netobs_tls_conns SEC(".maps");
 
+/* Processes that make SSL calls, and the last socket fd each of their threads used outside
+ * one: libraries that run OpenSSL over memory BIOs (gRPC) move the ciphertext with their own
+ * syscalls, before SSL_read and after SSL_write, on the same thread as a rule. */
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u32); /* tgid */
+    __type(value, __u8);
+} netobs_tls_pids SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_LRU_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u64); /* pid_tgid */
+    __type(value, __s32);
+} netobs_tls_thread_fd SEC(".maps");
+
 static __always_inline void count(__u32 which)
 {
     __u64 *n = bpf_map_lookup_elem(&netobs_tls_counters, &which);
@@ -123,20 +140,34 @@ static __always_inline int call_enter(void *ssl, void *buf, void *size_out, __u8
     };
     if (bpf_map_update_elem(&netobs_tls_calls, &id, &c, BPF_ANY))
         count(NETOBS_TLS_CALLS_MAP_FULL);
+    __u32 tgid = id >> 32;
+    if (!bpf_map_lookup_elem(&netobs_tls_pids, &tgid)) {
+        __u8 one = 1;
+        bpf_map_update_elem(&netobs_tls_pids, &tgid, &one, BPF_ANY);
+    }
     return 0;
 }
 
-/* The socket of `fd` in the current task, or false when fd is not an inet stream socket. */
-static __always_inline bool socket_of_fd(int fd, struct tls_conn *conn)
+/* The open file `fd` of the current task, or NULL. */
+static __always_inline struct file *file_of_fd(int fd)
 {
     struct task_struct *task = (void *)bpf_get_current_task();
     struct files_struct *files = BPF_CORE_READ(task, files);
     struct fdtable *fdt = BPF_CORE_READ(files, fdt);
     if (!fdt || fd < 0 || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-        return false;
+        return NULL;
     struct file **fds = BPF_CORE_READ(fdt, fd);
     struct file *f = NULL;
-    if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]) || !f)
+    if (bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]))
+        return NULL;
+    return f;
+}
+
+/* The socket of `fd` in the current task, or false when fd is not an inet stream socket. */
+static __always_inline bool socket_of_fd(int fd, struct tls_conn *conn)
+{
+    struct file *f = file_of_fd(fd);
+    if (!f)
         return false;
     umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
     if ((mode & S_IFMT) != S_IFSOCK)
@@ -260,6 +291,15 @@ static __always_inline int call_exit(long rc, bool ex)
         bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
         conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
     }
+    if (!conn && c->fd < 0) {
+        /* No syscall inside the call (memory BIOs, or data already decrypted): the socket
+         * this thread used last outside SSL calls. */
+        __s32 *last = bpf_map_lookup_elem(&netobs_tls_thread_fd, &id);
+        if (last && socket_of_fd(*last, &fresh)) {
+            bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
+            conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
+        }
+    }
     if (!conn)
         count(NETOBS_TLS_NO_SOCKET);
     x.conn = conn;
@@ -320,38 +360,74 @@ int BPF_KRETPROBE(netobs_ssl_read_ex_ret, int rc)
 
 /* ---------------------------------------------------------------- fd of the call */
 
-static __always_inline int note_fd(long fd)
+static __always_inline int note_fd(long fd, bool socket_call)
 {
     __u64 id = bpf_get_current_pid_tgid();
     struct tls_call *c = bpf_map_lookup_elem(&netobs_tls_calls, &id);
-    if (c && c->fd < 0)
-        c->fd = fd;
+    if (c) {
+        if (c->fd < 0)
+            c->fd = fd;
+        return 0;
+    }
+    __u32 tgid = id >> 32;
+    /* send/recv name sockets only (read/write also serve eventfds and pipes). */
+    if (socket_call && bpf_map_lookup_elem(&netobs_tls_pids, &tgid)) {
+        __s32 v = fd;
+        bpf_map_update_elem(&netobs_tls_thread_fd, &id, &v, BPF_ANY);
+    }
     return 0;
 }
 
-#define FD_SYSCALL(name) \
+#define FD_SYSCALL(name, socket_call) \
     SEC("tracepoint/syscalls/sys_enter_" #name) \
-    int netobs_tls_fd_##name(struct trace_event_raw_sys_enter *ctx) { return note_fd(ctx->args[0]); }
+    int netobs_tls_fd_##name(struct trace_event_raw_sys_enter *ctx) { return note_fd(ctx->args[0], socket_call); }
 
-FD_SYSCALL(read)
-FD_SYSCALL(write)
-FD_SYSCALL(readv)
-FD_SYSCALL(writev)
-FD_SYSCALL(sendto)
-FD_SYSCALL(recvfrom)
-FD_SYSCALL(sendmsg)
-FD_SYSCALL(recvmsg)
+FD_SYSCALL(read, false)
+FD_SYSCALL(write, false)
+FD_SYSCALL(readv, false)
+FD_SYSCALL(writev, false)
+FD_SYSCALL(sendto, true)
+FD_SYSCALL(recvfrom, true)
+FD_SYSCALL(sendmsg, true)
+FD_SYSCALL(recvmsg, true)
 
-/* ---------------------------------------------------------------- new processes */
+/* ---------------------------------------------------------------- new processes, new libssl */
+
+static __always_inline void announce(void)
+{
+    struct netobs_exec_event *e = bpf_ringbuf_reserve(&netobs_exec_events, sizeof(*e), 0);
+    if (!e)
+        return;
+    e->pid = bpf_get_current_pid_tgid() >> 32;
+    e->_pad = 0;
+    bpf_ringbuf_submit(e, 0);
+}
+
+#define PROT_EXEC 0x4
+
+/* A file named libssl* mapped executable (the loader, or dlopen long after exec: Python's
+ * ssl, gRPC): the agent scans the process now rather than at its next full rescan. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int netobs_tls_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+    long fd = ctx->args[4];
+    if (!(ctx->args[2] & PROT_EXEC) || fd < 0 || !tls_on())
+        return 0;
+    struct file *f = file_of_fd(fd);
+    if (!f)
+        return 0;
+    const unsigned char *name = BPF_CORE_READ(f, f_path.dentry, d_name.name);
+    char head[8] = {};
+    if (bpf_probe_read_kernel(head, sizeof(head), name))
+        return 0;
+    if (head[0] == 'l' && head[1] == 'i' && head[2] == 'b' && head[3] == 's' && head[4] == 's' && head[5] == 'l')
+        announce();
+    return 0;
+}
 
 SEC("tracepoint/sched/sched_process_exec")
 int netobs_tls_exec(void *ctx)
 {
-    struct netobs_exec_event *e = bpf_ringbuf_reserve(&netobs_exec_events, sizeof(*e), 0);
-    if (!e)
-        return 0;
-    e->pid = bpf_get_current_pid_tgid() >> 32;
-    e->_pad = 0;
-    bpf_ringbuf_submit(e, 0);
+    announce();
     return 0;
 }

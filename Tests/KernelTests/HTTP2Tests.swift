@@ -61,3 +61,53 @@ struct HTTP2Tests {
         }
     }
 }
+
+/// gRPC over TLS between real grpcio peers (C-core runs OpenSSL over memory BIOs: the socket
+/// comes from the syscalls the same thread makes around the SSL calls): every call once on
+/// each end, service and method from the path, grpc_status from the trailers, exact.
+@Suite(.serialized, rootOnly)
+struct GRPCTests {
+    @Test func grpcCallsOverTLSCarryServiceMethodAndStatus() throws {
+        let features = try AgentFeatures.read()
+        guard (features["uprobes"] as? [String: Any])?["available"] as? Bool == true else {
+            print("skipped: this host has no uprobes (program type kprobe or CONFIG_UPROBES missing)")
+            return
+        }
+        try #require(GRPCPeers.available, "python3-grpcio is missing: run scripts/setup.sh")
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let ip = server.ipv4, port = 50051
+            let dir = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-grpc-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            try TLSPeers.makeCertificate(in: dir, ip: ip)
+            let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+            let agent = try AgentRun()
+            let peer = try server.spawn(GRPCPeers.server(ip: ip, port: port, cert: cert, key: key))
+            defer { _ = peer.terminate() }
+            try peer.waitForOutput("serving", timeout: .seconds(20))
+            let methods = ["Say", "Say", "Missing", "Say", "Boom", "Missing", "Say"]
+            let run = try client.check(GRPCPeers.client(ip: ip, port: port, cert: cert, methods: methods))
+            let codes = run.stdout.split(separator: "\n").compactMap { Int($0) }
+            #expect(codes == [0, 0, 5, 0, 2, 5, 0])
+            Thread.sleep(forTimeInterval: 0.5)
+            let records = try agent.stop()
+
+            let expected = zip(methods, codes).map { "POST /lab.Echo/\($0) HTTP/2 200 lab.Echo \($0) \($1)" }.sorted()
+            let grpc = records.filter { $0.kind == "http" && $0.bool("http_tls") && $0["grpc_service"] != nil }
+            let line = { (r: FlowRecord) in
+                "\(r.string("http_request_method")) \(r.string("http_request_uri")) \(r.string("http_request_version")) "
+                    + "\(r.int("http_status_code")) \(r.string("grpc_service")) \(r.string("grpc_method")) \(r.int("grpc_status"))"
+            }
+            let clientSide = grpc.filter { $0.string("role") == "client" }
+            let serverSide = grpc.filter { $0.string("role") == "server" }
+            #expect(clientSide.map(line).sorted() == expected, "\(agent.stderrText)\n\(grpc)")
+            #expect(serverSide.map(line).sorted() == expected)
+            #expect(clientSide.allSatisfy { $0.uint("netns") == client.netnsInode && $0.int("dst_port") == port
+                && $0.string("dst_ip") == ip && $0.uint("cgroup_id") == client.cgroupID })
+            #expect(serverSide.allSatisfy { $0.uint("netns") == server.netnsInode && $0.int("src_port") == port
+                && $0.int("pid") == Int(peer.pid) })
+            #expect(records.lossTotal("http2_undecodable") == 0)
+        }
+    }
+}

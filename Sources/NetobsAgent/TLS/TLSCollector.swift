@@ -10,9 +10,9 @@ import NetobsWire
 /// Libraries: at start every process's maps are scanned and each libssl file (by inode, seen
 /// through /proc/PID/root so pods' mount namespaces count) gets the probes; a uprobe is on
 /// the file, so every process mapping it later is covered without more work. New files come
-/// with new processes: sched_process_exec events name them, and their maps are scanned 100 ms
-/// and 1 s after the exec (the loader, or a later dlopen, maps libssl after exec); a full rescan
-/// every `rescanNs` catches libraries loaded later still. Processes using TLS the probes do not
+/// with new processes: sched_process_exec events and executable mmaps of a file named libssl*
+/// (the loader, or a dlopen long after exec) name the process, whose maps are scanned at the
+/// next drain (50 ms), 100 ms and 1 s later; a full rescan every `rescanNs` is the backstop. Processes using TLS the probes do not
 /// see (static OpenSSL, Go, GnuTLS, NSS, ...) get one `tls_unsupported` record each.
 public final class TLSCollector {
     public struct Options: Sendable {
@@ -116,7 +116,10 @@ public final class TLSCollector {
     /// Reads what the rings hold and scans the processes whose time came.
     public func drain() throws {
         let now = Clock.monotonicNs()
+        // An exec (scanned when the loader has mapped the libraries, and once more), or a
+        // libssl mapped just now (scanned at once).
         for pid in try execs.take() {
+            dueScans.append((pid, now))
             dueScans.append((pid, now + 100_000_000))
             dueScans.append((pid, now + 1_000_000_000))
         }

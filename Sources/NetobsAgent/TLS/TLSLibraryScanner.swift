@@ -37,7 +37,7 @@ struct TLSLibraryScanner {
     }
 
     mutating func scan(pid: UInt32, into found: inout Found) {
-        guard let maps = try? String(contentsOfFile: "/proc/\(pid)/maps", encoding: .utf8) else { return }
+        guard let maps = ProcFile.read("/proc/\(pid)/maps") else { return }
         let root = "/proc/\(pid)/root"
         var unsupported: String?
         var usesOpenSSL = false
@@ -81,13 +81,13 @@ struct TLSLibraryScanner {
     }
 
     static func comm(_ pid: UInt32) -> String {
-        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "")
+        (ProcFile.read("/proc/\(pid)/comm") ?? "")
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The cgroup v2 id of the process: the inode of its cgroup directory.
     static func cgroupID(_ pid: UInt32) -> UInt64 {
-        guard let text = try? String(contentsOfFile: "/proc/\(pid)/cgroup", encoding: .utf8),
+        guard let text = ProcFile.read("/proc/\(pid)/cgroup"),
               let line = text.split(separator: "\n").first(where: { $0.hasPrefix("0::") }),
               let mount = CgroupMount.v2Root() else { return 0 }
         var st = stat()
