@@ -16,7 +16,8 @@ enum GRPCPeers {
 
     /// lab.Echo/Say answers OK, lab.Echo/Missing aborts NOT_FOUND (5), lab.Echo/Boom raises
     /// (UNKNOWN, 2). Prints "serving" once listening.
-    static func server(ip: String, port: Int, cert: String, key: String) -> [String] {
+    /// `cert` nil: cleartext (h2c, prior knowledge).
+    static func server(ip: String, port: Int, cert: String?, key: String?) -> [String] {
         [Peers.python, "-c", """
             import grpc, sys
             from concurrent import futures
@@ -27,12 +28,32 @@ enum GRPCPeers {
                         [("Say", say), ("Missing", missing), ("Boom", boom)]}
             server = grpc.server(futures.ThreadPoolExecutor(max_workers=4))
             server.add_generic_rpc_handlers((grpc.method_handlers_generic_handler("lab.Echo", handlers),))
-            creds = grpc.ssl_server_credentials([(open(sys.argv[3], "rb").read(), open(sys.argv[2], "rb").read())])
-            server.add_secure_port(sys.argv[1], creds)
+            if len(sys.argv) > 3:
+                creds = grpc.ssl_server_credentials([(open(sys.argv[3], "rb").read(), open(sys.argv[2], "rb").read())])
+                server.add_secure_port(sys.argv[1], creds)
+            else:
+                server.add_insecure_port(sys.argv[1])
             server.start()
             print("serving", flush=True)
             server.wait_for_termination()
-            """, "\(ip):\(port)", cert, key]
+            """, "\(ip):\(port)"] + (cert.map { [$0] } ?? []) + (key.map { [$0] } ?? [])
+    }
+
+    /// Cleartext (h2c): all calls at once on one channel (one connection, concurrent streams);
+    /// prints the status code number per call, in the order given.
+    static func concurrentClient(ip: String, port: Int, methods: [String]) -> [String] {
+        [Peers.python, "-c", """
+            import grpc, sys
+            with grpc.insecure_channel(sys.argv[1]) as channel:
+                grpc.channel_ready_future(channel).result(timeout=10)
+                calls = [channel.unary_unary("/lab.Echo/" + m).future(b"x", timeout=10) for m in sys.argv[2:]]
+                for c in calls:
+                    try:
+                        c.result()
+                        print(0, flush=True)
+                    except grpc.RpcError as e:
+                        print(e.code().value[0], flush=True)
+            """, "\(ip):\(port)"] + methods
     }
 
     /// Calls each method in turn on one channel; prints the status code number per call.

@@ -5,7 +5,8 @@ public enum TLSRecords {
     /// URIs are kept to the cleartext parser's length (NETOBS_L7_TEXT_LEN), flagged when cut.
     public static let uriLimit = 128
 
-    public static func record(_ e: TLSExchange, context: RecordContext) -> Record {
+    /// `tls` false: HTTP/2 in cleartext (h2c), no `http_tls`.
+    public static func record(_ e: TLSExchange, context: RecordContext, tls: Bool = true) -> Record {
         var r = context.flowRecord(kind: "http", monotonicNs: e.endNs, endpoints: e.endpoints, owner: e.owner)
         let uri = Array(e.uri.utf8)
         let truncated = uri.count > uriLimit
@@ -15,7 +16,7 @@ public enum TLSRecords {
         r.set("http_status_code", .uint(UInt64(e.status)))
         r.set("http_duration", .uint(e.durationNs))
         if truncated { r.set("http_request_uri_truncated", .bool(true)) }
-        r.set("http_tls", .bool(true))
+        if tls { r.set("http_tls", .bool(true)) }
         if let id = e.streamID { r.set("http_stream_id", .uint(UInt64(id))) }
         if let service = e.grpcService { r.set("grpc_service", .string(service)) }
         if let method = e.grpcMethod { r.set("grpc_method", .string(method)) }

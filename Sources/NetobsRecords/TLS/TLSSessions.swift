@@ -48,13 +48,17 @@ public struct TLSSessions: Sendable {
     /// HTTP/2 frames or header blocks that could not be decoded.
     public private(set) var http2Errors: UInt64 = 0
 
-    public init() {}
+    /// Whether a session is (pid, SSL*) (TLS: the SSL* is an address in its process) or the
+    /// socket cookie alone (h2c from the wire: the owner may be learnt after the first bytes).
+    private let keyedByProcess: Bool
+
+    public init(keyedByProcess: Bool = true) { self.keyedByProcess = keyedByProcess }
 
     public var count: Int { sessions.count }
 
     /// Takes one chunk; returns the exchanges it completes.
     public mutating func add(_ chunk: TLSChunk) -> [TLSExchange] {
-        let key = Key(pid: chunk.owner.pid, ssl: chunk.ssl)
+        let key = Key(pid: keyedByProcess ? chunk.owner.pid : 0, ssl: chunk.ssl)
         var session: Session
         if let s = sessions[key], !(chunk.hasSocket && s.socket != 0 && s.socket != chunk.socket) {
             session = s
@@ -70,7 +74,7 @@ public struct TLSSessions: Sendable {
         if chunk.hasSocket {
             session.socket = chunk.socket
             session.endpoints = chunk.endpoints
-            session.owner = chunk.owner
+            if chunk.owner.pid != 0 || session.owner.pid == 0 { session.owner = chunk.owner }
         }
         session.lastNs = max(session.lastNs, chunk.startNs)
         var done: [TLSExchange] = []
