@@ -27,8 +27,17 @@ enum netobs_tls_counter {
 
 /* Settings the agent writes into netobs_tls_config (key 0) when rules change. */
 struct netobs_tls_config {
-    __u8 tls_off;   /* 1: the probes return at once (rule "tls": false) */
-    __u8 _pad[7];
+    __u8 tls_off;       /* 1: the probes return at once (rule "tls": false) */
+    __u8 binaries_mode; /* enum netobs_tls_binaries_mode (rule "tls_binaries") */
+    __u8 _pad[6];
+};
+
+/* Rule "tls_binaries": netobs_tls_binaries holds the processes (tgid) whose executable is named
+ * in the rule; the agent keeps it as processes come and go. */
+enum netobs_tls_binaries_mode {
+    NETOBS_TLS_BINARIES_ALL = 0,
+    NETOBS_TLS_BINARIES_INCLUDE = 1, /* only the listed processes are followed */
+    NETOBS_TLS_BINARIES_EXCLUDE = 2, /* the listed processes are not */
 };
 
 /* One chunk of one SSL_read/SSL_write call. */

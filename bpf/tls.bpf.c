@@ -118,6 +118,23 @@ static __always_inline void count(__u32 which)
         *n += 1;
 }
 
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 16384);
+    __type(key, __u32); /* tgid */
+    __type(value, __u8);
+} netobs_tls_binaries SEC(".maps");
+
+/* The names of rule tls_binaries (process names: the executable's file name, as comm holds its
+ * first 15 bytes), zero-padded: an exec sets or clears the process in netobs_tls_binaries
+ * before it can make any SSL call. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 256);
+    __type(key, char[NETOBS_COMM_LEN]);
+    __type(value, __u8);
+} netobs_tls_binary_names SEC(".maps");
+
 static __always_inline bool tls_on(void)
 {
     __u32 zero = 0;
@@ -125,11 +142,26 @@ static __always_inline bool tls_on(void)
     return !cfg || !cfg->tls_off;
 }
 
+/* Whether the calling process is followed: the rules' on/off and per-binary choice. */
+static __always_inline bool process_followed(__u32 tgid)
+{
+    __u32 zero = 0;
+    struct netobs_tls_config *cfg = bpf_map_lookup_elem(&netobs_tls_config, &zero);
+    if (!cfg)
+        return true;
+    if (cfg->tls_off)
+        return false;
+    if (cfg->binaries_mode == NETOBS_TLS_BINARIES_ALL)
+        return true;
+    bool listed = bpf_map_lookup_elem(&netobs_tls_binaries, &tgid) != NULL;
+    return cfg->binaries_mode == NETOBS_TLS_BINARIES_INCLUDE ? listed : !listed;
+}
+
 static __always_inline int call_enter(void *ssl, void *buf, void *size_out, __u8 direction)
 {
-    if (!tls_on())
-        return 0;
     __u64 id = bpf_get_current_pid_tgid();
+    if (!process_followed(id >> 32))
+        return 0;
     struct tls_call c = {
         .ssl = (__u64)ssl,
         .buf = (__u64)buf,
@@ -428,6 +460,15 @@ int netobs_tls_mmap(struct trace_event_raw_sys_enter *ctx)
 SEC("tracepoint/sched/sched_process_exec")
 int netobs_tls_exec(void *ctx)
 {
+    char comm[NETOBS_COMM_LEN] = {};
+    bpf_get_current_comm(comm, sizeof(comm));
+    __u32 tgid = bpf_get_current_pid_tgid() >> 32;
+    if (bpf_map_lookup_elem(&netobs_tls_binary_names, comm)) {
+        __u8 one = 1;
+        bpf_map_update_elem(&netobs_tls_binaries, &tgid, &one, BPF_ANY);
+    } else {
+        bpf_map_delete_elem(&netobs_tls_binaries, &tgid);
+    }
     announce();
     return 0;
 }

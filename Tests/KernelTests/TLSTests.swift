@@ -154,6 +154,32 @@ struct TLSTests {
         }
     }
 
+    /// Rule "tls_binaries": exclude curl (only nginx's side is seen), then include only curl
+    /// (SIGHUP re-reads the file): the probes stay attached, the processes are chosen by their
+    /// executable's name.
+    @Test func tlsBinariesRuleChoosesProcessesByExecutable() throws {
+        guard try Self.uprobesOrSkip() else { return }
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let ip = server.ipv4
+            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
+            defer { nginx.stop() }
+            let file = try L7Peers.rulesFile(#"{"tls_binaries": {"mode": "exclude", "values": ["curl"]}}"#)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let agent = try AgentRun(extraArguments: ["--rules", file])
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate, extra: ["--http1.1"]))
+            try #"{"tls_binaries": {"mode": "include", "values": ["curl"]}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+            agent.send(SIGHUP)
+            try agent.waitForStderr("rules applied from \(file): tls include curl", timeout: 20)
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
+            Thread.sleep(forTimeInterval: 0.5)
+            let records = try agent.stop()
+            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
+            #expect(tls.map { "\($0.string("comm")) \(Self.exchange($0))" }.sorted()
+                == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
+        }
+    }
+
     /// A program with OpenSSL linked in statically: the probes on libssl cannot see it, and the
     /// agent says so with one `tls_unsupported` record for the process.
     @Test func staticallyLinkedOpenSSLIsReportedUnsupported() throws {

@@ -108,4 +108,15 @@ struct TLSSessionsTests {
             """
         #expect(TLSLibrary.mappedFiles(maps: maps) == ["/usr/bin/curl", "/usr/lib/x86_64-linux-gnu/libssl.so.3"])
     }
+
+    @Test func tlsRulesParseAndTravelInARuleSet() throws {
+        let rules = try CollectionRules.parse(#"{"tls": false, "tls_binaries": {"mode": "include", "values": ["nginx", "curl"]}}"#)
+        #expect(!rules.tls && rules.tlsBinaries == .init(mode: .include, values: ["nginx", "curl"]))
+        #expect(rules.summary.contains("tls off") && rules.summary.contains("tls include curl,nginx"))
+        let back = try CollectionRules(rules.ruleSet(version: 3))
+        #expect(back == rules)
+        #expect(try CollectionRules(CollectionRules().ruleSet(version: 1)).tls)
+        #expect(throws: CollectionRules.Invalid.self) { try CollectionRules.parse(#"{"tls_binaries": {"mode": "include", "values": ["/usr/bin/curl"]}}"#) }
+        #expect(throws: CollectionRules.Invalid.self) { try CollectionRules.parse(#"{"tls": 1}"#) }
+    }
 }

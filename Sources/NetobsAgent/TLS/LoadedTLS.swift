@@ -1,6 +1,7 @@
 import CNetobsLayout
 import NetobsKernel
 import NetobsPrograms
+import NetobsRecords
 
 /// The TLS plaintext programs (bpf/tls.bpf.c) loaded: the syscall and exec tracepoints
 /// attached at once, the uprobes attached per libssl file as they are found.
@@ -11,6 +12,8 @@ final class LoadedTLS {
         static let execs = "netobs_exec_events"
         static let counters = "netobs_tls_counters"
         static let config = "netobs_tls_config"
+        static let binaries = "netobs_tls_binaries"
+        static let binaryNames = "netobs_tls_binary_names"
     }
 
     /// (program, function, return probe): what one libssl gets. SSL_read and SSL_write call
@@ -27,14 +30,20 @@ final class LoadedTLS {
     let execs: BPFMap
     let counters: BPFMap
     let config: BPFMap
+    /// Processes named by the rule tls_binaries (tgid -> 1).
+    let binaries: BPFMap
+    /// The rule's names, zero-padded to 16 bytes (what the exec tracepoint compares comm with).
+    let binaryNames: BPFMap
 
     /// `attach` false: load only (does the kernel take them?).
-    init(bytes: [UInt8] = EmbeddedPrograms.tls.bytes, tlsOff: Bool, attach: Bool) throws {
+    init(bytes: [UInt8] = EmbeddedPrograms.tls.bytes, rules: CollectionRules = CollectionRules(), attach: Bool) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         do {
             try object.load()
             config = try object.map(named: Maps.config)
-            try config.update(key: [0, 0, 0, 0], value: Self.config(tlsOff: tlsOff))
+            try config.update(key: [0, 0, 0, 0], value: Self.config(rules))
+            binaries = try object.map(named: Maps.binaries)
+            binaryNames = try object.map(named: Maps.binaryNames)
             if attach {
                 for program in object.programs where program.section.hasPrefix("tracepoint/") {
                     try object.attach(program)
@@ -49,9 +58,20 @@ final class LoadedTLS {
         }
     }
 
-    static func config(tlsOff: Bool) -> [UInt8] {
+    /// A process name as the kernel keeps it: 15 bytes and a NUL, zero-padded.
+    static func commKey(_ name: String) -> [UInt8] {
+        let bytes = Array(name.utf8.prefix(15))
+        return bytes + [UInt8](repeating: 0, count: 16 - bytes.count)
+    }
+
+    static func config(_ rules: CollectionRules) -> [UInt8] {
         var value = netobs_tls_config()
-        value.tls_off = tlsOff ? 1 : 0
+        value.tls_off = rules.tls ? 0 : 1
+        switch rules.tlsBinaries?.mode {
+        case nil: value.binaries_mode = UInt8(NETOBS_TLS_BINARIES_ALL.rawValue)
+        case .include?: value.binaries_mode = UInt8(NETOBS_TLS_BINARIES_INCLUDE.rawValue)
+        case .exclude?: value.binaries_mode = UInt8(NETOBS_TLS_BINARIES_EXCLUDE.rawValue)
+        }
         return withUnsafeBytes(of: value) { Array($0) }
     }
 

@@ -36,13 +36,17 @@ public final class TLSCollector {
     private var nextFullScanNs: UInt64 = 0
     private var attachFailures: UInt64 = 0
     private var loss = LossTracker()
+    private var rules: CollectionRules
+    /// Processes in netobs_tls_binaries, by the executable name they were listed for.
+    private var listed: [UInt32: String] = [:]
     /// The libssl files probed, as their processes name them, with the path used to attach.
     public private(set) var libraries: [String] = []
 
     public init(options: Options, context: RecordContext) throws {
         self.options = options
         self.context = context
-        loaded = try LoadedTLS(tlsOff: !(options.initialRules?.tls ?? true), attach: true)
+        rules = options.initialRules ?? CollectionRules()
+        loaded = try LoadedTLS(rules: rules, attach: true)
         do {
             chunks = try RingDrainer(map: loaded.events) { TLSChunk(raw: $0) }
             execs = try RingDrainer(map: loaded.execs) { raw in
@@ -52,6 +56,7 @@ public final class TLSCollector {
             loaded.close()
             throw error
         }
+        if rules.tlsBinaries != nil { try? writeNames() }
         scanAll(now: Clock.monotonicNs())
     }
 
@@ -77,7 +82,7 @@ public final class TLSCollector {
 
     /// Loads the programs without attaching anything: whether they would load.
     public static func trialLoad() throws {
-        try LoadedTLS(tlsOff: true, attach: false).close()
+        try LoadedTLS(attach: false).close()
     }
 
     /// The libssl files a run would probe now (for `--features`).
@@ -89,6 +94,9 @@ public final class TLSCollector {
     private func scanAll(now: UInt64) {
         let found = scanner.scanAll()
         take(found, now: now)
+        let pids = TLSLibraryScanner.pids()
+        for pid in pids { classify(pid) }
+        for gone in Set(listed.keys).subtracting(pids) { unlist(gone) }
         nextFullScanNs = now + options.rescanNs
         // Sessions and reports of processes that are gone.
         let live = Set(TLSLibraryScanner.pids())
@@ -125,7 +133,10 @@ public final class TLSCollector {
         }
         if !dueScans.isEmpty {
             var found = TLSLibraryScanner.Found()
-            for scan in dueScans where scan.atNs <= now { scanner.scan(pid: scan.pid, into: &found) }
+            for scan in dueScans where scan.atNs <= now {
+                scanner.scan(pid: scan.pid, into: &found)
+                classify(scan.pid)
+            }
             dueScans.removeAll { $0.atNs <= now }
             take(found, now: now)
         }
@@ -145,9 +156,42 @@ public final class TLSCollector {
         return records
     }
 
-    /// Rule `tls`: the probes stay attached and return at once when off.
+    /// Rules `tls` and `tls_binaries`: the probes stay attached; they return at once for a
+    /// process not followed. The listed processes are written before the mode.
     public func apply(_ rules: CollectionRules) throws {
-        try loaded.config.update(key: [0, 0, 0, 0], value: LoadedTLS.config(tlsOff: !rules.tls))
+        self.rules = rules
+        try writeNames()
+        for pid in Array(listed.keys) { unlist(pid) }
+        for pid in TLSLibraryScanner.pids() { classify(pid) }
+        try loaded.config.update(key: [0, 0, 0, 0], value: LoadedTLS.config(rules))
+    }
+
+    /// The rule's names for the exec tracepoint, which lists a process before it runs.
+    private func writeNames() throws {
+        var old: [[UInt8]] = []
+        try loaded.binaryNames.forEach { key, _ in old.append(Array(key)) }
+        _ = loaded.binaryNames.delete(keys: old)
+        for name in rules.tlsBinaries?.values ?? [] { try loaded.binaryNames.update(key: LoadedTLS.commKey(name), value: [1]) }
+    }
+
+    /// Lists `pid` in netobs_tls_binaries when its name (comm: the executable's file name, 15
+    /// bytes) is named by the rule: the processes that ran before the rule or the agent.
+    private func classify(_ pid: UInt32) {
+        guard let names = rules.tlsBinaries?.values else { return }
+        let comm = TLSLibraryScanner.comm(pid)
+        let exe = comm.isEmpty ? nil : comm
+        if let exe, names.contains(where: { $0.utf8.prefix(15).elementsEqual(exe.utf8.prefix(15)) }) {
+            guard listed[pid] != exe else { return }
+            try? loaded.binaries.update(key: withUnsafeBytes(of: pid) { Array($0) }, value: [1])
+            listed[pid] = exe
+        } else if listed[pid] != nil {
+            unlist(pid) // exec'd another program
+        }
+    }
+
+    private func unlist(_ pid: UInt32) {
+        _ = loaded.binaries.delete(key: withUnsafeBytes(of: pid) { Array($0) })
+        listed[pid] = nil
     }
 
     static let counterNames = ["tls_ringbuf_full", "tls_no_socket", "tls_calls_map_full"]
