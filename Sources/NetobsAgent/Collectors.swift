@@ -104,7 +104,7 @@ final class Collectors {
 
     /// `final`: the last flush before stopping, which first drains the rings to the end.
     func flush(final: Bool = false) throws -> [Record] {
-        try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? []) + (tls?.flush() ?? [])
+        try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? []) + (tls?.flush(final: final) ?? [])
     }
 
     func drain() throws {

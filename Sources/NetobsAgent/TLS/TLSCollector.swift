@@ -143,8 +143,13 @@ public final class TLSCollector {
         for chunk in try chunks.take() { exchanges += sessions.add(chunk) }
     }
 
-    /// The records of the interval that ends now.
-    public func flush() throws -> [Record] {
+    /// The records of the interval that ends now. `final`: the drain threads stop after
+    /// reading their rings to the end (a busy node may keep them behind the kernel).
+    public func flush(final: Bool = false) throws -> [Record] {
+        if final {
+            chunks.stop()
+            execs.stop()
+        }
         try drain()
         let now = Clock.monotonicNs()
         if now >= nextFullScanNs { scanAll(now: now) }
