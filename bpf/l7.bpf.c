@@ -148,6 +148,7 @@ enum http_verdict {
     HTTP_UNDECIDED = 0,
     HTTP_YES = 1, /* a request or status line was seen */
     HTTP_NO = 2,  /* HTTP_PROBE_TURNS turns began, none with a message, no HTTP port */
+    HTTP_H2 = 3,  /* HTTP/2 in cleartext (h2c, the client preface seen): bytes go to the agent */
 };
 
 /* Turns looked at before a connection on a non-HTTP port is judged not HTTP: a connection first
@@ -190,6 +191,7 @@ struct l7_sock {
     __u8 flags;             /* SOCK_* */
     __u8 _pad;
     struct l7_slot fifo[NETOBS_HTTP_FIFO];
+    __u32 h2_next_seq[2];   /* h2c: the sequence number after the bytes passed on, egress/ingress */
 };
 
 struct {
@@ -745,6 +747,71 @@ static __always_inline void http_unanswered(const struct packet *p, struct l7_so
     }
 }
 
+/* ---------------------------------------------------------------- h2c */
+
+/* HTTP/2 in cleartext: the segments of a connection that began with the client preface, as
+ * plaintext chunks (the layout of the TLS probes' events, bpf/netobs_tls_layout.h), for the
+ * agent's HTTP/2 parser (frames and HPACK need the connection's whole byte stream and state
+ * no program keeps). */
+struct {
+    __uint(type, BPF_MAP_TYPE_RINGBUF);
+    __uint(max_entries, 4 << 20);
+} netobs_l7_plain SEC(".maps");
+
+/* One segment's payload (its first NETOBS_TLS_CHUNK bytes), once: a retransmission of bytes
+ * already passed on is not. A global function: verified once. */
+__noinline int h2c_capture(struct __sk_buff *ctx, const struct packet *p, struct l7_sock *st)
+{
+    if (!ctx || !p || !st)
+        return 0;
+    bool egress = p->egress;
+    __u32 next, after = p->seq + p->payload_len;
+    if (egress) {
+        next = st->h2_next_seq[0];
+        if (next && (__s32)(p->seq - next) < 0)
+            return 0;
+        st->h2_next_seq[0] = after;
+    } else {
+        next = st->h2_next_seq[1];
+        if (next && (__s32)(p->seq - next) < 0)
+            return 0;
+        st->h2_next_seq[1] = after;
+    }
+    struct netobs_tls_event *e = bpf_ringbuf_reserve(&netobs_l7_plain, sizeof(*e), 0);
+    if (!e) {
+        count(NETOBS_L7_RINGBUF_FULL);
+        return 0;
+    }
+    fill_endpoints(&e->ep, p, st->role);
+    e->owner.pid = st->pid;
+    e->owner._pad0 = 0;
+    e->owner.cgroup_id = st->cgroup_id;
+    __builtin_memcpy(e->owner.comm, st->comm, sizeof(e->owner.comm));
+    e->start_ns = p->now ? p->now : bpf_ktime_get_ns();
+    e->ssl = bpf_get_socket_cookie(ctx);
+    e->sock = e->ssl;
+    e->tid = 0;
+    e->len = p->payload_len;
+    e->offset = 0;
+    e->direction = egress ? NETOBS_TLS_WRITE : NETOBS_TLS_READ;
+    e->has_socket = 1;
+    __builtin_memset(e->_pad, 0, sizeof(e->_pad));
+    __u32 n = p->payload_len;
+    if (n > NETOBS_TLS_CHUNK)
+        n = NETOBS_TLS_CHUNK;
+    e->captured = 0;
+    if (n >= 1 && n <= NETOBS_TLS_CHUNK && !bpf_skb_load_bytes(ctx, p->payload_off, e->data, n))
+        e->captured = n;
+    bpf_ringbuf_submit(e, 0);
+    return 0;
+}
+
+static __always_inline bool h2_preface(const __u8 *b)
+{
+    return b[0] == 'P' && b[1] == 'R' && b[2] == 'I' && b[3] == ' ' && b[4] == '*' && b[5] == ' ' && b[6] == 'H'
+        && b[7] == 'T' && b[8] == 'T' && b[9] == 'P' && b[10] == '/' && b[11] == '2';
+}
+
 /* Looks for an HTTP message at the start of a segment. A connection is judged HTTP once one is
  * seen; not HTTP after HTTP_PROBE_TURNS turns without one, unless a port says HTTP (there, what
  * is not HTTP is counted). */
@@ -765,6 +832,11 @@ static __always_inline void http_segment(struct __sk_buff *ctx, const struct pac
                 return;
             __builtin_memcpy(head, s->payload, sizeof(head));
         } else if (bpf_skb_load_bytes(ctx, p->payload_off, head, sizeof(head))) {
+            return;
+        }
+        if (request_dir && turn_start && h2_preface(head)) {
+            st->http = HTTP_H2;
+            h2c_capture(ctx, p, st);
             return;
         }
         __u32 method_len = 0;
@@ -1000,6 +1072,11 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
         bool dns = is_dns_port(p);
         if (p->egress && !st->pid)
             learn_owner(ctx, p, st);
+        if (st->http == HTTP_H2) {
+            if (!p->now)
+                p->now = bpf_ktime_get_ns();
+            h2c_capture(ctx, p, st);
+        }
         /* Inside a turn (a body, a bulk transfer) a message starts only while requests are
          * pending: pipelined requests or responses, the rest of a split request line. */
         if (turn_start || dns || (st->tail != st->head && st->http != HTTP_NO)) {
@@ -1016,7 +1093,7 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
                     p->payload_len -= 2;
                     dns_message(ctx, p, cfg);
                 }
-            } else if (st->http != HTTP_NO) {
+            } else if (st->http != HTTP_NO && st->http != HTTP_H2) {
                 http_segment(ctx, p, st, cfg, turn_start, request_dir, now);
             }
         }

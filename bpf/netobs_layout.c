@@ -19,3 +19,5 @@ _Static_assert(sizeof(struct netobs_dns_key) == 48, "netobs_dns_key layout");
 _Static_assert(sizeof(struct netobs_l7_config) == 24, "netobs_l7_config layout");
 _Static_assert(sizeof(struct netobs_tcp_latency) == 264, "netobs_tcp_latency layout");
 _Static_assert(sizeof(struct netobs_rules) == 8, "netobs_rules layout");
+_Static_assert(sizeof(struct netobs_tls_event) == 48 + 32 + 48 + NETOBS_TLS_CHUNK, "netobs_tls_event layout");
+_Static_assert(sizeof(struct netobs_tls_config) == 8, "netobs_tls_config layout");

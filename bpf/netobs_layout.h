@@ -156,6 +156,10 @@ struct netobs_config {
 
 #include "netobs_l7_layout.h"
 
+/* ---------------------------------------------------------------- TLS (bpf/tls.bpf.c) */
+
+#include "netobs_tls_layout.h"
+
 #endif
 
 /* ---------------------------------------------------------------- rules (filter maps) */

@@ -10,6 +10,9 @@ packages=(
     iproute2 iptables procps iputils-ping util-linux
     # real peers the tests and benchmarks use as ground truth
     nginx-light wrk curl dnsmasq-base dnsutils iperf3 sockperf tshark python3 netcat-openbsd redis-server redis-tools
+    # TLS/HTTP2 tests: a C compiler links a client against libssl.a (statically linked OpenSSL
+    # is reported unsupported), a real gRPC peer
+    gcc libc6-dev python3-grpcio
     # the dashboard's browser test: headless Chromium, and a font for its screenshots
     chromium fonts-dejavu-core
     # benchmark peers and plots (scripts/bench.sh)

@@ -19,6 +19,8 @@ public enum CollectionLoop {
         /// Whether to load the HTTP/DNS programs (they run on every packet: an operator may
         /// trade them for a lower cost).
         public var l7Enabled = true
+        /// Whether to probe OpenSSL for HTTP over TLS (uprobes).
+        public var tlsEnabled = true
         /// Whether to load the TCP/UDP flow programs (off: HTTP and DNS only).
         public var l4Enabled = true
         /// What SIGHUP loads per kernel object (called at each reload; a throw keeps that object's

@@ -7,6 +7,8 @@ import NetobsWire
 final class Collectors {
     let l4: L4Collector?
     let l7: L7Collector?
+    /// HTTP over TLS (OpenSSL uprobes); nil when off (the hook says why).
+    let tls: TLSCollector?
     /// Every hook, on or off, as `--features` and the controller see them.
     let hooks: [HookStatus]
 
@@ -33,10 +35,12 @@ final class Collectors {
         }
         let (l7, l7Report) = Self.startL7(settings, context: context)
         self.l7 = l7
+        let (tls, tlsReport) = Self.startTLS(settings, context: context, features: features)
+        self.tls = tls
         if let l4 {
-            hooks = l4.hooks + [l7Report]
+            hooks = l4.hooks + [l7Report, tlsReport]
         } else {
-            hooks = L4Collector.allOff(reason: l4Error) + [l7Report]
+            hooks = L4Collector.allOff(reason: l4Error) + [l7Report, tlsReport]
         }
         if l4 == nil && l7 == nil {
             throw NothingLoaded(reasons: [l4Error, l7Report.reason])
@@ -54,6 +58,27 @@ final class Collectors {
                 return (nil, L7Collector.hook(offBecause: L7Collector.loadFailure(error)))
             }
         }
+    }
+
+    private static func startTLS(_ settings: CollectionLoop.Settings, context: RecordContext,
+                                 features: KernelFeatures) -> (TLSCollector?, HookStatus) {
+        if let off = tlsOff(settings, features: features) { return (nil, TLSCollector.hook(offBecause: off)) }
+        var options = TLSCollector.Options()
+        options.initialRules = settings.l4.initialRules
+        do {
+            return (try TLSCollector(options: options, context: context), TLSCollector.hook(offBecause: nil))
+        } catch {
+            return (nil, TLSCollector.hook(offBecause: "the TLS programs did not load: \(error)"))
+        }
+    }
+
+    /// Why the TLS probes are off before anything is loaded, or nil.
+    static func tlsOff(_ settings: CollectionLoop.Settings, features: KernelFeatures) -> String? {
+        guard settings.tlsEnabled else { return "disabled by --no-tls" }
+        guard TLSCollector.uprobesAvailable(features) else {
+            return "uprobes unavailable (program type kprobe refused or no uprobe PMU: CONFIG_UPROBES)"
+        }
+        return nil
     }
 
     struct L7Off: Error { let reason: String }
@@ -79,16 +104,18 @@ final class Collectors {
 
     /// `final`: the last flush before stopping, which first drains the rings to the end.
     func flush(final: Bool = false) throws -> [Record] {
-        try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? [])
+        try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? []) + (tls?.flush(final: final) ?? [])
     }
 
     func drain() throws {
         try l7?.drain()
+        try tls?.drain()
     }
 
     func apply(_ rules: CollectionRules) throws {
         try l4?.apply(rules)
         try l7?.apply(rules)
+        try tls?.apply(rules)
     }
 
     /// Swaps `object`'s programs to `bytes` (nil: the ones embedded in this binary).
@@ -114,5 +141,6 @@ final class Collectors {
     func close() {
         l4?.close()
         l7?.close()
+        tls?.close()
     }
 }

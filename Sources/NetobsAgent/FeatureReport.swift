@@ -9,6 +9,7 @@ public enum FeatureReport {
         let features = KernelFeatures.probe()
         var (hooks, tier, fallback) = l4Hooks(settings, features: features)
         hooks.append(l7Hook(settings))
+        hooks.append(tlsHook(settings, features: features))
 
         var report = Record()
         report.set("kernel", .string(features.kernelRelease))
@@ -24,6 +25,7 @@ public enum FeatureReport {
             for metric in hook.metricsOff where off[metric] == nil { off.set(metric, .string(hook.reason)) }
         }
         report.set("metrics_off", .object(off))
+        report.set("uprobes", .object(uprobes(features)))
         return report
     }
 
@@ -49,6 +51,27 @@ public enum FeatureReport {
         } catch {
             return L7Collector.hook(offBecause: L7Collector.loadFailure(error))
         }
+    }
+
+    private static func tlsHook(_ settings: CollectionLoop.Settings, features: KernelFeatures) -> HookStatus {
+        if let off = Collectors.tlsOff(settings, features: features) { return TLSCollector.hook(offBecause: off) }
+        do {
+            try TLSCollector.trialLoad()
+            return TLSCollector.hook(offBecause: nil)
+        } catch {
+            return TLSCollector.hook(offBecause: "the TLS programs did not load: \(error)")
+        }
+    }
+
+    /// Whether uprobes work here, and the OpenSSL libraries (libssl files mapped by the node's
+    /// processes, by inode) a run would probe now.
+    private static func uprobes(_ features: KernelFeatures) -> Record {
+        var r = Record()
+        let available = TLSCollector.uprobesAvailable(features)
+        r.set("available", .bool(available))
+        r.set("program_type", .string("kprobe"))
+        r.set("libraries", .array(available ? TLSCollector.librariesOnNode().map { .string($0) } : []))
+        return r
     }
 
     static func object(_ hook: HookStatus) -> Record {

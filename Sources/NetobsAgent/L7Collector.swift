@@ -48,6 +48,10 @@ public final class L7Collector {
     private var epoch: UInt32 = 0
     private var rules = CollectionRules()
     private var ring: RingBuffer?
+    /// h2c payload (netobs_l7_plain) and the HTTP/2 sessions it feeds.
+    private var plainRing: RingBuffer?
+    private var h2c = TLSSessions(keyedByProcess: false)
+    private var h2cExchanges: [TLSExchange] = []
     private var exemplars: [L7Event] = []
     private var deltas: L7AggregateDeltas
     private var overflowBefore: [L7Event.Kind: L7AggregateCounts] = [:]
@@ -70,6 +74,7 @@ public final class L7Collector {
                               config: Self.config(epoch: 0, generation: 0, rules: rules), sharingMapsWith: nil,
                               aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
         ring = try makeRing()
+        plainRing = try makePlainRing()
     }
 
     /// The generation of the programs doing the work now (0 for the first load).
@@ -87,17 +92,26 @@ public final class L7Collector {
         let next = try LoadedL7(bytes: bytes, generation: loaded.generation &+ 1, cgroupRoot: options.cgroupRoot,
                                 sharingMapsWith: loaded)
         try ring?.consume()
+        try plainRing?.consume()
         let previous = loaded
         loaded = next
         try writeConfig() // the flip: from here on only the new copy works
         ring?.close()
         ring = try makeRing()
+        plainRing?.close()
+        plainRing = try makePlainRing()
         previous.close()
     }
 
     private func makeRing() throws -> RingBuffer {
         try RingBuffer(map: loaded.events) { [unowned self] raw in
             if let event = L7Event(raw: raw) { self.exemplars.append(event) }
+        }
+    }
+
+    private func makePlainRing() throws -> RingBuffer {
+        try RingBuffer(map: loaded.plain) { [unowned self] raw in
+            if let chunk = TLSChunk(raw: raw) { self.h2cExchanges += self.h2c.add(chunk) }
         }
     }
 
@@ -146,11 +160,13 @@ public final class L7Collector {
     /// Collects the exemplars sent since the last call (the kernel does not wake us).
     public func drain() throws {
         try ring?.consume()
+        try plainRing?.consume()
     }
 
     /// The records of the interval that ends now.
     public func flush() throws -> [Record] {
         try ring?.consume()
+        try plainRing?.consume()
         let now = Clock.monotonicNs()
         let ended = epoch
         epoch &+= 1
@@ -162,6 +178,9 @@ public final class L7Collector {
         records += try aggregates(endedEpoch: ended, timeouts: timeouts, now: now)
         records += try flushLatency(endedEpoch: ended, now: now)
         texts.endInterval()
+        records += h2cExchanges.map { TLSRecords.record($0, context: context, tls: false) }
+        h2cExchanges.removeAll(keepingCapacity: true)
+        h2c.expire(nowNs: now, idleNs: options.latencyIdleNs)
         records += loss.flush(totals: counterTotals(), nowMonotonicNs: now, context: context)
         return records
     }
@@ -272,6 +291,8 @@ public final class L7Collector {
     public func close() {
         ring?.close()
         ring = nil
+        plainRing?.close()
+        plainRing = nil
         loaded.close()
     }
 
@@ -283,6 +304,8 @@ public final class L7Collector {
         }
         totals["l7_text_unknown"] = texts.unknownTotal
         totals["l7_uri_overflow"] = aggregateRecords.overflowTotal
+        totals["h2c_undecodable"] = h2c.http2Errors
+        totals["h2c_unanswered"] = h2c.unanswered
         totals.merge(exemplarCap.counterTotals) { $1 }
         return totals
     }

@@ -15,6 +15,7 @@ final class LoadedL7 {
         static let counters = "netobs_l7_counters"
         static let tcpLatency = "netobs_tcp_latency"
         static let config = "netobs_l7_config"
+        static let plain = "netobs_l7_plain"
     }
 
     let object: BPFObject
@@ -27,6 +28,8 @@ final class LoadedL7 {
     let counters: BPFMap
     let tcpLatency: BPFMap
     let config: BPFMap
+    /// h2c: the payload of connections that began with the HTTP/2 client preface.
+    let plain: BPFMap
 
     /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
     /// A first load writes `config` (struct netobs_l7_config: the rules' L7 settings) before
@@ -58,6 +61,7 @@ final class LoadedL7 {
             counters = try object.map(named: Maps.counters)
             tcpLatency = try object.map(named: Maps.tcpLatency)
             config = try object.map(named: Maps.config)
+            plain = try object.map(named: Maps.plain)
         } catch {
             object.close()
             throw error

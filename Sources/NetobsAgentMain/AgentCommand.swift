@@ -117,6 +117,9 @@ struct AgentCommand: ParsableCommand {
     @Flag(name: .customLong("no-l7"), help: "Do not load the HTTP/DNS programs (they run on every packet).")
     var noL7 = false
 
+    @Flag(name: .customLong("no-tls"), help: "Do not probe OpenSSL (uprobes) for HTTP over TLS.")
+    var noTLS = false
+
     @Flag(name: .customLong("no-l4"), help: "Do not load the TCP/UDP flow programs (HTTP and DNS records only).")
     var noL4 = false
 
@@ -212,6 +215,7 @@ struct AgentCommand: ParsableCommand {
             var loop = CollectionLoop.Settings(l4: options, l7RecordCap: l7RecordCap, l7MaxURIs: l7MaxUris,
                                                intervalNs: interval.nanoseconds)
             loop.l7Enabled = !noL7
+            loop.tlsEnabled = !noTLS
             loop.l4Enabled = !noL4
             loop.statusFile = statusFile
             if features {

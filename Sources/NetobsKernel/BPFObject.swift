@@ -114,6 +114,12 @@ public final class BPFObject {
         links.append(try program.attach(cgroup: path))
     }
 
+    /// Attaches a uprobe program to `function` in the ELF file at `binary` (every process that
+    /// maps it), kept until close.
+    public func attachUprobe(_ program: BPFProgram, binary: String, function: String, retprobe: Bool) throws {
+        links.append(try program.attachUprobe(binary: binary, function: function, retprobe: retprobe))
+    }
+
     /// Attaches an `iter/...` program to `map`; the iterator is closed with the object.
     public func attachIterator(_ program: BPFProgram, map: BPFMap) throws -> BPFIterator {
         let iterator = try BPFIterator(program: program, map: map)

@@ -59,6 +59,28 @@ public struct BPFProgram {
     }
 }
 
+extension BPFProgram {
+    /// Attaches a `uprobe`/`uretprobe` program to `function` of the ELF file at `binary`, for
+    /// every process that maps that file (pid -1): the kernel probes the file's inode, so
+    /// processes started later are covered too. libbpf resolves the symbol's offset.
+    func attachUprobe(binary: String, function: String, retprobe: Bool) throws -> BPFLink {
+        var opts = bpf_uprobe_opts()
+        opts.sz = MemoryLayout<bpf_uprobe_opts>.size
+        opts.retprobe = retprobe
+        let (link, log) = function.withCString { fn in
+            LibbpfLog.capturing { () -> OpaquePointer? in
+                opts.func_name = fn
+                return bpf_program__attach_uprobe_opts(handle, -1, binary, 0, &opts)
+            }
+        }
+        let err = libbpf_get_error(UnsafeRawPointer(link))
+        guard let link, err == 0 else {
+            throw KernelError("attaching \(name) to \(function) in \(binary)", errno: Int32(err), log: log)
+        }
+        return BPFLink(link)
+    }
+}
+
 /// An attachment; destroying it detaches the program.
 final class BPFLink {
     private var handle: OpaquePointer?

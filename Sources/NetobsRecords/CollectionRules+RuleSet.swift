@@ -30,6 +30,11 @@ extension CollectionRules {
             sampling.append(KeyValue(key: Self.l7SampleEveryKey, text: String(l7SampleEvery)))
         }
         if l7SlowMs != Self.defaultL7SlowMs { sampling.append(KeyValue(key: Self.l7SlowMsKey, text: String(l7SlowMs))) }
+        if !tls { sampling.append(KeyValue(key: Self.tlsKey, text: "off")) }
+        if let tlsBinaries {
+            sampling.append(KeyValue(key: Self.tlsBinariesKey,
+                                     text: tlsBinaries.mode.rawValue + ":" + tlsBinaries.values.sorted().joined(separator: ",")))
+        }
         let includePorts = ports?.mode == .include ? Self.chunks(Self.ranges(ports!.values), Limits.portRangesPerRule) : [[]]
         let includeCgroups = cgroups?.mode == .include ? Self.chunks(cgroups!.values.sorted(), Limits.cgroupsPerRule) : [[]]
         var rules: [Rule] = []
@@ -75,6 +80,14 @@ extension CollectionRules {
         }
         if let n = Self.option(first, Self.l7SampleEveryKey) { l7SampleEvery = n }
         if let n = Self.option(first, Self.l7SlowMsKey) { l7SlowMs = n }
+        tls = first.options.first { $0.key == Self.tlsKey }.map { String(decoding: $0.value, as: UTF8.self) } != "off"
+        if let text = first.options.first(where: { $0.key == Self.tlsBinariesKey }).map({ String(decoding: $0.value, as: UTF8.self) }) {
+            let parts = text.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2, let mode = Mode(rawValue: String(parts[0])) else {
+                throw Invalid("option tls_binaries: \"\(text)\" is not include:NAMES or exclude:NAMES")
+            }
+            tlsBinaries = Filter(mode: mode, values: Set(parts[1].split(separator: ",").map(String.init)))
+        }
         let includedPorts = Set(include.flatMap { Self.expand($0.ports) })
         let includedCgroups = Set(include.flatMap(\.cgroupIds))
         if !includedPorts.isEmpty { ports = Filter(mode: .include, values: includedPorts) }
@@ -102,6 +115,8 @@ extension CollectionRules {
     static let sampleEveryKey = "sample_every"
     static let l7SampleEveryKey = "l7_sample_every"
     static let l7SlowMsKey = "l7_slow_ms"
+    static let tlsKey = "tls"
+    static let tlsBinariesKey = "tls_binaries"
 
     /// A whole-number option of `rule`, nil when absent or not a number.
     private static func option(_ rule: Rule, _ key: String) -> UInt32? {
