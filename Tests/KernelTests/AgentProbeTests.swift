@@ -23,9 +23,12 @@ struct AgentProbeTests {
             let agent = try AgentRun(extraArguments: ["--health-listen", "127.0.0.1:\(port)"])
             #expect(agent.stderrText.contains("probes on http://127.0.0.1:\(port)"))
             _ = try client.check(L7Peers.curl([L7Peers.url(ip: server.ipv4, path: "/")]))
-            Thread.sleep(forTimeInterval: 0.6)  // three 200 ms intervals: flushed since
+            // Ready once flushed; the exchange is counted once a flush carried it.
+            #expect(waitUntil(15) { (try? get("http://127.0.0.1:\(port)/readyz"))?.status == 200 })
             #expect(try get("http://127.0.0.1:\(port)/healthz") == (200, "ok\n"))
-            #expect(try get("http://127.0.0.1:\(port)/readyz") == (200, "ok\n"))
+            #expect(waitUntil(15) {
+                (try? get("http://127.0.0.1:\(port)/metrics"))?.body.contains("netobs_agent_records_total{kind=\"http") == true
+            })
             let metrics = try get("http://127.0.0.1:\(port)/metrics")
             #expect(metrics.status == 200)
             let features = try HookTierTests.features(["--hooks", AgentRun.tier])
