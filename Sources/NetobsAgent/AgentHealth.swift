@@ -66,7 +66,7 @@ extension AgentHealth.State {
     public var readiness: String? { lastFlushUnixNs == 0 ? "not flushed yet" : nil }
 
     /// The agent's own series, in the Prometheus text format.
-    public func exposition(version: String, nowUnixNs: UInt64) -> String {
+    public func exposition(version: String) -> String {
         var p = PrometheusText()
         p.family("netobs_agent_build_info", "gauge", "1, labelled with the version the agent was built from.")
         p.sample("netobs_agent_build_info", [("version", version)], "1")

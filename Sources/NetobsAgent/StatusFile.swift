@@ -43,9 +43,9 @@ public enum StatusFile {
         guard let object = try? NativeJSON.object(Array(buffer.prefix(n))), let ts = number(object["ts_ns"]) else {
             return "status file \(path) does not parse"
         }
-        let bound = max(maxAgeNs, 3 * (number(object["interval_ns"]) ?? 0))
-        let age = nowUnixNs > ts ? nowUnixNs - ts : 0
-        return age <= bound ? nil : "the agent last flushed \(age / 1_000_000) ms ago (bound \(bound / 1_000_000) ms)"
+        var state = AgentHealth.State(startedUnixNs: ts)
+        (state.lastFlushUnixNs, state.intervalNs) = (ts, number(object["interval_ns"]) ?? 0)
+        return state.liveness(nowUnixNs: nowUnixNs, maxAgeNs: maxAgeNs)
     }
 
     private static func number(_ value: Any?) -> UInt64? {

@@ -88,6 +88,7 @@ public final class Spool: Sendable {
     /// Unacknowledged batches, ascending.
     public var pending: [Pending] { state.withLock { $0.pending } }
     public var pendingBytes: Int { state.withLock { $0.totalBytes } }
+    public var pendingCount: Int { state.withLock { $0.pending.count } }
     public var lastAssigned: UInt64 { state.withLock { $0.lastAssigned } }
     public var overflow: (batches: UInt64, records: UInt64) {
         state.withLock { ($0.overflowBatches, $0.overflowRecords) }

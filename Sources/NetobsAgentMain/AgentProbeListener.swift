@@ -14,13 +14,12 @@ enum AgentProbeListener {
         do {
             server = try ProbeServer.start(host: host, port: port) { path in
                 let state = health.snapshot
-                let now = Clock.realtimeNs()
                 switch path {
-                case "/healthz": return .health(state.liveness(nowUnixNs: now, maxAgeNs: maxAgeNs))
+                case "/healthz": return .health(state.liveness(nowUnixNs: Clock.realtimeNs(), maxAgeNs: maxAgeNs))
                 case "/readyz": return .health(state.readiness)
                 case "/metrics":
                     return ProbeResponse(status: 200, contentType: PrometheusText.contentType,
-                                         body: state.exposition(version: BuildInfo.version, nowUnixNs: now))
+                                         body: state.exposition(version: BuildInfo.version))
                 default: return nil
                 }
             }.wait()

@@ -55,7 +55,7 @@ enum ControllerAgent {
                 loss.set("total", .uint(overflow))
                 records.append(loss)
             }
-            defer { loop.health?.update { ($0.spoolBatches, $0.spoolBytes) = (spool.pending.count, spool.pendingBytes) } }
+            defer { loop.health?.update { ($0.spoolBatches, $0.spoolBytes) = (spool.pendingCount, spool.pendingBytes) } }
             guard !records.isEmpty else { return }
             let lines = records.map(JSONLineWriter.bytes)
             guard let uplink else { return }

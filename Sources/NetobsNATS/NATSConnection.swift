@@ -92,8 +92,7 @@ public final class NATSConnection: Sendable {
             return String(s.nextRequest)
         }
         let reply = inboxPrefix + "." + token
-        let timer = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(timeout.components.seconds) * 1_000_000_000
-                                                                     + timeout.components.attoseconds / 1_000_000_000)) { [self] in
+        let timer = channel.eventLoop.scheduleTask(in: TimeAmount(timeout)) { [self] in
             let waiting = state.withLock { $0.requests.removeValue(forKey: token) }
             waiting?.resume(throwing: NATSProtocolError("no reply on \(subject) within \(timeout)"))
         }

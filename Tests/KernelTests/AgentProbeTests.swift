@@ -70,7 +70,7 @@ struct AgentProbeTests {
         #expect(s.recordsByKind == ["tcp": 3, "udp": 1, "loss": 2])
         #expect(s.lostByReason == ["tcp_flow_table_full": 9])
         #expect(s.flushes == 2 && s.lastFlushUnixNs == 20)
-        let text = s.exposition(version: "v1", nowUnixNs: 30)
+        let text = s.exposition(version: "v1")
         #expect(text.contains("netobs_agent_lost_records_total{reason=\"tcp_flow_table_full\"} 9\n"))
         #expect(text.contains("netobs_agent_records_total{kind=\"tcp\"} 3\n"))
     }

@@ -18,11 +18,7 @@ struct HTTP2Tests {
             print("skipped: this host has no uprobes (program type kprobe or CONFIG_UPROBES missing)")
             return
         }
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.ipv4
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx { client, server, ip, nginx in
             let agent = try AgentRun()
             // 60 streams: each path's status is known from its name.
             let paths = (0..<60).map { i in ["/ok?i=\(i)", "/missing?i=\(i)", "/busy?i=\(i)"][i % 3] }
@@ -70,11 +66,7 @@ struct H2CTests {
     /// framing error, without any observer) nor POST over h2c to nginx 1.22 (stream error): one
     /// GET or HEAD stream per curl run here, many streams per connection in the gRPC test below.
     @Test func curlPriorKnowledgeExchangesAreRecordedOnBothEnds() throws {
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.ipv4
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx { client, server, ip, nginx in
             let agent = try AgentRun()
             let runs: [(String, [String], String)] = [
                 ("/ok?c=1", [], "GET /ok?c=1 HTTP/2 200"), ("/missing?c=2", [], "GET /missing?c=2 HTTP/2 404"),

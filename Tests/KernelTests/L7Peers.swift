@@ -4,17 +4,29 @@ import NodeLab
 /// Real HTTP and DNS peers for the L7 tests: nginx and dnsmasq as servers, curl, wrk and dig
 /// as clients. What they were asked and what they answered is the ground truth.
 enum L7Peers {
-    /// A private nginx (Debian's nginx-light) on `ip`:80 with one answer per status, in the
-    /// foreground and in one process (so its pid is the one that answers).
+    /// A private nginx (Debian's nginx-light) in the foreground and in one process (so its pid
+    /// is the one that answers); `Nginx(ip:)` listens on `ip`:80 with one answer per status.
     struct Nginx {
         let dir: URL
         let argv: [String]
 
         init(ip: String) throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-nginx-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let p = dir.path
             let listen = ip.contains(":") ? "[\(ip)]:80" : "\(ip):80"
+            try self.init(name: "nginx") { _ in
+                """
+                listen \(listen);
+                \(Nginx.statusAnswers)
+                """
+            }
+        }
+
+        /// `server`: the server block's directives, given nginx's directory; `http`: more http
+        /// directives; `prepare` writes files into the directory first (certificates).
+        init(name: String, http: String = "", server: (String) -> String, prepare: (URL) throws -> Void = { _ in }) throws {
+            dir = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-\(name)-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try prepare(dir)
+            let p = dir.path
             let config = """
                 daemon off;
                 master_process off;
@@ -30,17 +42,21 @@ enum L7Peers {
                     uwsgi_temp_path \(p)/uwsgi;
                     scgi_temp_path \(p)/scgi;
                     keepalive_requests 100000;
+                    \(http)
                     server {
-                        listen \(listen);
-                        location = /ok { return 200 "ok\\n"; }
-                        location = /missing { return 404; }
-                        location = /busy { return 503; }
+                        \(server(p))
                     }
                 }
                 """
             try config.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
             argv = ["/usr/sbin/nginx", "-p", p + "/", "-c", p + "/nginx.conf"]
         }
+
+        static let statusAnswers = """
+            location = /ok { return 200 "ok\\n"; }
+            location = /missing { return 404; }
+            location = /busy { return 503; }
+            """
 
         func remove() { try? FileManager.default.removeItem(at: dir) }
     }
@@ -57,12 +73,15 @@ enum L7Peers {
     }
 
     static func runNginx(in server: Pod, ip: String, reachableFrom client: Pod) throws -> RunningNginx {
-        let config = try Nginx(ip: ip)
+        try run(Nginx(ip: ip), in: server, ip: ip, port: 80, reachableFrom: client)
+    }
+
+    /// Starts `config` in `server`, once `client` can connect to ip:port (stopped and removed if not).
+    static func run(_ config: Nginx, in server: Pod, ip: String, port: Int, reachableFrom client: Pod) throws -> RunningNginx {
         do {
-            let process = try server.spawn(config.argv)
-            let running = RunningNginx(config: config, process: process)
+            let running = RunningNginx(config: config, process: try server.spawn(config.argv))
             do {
-                try waitForListener(in: client, ip: ip, port: 80)
+                try waitForListener(in: client, ip: ip, port: port)
             } catch {
                 running.stop()
                 throw error

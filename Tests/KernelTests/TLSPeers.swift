@@ -6,49 +6,18 @@ import NodeLab
 enum TLSPeers {
     /// A private nginx on `ip`:443 (TLS, HTTP/1.1 and h2 by ALPN) and `ip`:8080 (h2c, prior
     /// knowledge), one process, with the answers of `L7Peers.Nginx` plus a gRPC-looking path.
-    struct Nginx {
-        let dir: URL
-        let argv: [String]
-
-        init(ip: String) throws {
-            dir = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-tls-nginx-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-            let p = dir.path
-            try makeCertificate(in: dir, ip: ip)
-            let host = ip.contains(":") ? "[\(ip)]" : ip
-            let config = """
-                daemon off;
-                master_process off;
-                worker_processes 1;
-                pid \(p)/nginx.pid;
-                error_log \(p)/error.log;
-                events { worker_connections 256; }
-                http {
-                    access_log off;
-                    client_body_temp_path \(p)/body;
-                    proxy_temp_path \(p)/proxy;
-                    fastcgi_temp_path \(p)/fastcgi;
-                    uwsgi_temp_path \(p)/uwsgi;
-                    scgi_temp_path \(p)/scgi;
-                    keepalive_requests 100000;
-                    http2_max_concurrent_streams 256;
-                    server {
-                        listen \(host):443 ssl http2;
-                        listen \(host):8080 http2;
-                        ssl_certificate \(p)/cert.pem;
-                        ssl_certificate_key \(p)/key.pem;
-                        location = /ok { return 200 "ok\\n"; }
-                        location = /missing { return 404; }
-                        location = /busy { return 503; }
-                        location /slow/ { return 200 "slow\\n"; }
-                    }
-                }
-                """
-            try config.write(to: dir.appendingPathComponent("nginx.conf"), atomically: true, encoding: .utf8)
-            argv = ["/usr/sbin/nginx", "-p", p + "/", "-c", p + "/nginx.conf"]
-        }
-
-        func remove() { try? FileManager.default.removeItem(at: dir) }
+    static func nginx(ip: String) throws -> L7Peers.Nginx {
+        let host = ip.contains(":") ? "[\(ip)]" : ip
+        return try L7Peers.Nginx(name: "tls-nginx", http: "http2_max_concurrent_streams 256;", server: { p in
+            """
+            listen \(host):443 ssl http2;
+            listen \(host):8080 http2;
+            ssl_certificate \(p)/cert.pem;
+            ssl_certificate_key \(p)/key.pem;
+            \(L7Peers.Nginx.statusAnswers)
+            location /slow/ { return 200 "slow\\n"; }
+            """
+        }, prepare: { try makeCertificate(in: $0, ip: ip) })
     }
 
     /// A self-signed P-256 certificate for `ip` (cert.pem, key.pem in `dir`).
@@ -68,32 +37,19 @@ enum TLSPeers {
 
     struct CertificateFailed: Error {}
 
-    struct RunningNginx {
-        let config: Nginx
-        let process: LabProcess
-
-        var certificate: String { config.dir.appendingPathComponent("cert.pem").path }
-
-        func stop() {
-            _ = process.terminate()
-            config.remove()
-        }
+    static func runNginx(in server: Pod, ip: String, reachableFrom client: Pod) throws -> L7Peers.RunningNginx {
+        try L7Peers.run(nginx(ip: ip), in: server, ip: ip, port: 443, reachableFrom: client)
     }
 
-    static func runNginx(in server: Pod, ip: String, reachableFrom client: Pod) throws -> RunningNginx {
-        let config = try Nginx(ip: ip)
-        do {
-            let running = RunningNginx(config: config, process: try server.spawn(config.argv))
-            do {
-                try L7Peers.waitForListener(in: client, ip: ip, port: 443)
-            } catch {
-                running.stop()
-                throw error
-            }
-            return running
-        } catch {
-            config.remove()
-            throw error
+    /// Two lab pods, a TLS nginx in the second on its IPv4 (or IPv6) address reachable from the
+    /// first: `body(client, server, ip, nginx)`, nginx stopped after it.
+    static func withNginx(ipv6: Bool = false, _ body: (Pod, Pod, String, L7Peers.RunningNginx) throws -> Void) throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let ip = server.address(ipv6: ipv6)
+            let nginx = try runNginx(in: server, ip: ip, reachableFrom: client)
+            defer { nginx.stop() }
+            try body(client, server, ip, nginx)
         }
     }
 
@@ -128,4 +84,9 @@ enum TLSPeers {
             conn.close()
             """, ip, ca]
     }
+}
+
+extension L7Peers.RunningNginx {
+    /// The self-signed certificate of a TLS nginx (`TLSPeers.nginx`): the clients' CA.
+    var certificate: String { config.dir.appendingPathComponent("cert.pem").path }
 }

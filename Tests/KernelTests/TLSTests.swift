@@ -26,11 +26,7 @@ struct TLSTests {
     @Test(arguments: [false, true])
     func curlOverHTTPSRecordsEveryExchangeOnBothEnds(ipv6: Bool) throws {
         guard try Self.uprobesOrSkip() else { return }
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.address(ipv6: ipv6)
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx(ipv6: ipv6) { client, server, ip, nginx in
             let agent = try AgentRun()
             let ca = nginx.certificate
             let url = { (path: String) in TLSPeers.url(ip: ip, path: path) }
@@ -94,11 +90,7 @@ struct TLSTests {
     /// mount namespace of its own).
     @Test func pythonClientStartedLaterOnItsOwnLibsslIsCovered() throws {
         guard try Self.uprobesOrSkip() else { return }
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.ipv4
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx { client, server, ip, nginx in
             let libDir = FileManager.default.temporaryDirectory.appendingPathComponent("netobs-libssl-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: libDir, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(at: libDir) }
@@ -133,11 +125,7 @@ struct TLSTests {
     /// rules file) and they report, with no reload of the TLS programs.
     @Test func tlsRuleTurnsTheProbesOffAndOnWithoutReload() throws {
         guard try Self.uprobesOrSkip() else { return }
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.ipv4
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx { client, server, ip, nginx in
             let file = try L7Peers.rulesFile(#"{"tls": false}"#)
             defer { try? FileManager.default.removeItem(atPath: file) }
             let agent = try AgentRun(extraArguments: ["--rules", file])
@@ -159,11 +147,7 @@ struct TLSTests {
     /// executable's name.
     @Test func tlsBinariesRuleChoosesProcessesByExecutable() throws {
         guard try Self.uprobesOrSkip() else { return }
-        try withLab(pods: 2) { _, pods in
-            let (client, server) = (pods[0], pods[1])
-            let ip = server.ipv4
-            let nginx = try TLSPeers.runNginx(in: server, ip: ip, reachableFrom: client)
-            defer { nginx.stop() }
+        try TLSPeers.withNginx { client, server, ip, nginx in
             let file = try L7Peers.rulesFile(#"{"tls_binaries": {"mode": "exclude", "values": ["curl"]}}"#)
             defer { try? FileManager.default.removeItem(atPath: file) }
             let agent = try AgentRun(extraArguments: ["--rules", file])
