@@ -94,12 +94,11 @@ public final class TLSCollector {
     private func scanAll(now: UInt64) {
         let found = scanner.scanAll()
         take(found, now: now)
-        let pids = TLSLibraryScanner.pids()
-        for pid in pids { classify(pid) }
-        for gone in Set(listed.keys).subtracting(pids) { unlist(gone) }
+        let live = Set(TLSLibraryScanner.pids())
+        for pid in live { classify(pid) }
+        for gone in Set(listed.keys).subtracting(live) { unlist(gone) }
         nextFullScanNs = now + options.rescanNs
         // Sessions and reports of processes that are gone.
-        let live = Set(TLSLibraryScanner.pids())
         let gone = sessions.pids.subtracting(live)
         if !gone.isEmpty { sessions.forget(pids: gone) }
     }
