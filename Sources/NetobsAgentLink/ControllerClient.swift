@@ -62,6 +62,9 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     private var backoff: Backoff
     private var stopped = false
     private var channel: Channel?
+    /// True from a connect's start until its connection fails or closes: `channel` is set only
+    /// once the socket exists, and a timer whose cancel came too late must not open a second one.
+    private var connecting = false
     /// The TLS context `channel` was opened with.
     private var channelContext: TLSContext?
     private var lastFailure: String?
@@ -114,13 +117,14 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
 
     private func connect() {
         pendingReconnect = nil
-        guard !stopped, channel == nil else { return }
+        guard !stopped, !connecting, channel == nil else { return }
         guard let tls = endpoint.tls else {
             note("no certificate yet to connect to the controller with; waiting for one")
             scheduleReconnect()
             return
         }
         channelContext = tls
+        connecting = true
         let serverName = endpoint.serverName
         let hello = self.hello
         ClientBootstrap(group: eventLoop)
@@ -141,6 +145,7 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
                     if self.stopped { channel.close(promise: nil) }
                 case .failure(let error):
                     self.channel = nil
+                    self.connecting = false
                     self.note("cannot connect to \(self.endpoint.host):\(self.endpoint.port): \(error)")
                     self.scheduleReconnect()
                 }
@@ -177,6 +182,7 @@ final class ReconnectingClient: ClientSessionEvents, @unchecked Sendable {
     func sessionClosed(channel: Channel) {
         guard self.channel === channel else { return }
         self.channel = nil
+        connecting = false
         behaviour?.disconnected()
         scheduleReconnect()
     }

@@ -180,16 +180,20 @@ struct BootstrapTests {
     func renewal() async throws {
         let lab = try await BootstrapLab(lines: ["\(Self.tokenA) node=node-a"], lifetime: 6)
         let uplinkLog = LogLines()
-        let credentials = try lab.credentials(node: "node-a", token: Self.tokenA)
+        let credentialsLog = LogLines()
+        let credentials = try lab.credentials(node: "node-a", token: Self.tokenA, log: credentialsLog)
         try credentials.start()
         let uplink = try lab.uplink(credentials, log: uplinkLog)
         uplink.start()
-        #expect(await eventually { uplink.stats.sessions == 1 })
+        // On failure the three logs say which side stalled.
+        let logs = { Comment(rawValue: "sessions \(uplink.stats.sessions)\nagent credentials:\n\(credentialsLog.lines.joined(separator: "\n"))"
+            + "\nuplink:\n\(uplinkLog.lines.joined(separator: "\n"))\ncontroller:\n\(lab.log.lines.joined(separator: "\n"))") }
+        #expect(await eventually { uplink.stats.sessions == 1 }, logs())
         let first = try #require(credentials.certificate)
         #expect(first.notAfter - Int64(Date().timeIntervalSince1970) <= 6)
         // Renewed at 2/3 of 6 s; the uplink reconnects with the new certificate.
         #expect(await eventually(10) { credentials.certificate.map { $0.serialHex != first.serialHex } ?? false })
-        #expect(await eventually(5) { uplink.stats.sessions == 2 })
+        #expect(await eventually(5) { uplink.stats.sessions == 2 }, logs())
         #expect(uplinkLog.lines.contains { $0.contains("new certificate: reconnecting") })
         var sequence: UInt64 = 0
         for i in 1...3 { sequence = try #require(try uplink.submit(records: records(batch: i, count: 2))) }
