@@ -56,12 +56,13 @@ public enum CollectionLoop {
                            deliver: ([Record]) throws -> Void) throws {
         var settings = settings
         // The rules file is in force from the first event: the programs attach after its maps are written.
-        if let file = settings.rulesFile { settings.l4.initialRules = try CollectionRules.load(path: file) }
+        if let file = settings.rulesFile { settings.l4.initialRules = try loadForAgent(file) }
         let context = RecordContext(node: settings.l4.node, monotonicToUnixNs: Clock.monotonicToUnixOffset())
         let collectors = try Collectors(settings, context: context, features: KernelFeatures.probe())
         defer { collectors.close() }
         log(collectors)
         let podUIDs = settings.l4.cgroupRoot.map { PodUIDResolver(cgroupRoot: $0) }
+        var podRules = PodRuleCgroups(cgroupRoot: settings.l4.cgroupRoot)
         func flush(final: Bool = false) throws -> [Record] {
             let records = try collectors.flush(final: final)
             return podUIDs?.label(records) ?? records
@@ -77,16 +78,17 @@ public enum CollectionLoop {
         var nextFlush = Clock.monotonicNs() + settings.intervalNs
         while !stopRequested.load(ordering: .relaxed) {
             if reloadRequested.exchange(false, ordering: .relaxed) {
-                if let file = settings.rulesFile { reapply(file: file, collectors) }
+                if let file = settings.rulesFile { reapply(file: file, collectors, &podRules) }
                 reload(collectors, sources: settings.programSources)
             }
-            for request in settings.requests?() ?? [] { perform(request, collectors) }
+            for request in settings.requests?() ?? [] { perform(request, collectors, &podRules) }
             let now = Clock.monotonicNs()
             if now >= nextFlush {
                 let records = try flush()
                 try deliver(records)
                 if let path = settings.statusFile { writeStatus(path, records: records.count, collectors, settings) }
                 if let health = settings.health { report(records, collectors, settings, to: health) }
+                if let again = podRules.refresh(nowNs: now) { reapplyForPods(again, collectors) }
                 nextFlush += settings.intervalNs
                 if nextFlush <= now { nextFlush = now + settings.intervalNs } // fell behind: skip ahead
                 continue
@@ -123,17 +125,33 @@ public enum CollectionLoop {
         }
     }
 
-    private static func apply(_ rules: CollectionRules, file: String, _ collectors: Collectors) throws {
-        try collectors.apply(rules)
-        AgentLog.info("rules applied from \(file): \(rules.summary)")
+    /// The agent's own rules file, refused when only the controller could apply it.
+    private static func loadForAgent(_ file: String) throws -> CollectionRules {
+        let rules = try CollectionRules.load(path: file)
+        if let reason = rules.needsController { throw CollectionRules.Invalid("rules file \(file): \(reason)") }
+        return rules
     }
 
     /// SIGHUP: a file that does not parse, or maps that refuse it, leave the previous rules.
-    private static func reapply(file: String, _ collectors: Collectors) {
+    private static func reapply(file: String, _ collectors: Collectors, _ podRules: inout PodRuleCgroups) {
+        let before = podRules
         do {
-            try apply(try CollectionRules.load(path: file), file: file, collectors)
+            let rules = try loadForAgent(file)
+            try collectors.apply(podRules.kernelRules(for: rules, nowNs: Clock.monotonicNs()))
+            AgentLog.info("rules applied from \(file): \(rules.summary)")
         } catch {
+            podRules = before
             AgentLog.error("rules not applied, the previous ones stay: \(error)")
+        }
+    }
+
+    /// The pods the rules select started or stopped containers: their cgroups go to the maps.
+    private static func reapplyForPods(_ rules: CollectionRules, _ collectors: Collectors) {
+        do {
+            try collectors.apply(rules)
+            AgentLog.info("rules follow the selected pods: \(rules.cgroups?.values.count ?? 0) cgroups now")
+        } catch {
+            AgentLog.error("the selected pods' cgroups could not be written to the kernel maps: \(error)")
         }
     }
 
@@ -150,14 +168,20 @@ public enum CollectionLoop {
         }
     }
 
-    private static func perform(_ request: LoopRequest, _ collectors: Collectors) {
+    private static func perform(_ request: LoopRequest, _ collectors: Collectors, _ podRules: inout PodRuleCgroups) {
         switch request {
         case .applyRules(let rules, let origin, let done):
+            let before = podRules
             do {
-                try collectors.apply(rules)
+                let kernel = podRules.kernelRules(for: rules, nowNs: Clock.monotonicNs())
+                try collectors.apply(kernel)
+                if let uids = rules.podUIDs {
+                    AgentLog.info("\(uids.values.count) selected pods of this node have \(kernel.cgroups?.values.count ?? 0) cgroups now")
+                }
                 AgentLog.info("rules applied from \(origin): \(rules.summary)")
                 done(nil)
             } catch {
+                podRules = before
                 AgentLog.error("rules from \(origin) not applied: \(error)")
                 done(error)
             }

@@ -13,6 +13,9 @@ final class ControllerRequests: Sendable {
         var queue: [LoopRequest] = []
         /// Highest rule set version accepted (applied or queued).
         var rulesVersion: UInt64 = 0
+        /// The set of that version: the controller sends the same version again, with other pod
+        /// UIDs, when the pods its selector picks on this node change.
+        var rulesInForce: RuleSet?
         /// The bundle running now per object (absent: the programs embedded in this binary).
         var programs: [KernelObject: (version: String, sha256: [UInt8])] = [:]
     }
@@ -40,24 +43,24 @@ final class ControllerRequests: Sendable {
                                            detail: Limits.clip(detail, toUTF8Bytes: Limits.text))))
         }
         let rules: CollectionRules
-        do {
+        do throws(CollectionRules.Invalid) {
             rules = try CollectionRules(set)
+            if let reason = rules.needsController { throw CollectionRules.Invalid("not resolved for this node: \(reason)") }
         } catch {
             AgentLog.warning("controller rules version \(set.version) refused: \(error.message)")
             return answer(false, error.message)
         }
-        let current = state.withLock { s -> UInt64 in
-            let current = s.rulesVersion
-            if set.version > current { s.rulesVersion = set.version }
-            return current
+        let (current, previous) = state.withLock { s -> (UInt64, RuleSet?) in
+            let before = (s.rulesVersion, s.rulesInForce)
+            if set.version >= s.rulesVersion && set != s.rulesInForce { (s.rulesVersion, s.rulesInForce) = (set.version, set) }
+            return before
         }
-        if set.version == current { return answer(true, "already in force") }
+        if set.version == current && set == previous { return answer(true, "already in force") }
         if set.version < current { return answer(false, "older than version \(current), which is in force") }
-        let version = set.version
-        enqueue(.applyRules(rules, origin: "controller (version \(version))") { error in
+        enqueue(.applyRules(rules, origin: "controller (version \(set.version))") { error in
             guard let error else { return answer(true, "") }
-            // Not in force after all: the same version sent again must be tried again.
-            self.state.withLock { s in if s.rulesVersion == version { s.rulesVersion = current } }
+            // Not in force after all: the same set sent again must be tried again.
+            self.state.withLock { s in if s.rulesInForce == set { (s.rulesVersion, s.rulesInForce) = (current, previous) } }
             answer(false, "the kernel maps refused them: \(error)")
         })
     }

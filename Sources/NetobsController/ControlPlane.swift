@@ -1,5 +1,6 @@
 import NIOCore
 import NetobsTLS
+import NetobsTopology
 import NetobsWire
 import Synchronization
 
@@ -19,6 +20,8 @@ final class ControlPlane: Sendable {
     let operatorKey: VerifyingKey?
     let defaultCanaryPercent: Int
     let log: ControllerLog
+    /// Where pod selectors in the rules are resolved; nil: rules that select pods are refused.
+    let topology: TopologyStore?
 
     private struct RolloutState {
         var rollout: Rollout
@@ -27,16 +30,19 @@ final class ControlPlane: Sendable {
     }
 
     private let running = Mutex<RolloutState?>(nil)
+    /// The rule set last sent to each node, and the topology generation it was resolved at.
+    private let sentRules = Mutex<(generation: UInt64, sets: [String: RuleSet])>((0, [:]))
     private let nextCorrelationId = Atomic<UInt64>(1)
 
     init(rules: RuleStore, programs: ProgramRegistry, agents: AgentRegistry, operatorKey: VerifyingKey?,
-         defaultCanaryPercent: Int, log: ControllerLog) {
+         defaultCanaryPercent: Int, log: ControllerLog, topology: TopologyStore? = nil) {
         self.rules = rules
         self.programs = programs
         self.agents = agents
         self.operatorKey = operatorKey
         self.defaultCanaryPercent = defaultCanaryPercent
         self.log = log
+        self.topology = topology
     }
 
     /// A request of our own to an agent (ids from the controller's number space).
@@ -51,7 +57,7 @@ final class ControlPlane: Sendable {
     /// A new agent session: it gets the rules in force and the active bundle of every object.
     func joined(node: String, channel: Channel, capabilities: Set<String>) {
         if capabilities.contains(Capability.rules), let set = rules.current {
-            send(.ruleSet(set), to: channel)
+            sendRules(set, to: node, channel: channel)
         }
         if capabilities.contains(Capability.programs) {
             for active in programs.actives { send(.programBundle(active.bundle), to: channel) }
@@ -106,6 +112,10 @@ final class ControlPlane: Sendable {
 
     /// Stores a pushed rule set as the next version and sends it to every connected agent.
     func pushRules(_ pushed: RuleSet) throws -> (set: RuleSet, agents: Int) {
+        if topology == nil, pushed.rules.contains(where: \.selectsPods) {
+            throw Refused(code: .rejected, description: "rule set refused: it selects pods by namespace, name or labels, and this "
+                + "controller has no topology source (--topology-file, --kubeconfig or --in-cluster) to resolve them")
+        }
         let set: RuleSet
         do {
             set = try rules.store(pushed)
@@ -113,9 +123,43 @@ final class ControlPlane: Sendable {
             throw Refused(code: .rejected, description: refused.description)
         }
         let targets = agents.sessions(with: Capability.rules)
-        for t in targets { send(.ruleSet(set), to: t.channel) }
+        for t in targets { sendRules(set, to: t.node, channel: t.channel) }
         log.info("rules version \(set.version) stored (\(set.rules.count) rules), sent to \(targets.count) agents")
         return (set, targets.count)
+    }
+
+    /// `set` as `node` applies it (its pod selector resolved), sent and remembered. Under the
+    /// lock, so that a push and `followPods` reach an agent in the order they resolved.
+    private func sendRules(_ set: RuleSet, to node: String, channel: Channel) {
+        sentRules.withLock { sent in
+            let resolved = NodeRuleSets.resolve(set, node: node, pods: livePods())
+            sent.sets[node] = resolved
+            send(.ruleSet(resolved), to: channel)
+        }
+    }
+
+    private func livePods() -> [TopologyPod] { topology.map { Array($0.view().state.pods.values) } ?? [] }
+
+    /// Resolves the rules in force again when the topology changed, and sends each connected
+    /// agent whose selected pods changed its new set (same version, other pod UIDs). Called
+    /// periodically; cheap when nothing changed.
+    func followPods() {
+        guard let topology else { return }
+        sentRules.withLock { sent in
+            let generation = topology.generation
+            guard sent.generation != generation else { return }
+            sent.generation = generation
+            guard let set = rules.current, set.rules.contains(where: \.selectsPods) else { return }
+            let pods = livePods()
+            for target in agents.sessions(with: Capability.rules) {
+                let resolved = NodeRuleSets.resolve(set, node: target.node, pods: pods)
+                guard sent.sets[target.node] != resolved else { continue }
+                sent.sets[target.node] = resolved
+                let selected = resolved.rules.reduce(into: Set<String>()) { $0.formUnion($1.podUIDs ?? []) }.count
+                log.info("rules version \(set.version) follow the pods on node \(target.node): \(selected) selected now")
+                send(.ruleSet(resolved), to: target.channel)
+            }
+        }
     }
 
     /// Verifies, stores and starts rolling out a pushed bundle for the object it names; `reply` gets

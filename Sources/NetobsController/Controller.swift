@@ -52,6 +52,8 @@ public final class Controller: Sendable {
     private let tracker: ChildTracker
     private let diskPool: NIOThreadPool
     private let retentionTimer: RepeatedTask?
+    /// Re-resolves pod selectors in the rules as pods come and go.
+    private let podRulesTimer: RepeatedTask
 
     public var counters: ControllerCounters { services.counters }
     /// Stored records not published to consumers because too many waited (`publishBacklogBytes`).
@@ -60,7 +62,7 @@ public final class Controller: Sendable {
     public var port: Int { serverChannel.localAddress?.port ?? 0 }
 
     private init(store: AgentLogStore, hub: StreamHub, services: ControllerServices, serverChannel: Channel,
-                 tracker: ChildTracker, diskPool: NIOThreadPool, retentionTimer: RepeatedTask?) {
+                 tracker: ChildTracker, diskPool: NIOThreadPool, retentionTimer: RepeatedTask?, podRulesTimer: RepeatedTask) {
         self.store = store
         self.hub = hub
         self.services = services
@@ -68,6 +70,7 @@ public final class Controller: Sendable {
         self.tracker = tracker
         self.diskPool = diskPool
         self.retentionTimer = retentionTimer
+        self.podRulesTimer = podRulesTimer
     }
 
     /// Opens the data directory (recovering the logs lazily per agent) and listens.
@@ -80,7 +83,8 @@ public final class Controller: Sendable {
         let control = ControlPlane(rules: try RuleStore(directory: configuration.dataDirectory),
                                    programs: programs,
                                    agents: AgentRegistry(), operatorKey: configuration.operatorKey,
-                                   defaultCanaryPercent: configuration.canaryPercent, log: log)
+                                   defaultCanaryPercent: configuration.canaryPercent, log: log,
+                                   topology: configuration.joiner?.store)
         let pool = NIOThreadPool(numberOfThreads: 2)
         pool.start()
         let services = ControllerServices(store: store, hub: hub, control: control, diskPool: pool, log: log,
@@ -113,7 +117,10 @@ public final class Controller: Sendable {
         }
         let controller = Controller(store: store, hub: hub, services: services, serverChannel: channel,
                                     tracker: tracker, diskPool: pool,
-                                    retentionTimer: RetentionTimer.start(store: store, on: group.next(), pool: pool))
+                                    retentionTimer: RetentionTimer.start(store: store, on: group.next(), pool: pool),
+                                    podRulesTimer: group.next().scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+                                        control.followPods()
+                                    })
         log.info("listening on \(channel.localAddress.map { "\($0)" } ?? configuration.host), data in \(configuration.dataDirectory)")
         return controller
     }
@@ -121,6 +128,7 @@ public final class Controller: Sendable {
     /// Stops listening and drops every connection at once (no goodbye), as a crash would.
     public func stop() async {
         retentionTimer?.cancel()
+        podRulesTimer.cancel()
         try? await serverChannel.close()
         for child in tracker.all() { try? await child.close() }
         try? await diskPool.shutdownGracefully()

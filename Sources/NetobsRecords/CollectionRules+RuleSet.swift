@@ -6,9 +6,11 @@ import NetobsWire
 /// rules minus a union of exclude rules (PROTOCOL.md §6.5). So the include filters become the
 /// include rules (every combination of port chunk × cgroup chunk, each chunk within the per-rule
 /// limits, so their union is exactly "port included AND cgroup included"), and each exclude filter
-/// becomes exclude rules of its own. Going back, a RuleSet is accepted only when it is exactly the
-/// encoding of the rules it decodes to: anything else (namespace or pod selectors, mixed samplings)
-/// cannot be applied through the kernel's filter maps and is refused with the reason.
+/// becomes exclude rules of its own. A pod selector rides in the include rules' namespace, pod and
+/// label selectors (or an exclude rule's); resolved for a node, as pod UIDs chunked like cgroup
+/// ids. Going back, a RuleSet is accepted only when it is exactly the encoding of the rules it
+/// decodes to: anything else (mixed samplings, say) cannot be applied through the kernel's filter
+/// maps and is refused with the reason.
 extension CollectionRules {
     public func ruleSet(version: UInt64) throws(Invalid) -> RuleSet {
         if let ports, ports.mode == .include, ports.values.isEmpty {
@@ -16,6 +18,9 @@ extension CollectionRules {
         }
         if let cgroups, cgroups.mode == .include, cgroups.values.isEmpty {
             throw Invalid("cgroups: include with no values would collect nothing; use \"protocols\": [] for that")
+        }
+        if cgroups != nil && (pods != nil || podUIDs != nil) || pods != nil && podUIDs != nil {
+            throw Invalid("cgroups and pods both select pods: use one of them")
         }
         guard sampleEvery <= Limits.samplingPpmMax else {
             throw Invalid("sample_every: at most \(Limits.samplingPpmMax) in a pushed rule set")
@@ -37,11 +42,20 @@ extension CollectionRules {
         }
         let includePorts = ports?.mode == .include ? Self.chunks(Self.ranges(ports!.values), Limits.portRangesPerRule) : [[]]
         let includeCgroups = cgroups?.mode == .include ? Self.chunks(cgroups!.values.sorted(), Limits.cgroupsPerRule) : [[]]
+        // Resolved pods: one rule per chunk, and one with an empty list when none is selected.
+        let includeUIDs: [[String]?] = podUIDs?.mode == .include
+            ? Self.chunks(podUIDs!.values.sorted(), Limits.podsPerRule).map { $0 } + (podUIDs!.values.isEmpty ? [[]] : [])
+            : [nil]
+        let selector = pods?.mode == .include ? pods : nil
         var rules: [Rule] = []
         for p in includePorts {
             for c in includeCgroups {
-                rules.append(Rule(id: "include-\(rules.count + 1)", cgroupIds: c, ports: p, protocols: protocols,
-                                  samplingPpm: Limits.samplingPpmMax / sampleEvery, l7: l7, options: sampling))
+                for u in includeUIDs {
+                    var rule = Rule(id: "include-\(rules.count + 1)", cgroupIds: c, ports: p, protocols: protocols,
+                                    samplingPpm: Limits.samplingPpmMax / sampleEvery, l7: l7, options: sampling, podUIDs: u)
+                    if let selector { Self.select(selector, in: &rule) }
+                    rules.append(rule)
+                }
             }
         }
         if let ports, ports.mode == .exclude {
@@ -54,6 +68,17 @@ extension CollectionRules {
                 rules.append(Rule(id: "exclude-cgroups-\(i + 1)", cgroupIds: c, exclude: true))
             }
         }
+        if let pods, pods.mode == .exclude {
+            var rule = Rule(id: "exclude-pods", exclude: true)
+            Self.select(pods, in: &rule)
+            rules.append(rule)
+        }
+        if let podUIDs, podUIDs.mode == .exclude {
+            let chunks = Self.chunks(podUIDs.values.sorted(), Limits.podsPerRule)
+            for (i, u) in (chunks.isEmpty ? [[]] : chunks).enumerated() {
+                rules.append(Rule(id: "exclude-pods-\(i + 1)", exclude: true, podUIDs: u))
+            }
+        }
         guard rules.count <= Limits.rules else { throw Invalid("needs \(rules.count) wire rules, at most \(Limits.rules)") }
         return RuleSet(version: version, rules: rules)
     }
@@ -64,9 +89,6 @@ extension CollectionRules {
         let include = set.rules.filter { !$0.exclude }
         guard let first = include.first else {
             throw Invalid("no include rule: nothing would be collected (send one with no protocols for that)")
-        }
-        for rule in set.rules where !rule.namespaces.isEmpty || !rule.pods.isEmpty {
-            throw Invalid("rule \(rule.id): namespace and pod selectors are not applied by agents; select cgroup ids")
         }
         tcp = first.protocols.contains(.tcp)
         udp = first.protocols.contains(.udp)
@@ -92,7 +114,16 @@ extension CollectionRules {
         let includedCgroups = Set(include.flatMap(\.cgroupIds))
         if !includedPorts.isEmpty { ports = Filter(mode: .include, values: includedPorts) }
         if !includedCgroups.isEmpty { cgroups = Filter(mode: .include, values: includedCgroups) }
+        if let selecting = include.first(where: { $0.selectsPods }) { pods = Self.selector(selecting, mode: .include) }
+        if include.contains(where: { $0.podUIDs != nil }) {
+            podUIDs = Filter(mode: .include, values: Set(include.flatMap { $0.podUIDs ?? [] }))
+        }
         let exclude = set.rules.filter(\.exclude)
+        if let selecting = exclude.first(where: { $0.selectsPods }) { pods = Self.selector(selecting, mode: .exclude) }
+        if exclude.contains(where: { $0.podUIDs != nil }) {
+            guard podUIDs == nil else { throw Invalid("pods both included and excluded: agents keep one pod mode") }
+            podUIDs = Filter(mode: .exclude, values: Set(exclude.flatMap { $0.podUIDs ?? [] }))
+        }
         let excludedPorts = Set(exclude.flatMap { Self.expand($0.ports) })
         let excludedCgroups = Set(exclude.flatMap(\.cgroupIds))
         if !excludedPorts.isEmpty {
@@ -107,8 +138,8 @@ extension CollectionRules {
         if let cgroups, cgroups.values.count > Self.maxCgroups { throw Invalid("\(cgroups.values.count) cgroups, at most \(Self.maxCgroups)") }
         let canonical = try ruleSet(version: set.version)
         guard Self.normalized(canonical.rules) == Self.normalized(set.rules) else {
-            throw Invalid("the rules cannot be applied exactly through the agents' filters (one port mode, one cgroup mode, "
-                + "one protocol/sampling/l7 setting, exclude rules selecting ports or cgroups only)")
+            throw Invalid("the rules cannot be applied exactly through the agents' filters (one port mode, one cgroup or "
+                + "pod mode, one protocol/sampling/l7 setting, exclude rules selecting ports, cgroups or pods only)")
         }
     }
 
@@ -138,11 +169,26 @@ extension CollectionRules {
         stride(from: 0, to: items.count, by: size).map { Array(items[$0..<min($0 + size, items.count)]) }
     }
 
+    private static func select(_ selector: PodSelector, in rule: inout Rule) {
+        rule.namespaces = selector.namespaces.sorted()
+        rule.pods = selector.names.sorted()
+        rule.labels = selector.labels.sorted { $0.key < $1.key }.map { KeyValue(key: $0.key, text: $0.value) }
+    }
+
+    private static func selector(_ rule: Rule, mode: Mode) -> PodSelector {
+        PodSelector(mode: mode, namespaces: Set(rule.namespaces), names: Set(rule.pods),
+                    labels: Dictionary(rule.labels.map { ($0.key, String(decoding: $0.value, as: UTF8.self)) }) { a, _ in a })
+    }
+
     /// What a rule selects and does, without its id or the order of its lists.
     private struct Shape: Hashable {
         var exclude: Bool
         var ports: Set<UInt16>
         var cgroups: Set<UInt64>
+        var namespaces: Set<String>
+        var pods: Set<String>
+        var labels: Set<String>
+        var podUIDs: Set<String>?
         var protocols: UInt8
         var samplingPpm: UInt32
         var l7: Bool
@@ -150,11 +196,15 @@ extension CollectionRules {
 
     private static func normalized(_ rules: [Rule]) -> Set<Shape> {
         Set(rules.map { r in
-            r.exclude
-                ? Shape(exclude: true, ports: Set(expand(r.ports)), cgroups: Set(r.cgroupIds), protocols: 0, samplingPpm: 0, l7: false)
-                : Shape(exclude: false, ports: Set(expand(r.ports)), cgroups: Set(r.cgroupIds),
-                        protocols: r.protocols.rawValue & (ProtocolSet.tcp.rawValue | ProtocolSet.udp.rawValue),
-                        samplingPpm: r.samplingPpm, l7: r.l7)
+            var shape = Shape(exclude: r.exclude, ports: Set(expand(r.ports)), cgroups: Set(r.cgroupIds),
+                              namespaces: Set(r.namespaces), pods: Set(r.pods),
+                              labels: Set(r.labels.map { $0.key + "=" + String(decoding: $0.value, as: UTF8.self) }),
+                              podUIDs: r.podUIDs.map(Set.init), protocols: 0, samplingPpm: 0, l7: false)
+            if !r.exclude {
+                shape.protocols = r.protocols.rawValue & (ProtocolSet.tcp.rawValue | ProtocolSet.udp.rawValue)
+                (shape.samplingPpm, shape.l7) = (r.samplingPpm, r.l7)
+            }
+            return shape
         })
     }
 }

@@ -7,8 +7,10 @@ import Foundation
 /// File format (JSON, every key optional; `{}` collects everything):
 ///
 ///     {
-///       "ports":   { "mode": "exclude", "values": [8080, 9090] },  // local or remote port
+///       "ports":   { "mode": "exclude", "values": [8080, "9000-9100"] },  // local or remote port
 ///       "cgroups": { "mode": "include", "values": [12345] },       // cgroup v2 ids (pods)
+///       "pods":    { "mode": "include", "namespaces": ["shop"],    // or by Kubernetes identity
+///                    "names": ["shop/web-0"], "labels": {"app": "web"} },  // (controller only)
 ///       "protocols": ["tcp", "udp"],                               // collected L4 protocols
 ///       "sample_every": 10,                                        // keep 1 flow in 10
 ///       "l7": true,                                                // http/dns/latency programs
@@ -18,7 +20,10 @@ import Foundation
 ///       "tls_binaries": { "mode": "exclude", "values": ["curl"] }  // ... per executable file name
 ///     }
 ///
-/// `mode` is "include" (only matching flows) or "exclude" (all but matching flows). HTTP and
+/// `mode` is "include" (only matching flows) or "exclude" (all but matching flows). `pods`
+/// needs the controller, which resolves it against the cluster's pods into each node's pod
+/// UIDs; the agent selects those pods' cgroups (`podUIDs`), re-read as containers come and go.
+/// `cgroups` and `pods` are two ways to select the same thing: a file uses one. HTTP and
 /// DNS exchanges are always counted in `http_aggregate`/`dns_aggregate` records; the `l7_*`
 /// settings choose which also become `http`/`dns` exemplar records (errors always do):
 /// `l7_sample_every` 0 samples none, 1 all; `l7_slow_ms` 0 turns the slow ones off.
@@ -35,6 +40,10 @@ public struct CollectionRules: Equatable, Sendable {
 
     public var ports: Filter<UInt16>?
     public var cgroups: Filter<UInt64>?
+    /// Pods by namespace, name and labels, as the operator wrote them (resolved by the controller).
+    public var pods: PodSelector?
+    /// The pods of one node that `pods` selects, by UID: what the controller sends that node's agent.
+    public var podUIDs: Filter<String>?
     public var tcp = true
     public var udp = true
     /// Keep 1 flow in N (1: all).
@@ -93,22 +102,23 @@ public struct CollectionRules: Equatable, Sendable {
             throw Invalid("not valid JSON")
         }
         guard let top = object as? [String: Any] else { throw Invalid("the top level must be a JSON object") }
-        let known: Set = ["ports", "cgroups", "protocols", "sample_every", "l7", "l7_sample_every", "l7_slow_ms", "tls", "tls_binaries"]
+        let known: Set = ["ports", "cgroups", "pods", "protocols", "sample_every", "l7", "l7_sample_every", "l7_slow_ms", "tls", "tls_binaries"]
         if let unknown = top.keys.sorted().first(where: { !known.contains($0) }) {
             throw Invalid("unknown key \"\(unknown)\" (known: \(known.sorted().joined(separator: ", ")))")
         }
         var rules = CollectionRules()
-        if let p = top["ports"] {
-            rules.ports = try filter(p, key: "ports", max: maxPorts) { n throws(Invalid) in
-                guard let v = UInt16(exactly: n), v > 0 else { throw Invalid("ports: \(n) is not a port (1-65535)") }
-                return v
-            }
-        }
+        if let p = top["ports"] { rules.ports = try portFilter(p) }
         if let c = top["cgroups"] {
             rules.cgroups = try filter(c, key: "cgroups", max: maxCgroups) { n throws(Invalid) in
                 guard let v = UInt64(exactly: n), v > 0 else { throw Invalid("cgroups: \(n) is not a cgroup id") }
                 return v
             }
+        }
+        if let p = top["pods"] {
+            guard rules.cgroups == nil else {
+                throw Invalid("cgroups and pods both select pods: use one of them (pods by identity, cgroups by id)")
+            }
+            rules.pods = try PodSelector.parse(p)
         }
         if let p = top["protocols"] {
             guard let list = p as? [String] else { throw Invalid("protocols: must be a list of \"tcp\", \"udp\"") }
@@ -176,6 +186,42 @@ public struct CollectionRules: Equatable, Sendable {
         return n.doubleValue
     }
 
+    /// Ports as numbers or "FIRST-LAST" ranges.
+    private static func portFilter(_ value: Any) throws(Invalid) -> Filter<UInt16> {
+        func port(_ n: Double) throws(Invalid) -> UInt16 {
+            guard let v = UInt16(exactly: n), v > 0 else { throw Invalid("ports: \(n) is not a port (1-65535)") }
+            return v
+        }
+        var ranges: [String] = []
+        var numbers: [Any] = []
+        if let object = value as? [String: Any], let list = object["values"] as? [Any] {
+            for item in list {
+                if let text = item as? String { ranges.append(text) } else { numbers.append(item) }
+            }
+        }
+        var filter = try self.filter(replacingValues(value, with: numbers), key: "ports", max: maxPorts, convert: port)
+        for text in ranges {
+            let ends = text.split(separator: "-", omittingEmptySubsequences: false)
+            guard ends.count == 2, let a = Double(ends[0]), let b = Double(ends[1]) else {
+                throw Invalid("ports: \"\(text)\" is not a port or a range FIRST-LAST")
+            }
+            let (first, last) = (try port(a), try port(b))
+            guard first <= last else { throw Invalid("ports: range \"\(text)\" ends before it starts") }
+            guard filter.values.count + Int(last - first) < maxPorts else {
+                throw Invalid("ports: more than \(maxPorts) ports in all (a range counts each of its ports)")
+            }
+            filter.values.formUnion(first...last)
+        }
+        guard filter.values.count <= maxPorts else { throw Invalid("ports: \(filter.values.count) ports, at most \(maxPorts)") }
+        return filter
+    }
+
+    private static func replacingValues(_ value: Any, with values: [Any]) -> Any {
+        guard var object = value as? [String: Any], object["values"] is [Any] else { return value }
+        object["values"] = values
+        return object
+    }
+
     private static func filter<V>(_ value: Any, key: String, max: Int,
                                   convert: (Double) throws(Invalid) -> V) throws(Invalid) -> Filter<V> {
         guard let object = value as? [String: Any] else {
@@ -202,6 +248,8 @@ public struct CollectionRules: Equatable, Sendable {
         var parts: [String] = []
         if let ports { parts.append("ports \(ports.mode.rawValue) \(ports.values.sorted().map(String.init).joined(separator: ","))") }
         if let cgroups { parts.append("cgroups \(cgroups.mode.rawValue) \(cgroups.values.count)") }
+        if let pods { parts.append(pods.summary) }
+        if let podUIDs { parts.append("pods \(podUIDs.mode.rawValue) \(podUIDs.values.count) of this node") }
         if !(tcp && udp) { parts.append("protocols \([tcp ? "tcp" : nil, udp ? "udp" : nil].compactMap { $0 }.joined(separator: ","))") }
         if sampleEvery > 1 { parts.append("1 flow in \(sampleEvery)") }
         if !l7 { parts.append("l7 off") }
@@ -213,5 +261,31 @@ public struct CollectionRules: Equatable, Sendable {
             parts.append("l7 exemplars: \(sample) per key\(slow)")
         }
         return parts.isEmpty ? "collect everything" : parts.joined(separator: "; ")
+    }
+
+    /// Why an agent cannot apply these rules by itself (nil: it can): a pod selector needs the
+    /// cluster's pods, which only the controller knows.
+    public var needsController: String? {
+        guard pods != nil else { return nil }
+        return "\"pods\" selects pods by namespace, name or labels, which the controller resolves (netobs rules push); "
+            + "an agent's own rules select pods by \"cgroups\""
+    }
+
+    /// These rules for one node: the pod selector replaced by the UIDs of that node's pods it selects.
+    public func resolved(podUIDs uids: Set<String>) -> CollectionRules {
+        guard let pods else { return self }
+        var node = self
+        node.pods = nil
+        node.podUIDs = Filter(mode: pods.mode, values: uids)
+        return node
+    }
+
+    /// What the kernel maps take: the selected pods' UIDs replaced by the cgroups found for them.
+    public func withPodCgroups(_ ids: Set<UInt64>) -> CollectionRules {
+        guard let podUIDs else { return self }
+        var rules = self
+        rules.podUIDs = nil
+        rules.cgroups = Filter(mode: podUIDs.mode, values: ids)
+        return rules
     }
 }

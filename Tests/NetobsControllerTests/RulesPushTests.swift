@@ -80,13 +80,15 @@ struct RulesPushTests {
     @Test("rules no agent can apply exactly are refused with the reason; the version in force stays")
     func unappliableRefused() async throws {
         let controller = try await startController(pki, data: temporaryDirectory("data"))
-        let set = RuleSet(version: 7, rules: [Rule(id: "shop", namespaces: ["shop"])])
+        // Two samplings: the agents' filter maps hold one.
+        let set = RuleSet(version: 7, rules: [Rule(id: "web", ports: [PortRange(port: 80)], samplingPpm: 1_000),
+                                              Rule(id: "rest", samplingPpm: 500_000)])
         guard case .error(let e) = try await push(set, port: controller.port) else {
             Issue.record("expected an Error")
             return
         }
         #expect(e.code == .rejected)
-        #expect(e.message.contains("namespace and pod selectors"))
+        #expect(e.message.contains("cannot be applied exactly"), "\(e.message)")
         #expect(controller.rules.current == nil)
         await controller.stop()
     }

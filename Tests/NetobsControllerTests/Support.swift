@@ -58,7 +58,8 @@ final class LogLines: @unchecked Sendable {
 /// restart it on the same port while clients reconnect, and a reconnecting client must not
 /// be handed that port as its own source port (a loopback self-connect would hold it).
 func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt32 = 5_000,
-                     log: LogLines = LogLines(), operatorKey: VerifyingKey? = nil) async throws -> Controller {
+                     log: LogLines = LogLines(), operatorKey: VerifyingKey? = nil,
+                     joiner: TopologyJoiner? = nil) async throws -> Controller {
     var lastError: (any Error)?
     // A restart on a fixed port retries for a while: on a loaded machine the last run's sockets
     // can hold the port a moment after stop() returned.
@@ -69,6 +70,7 @@ func startController(_ pki: PKI, data: String, port: Int = 0, heartbeatMs: UInt3
                                               tls: try pki.serverContext())
         config.heartbeatIntervalMs = heartbeatMs
         config.operatorKey = operatorKey
+        config.joiner = joiner
         do {
             return try await Controller.start(config, log: ControllerLog(log.sink))
         } catch {

@@ -201,7 +201,9 @@ struct MessageGenerator {
              samplingPpm: UInt32.random(in: 0...Limits.samplingPpmMax, using: &rng),
              l7: chance(0.5),
              options: options(),
-             exclude: chance(0.3))
+             exclude: chance(0.3),
+             labels: chance(0.3) ? options() : [],
+             podUIDs: chance(0.3) ? array(limit: Limits.podsPerRule, full: full) { g in g.string(limit: Limits.label) } : nil)
     }
 
     mutating func message(_ type: MessageType) -> Message {

@@ -14,13 +14,17 @@ struct RulesPushCommand: AsyncParsableCommand {
         abstract: "Validate a rules file and make it the rule set of every agent (operator role).",
         discussion: """
             FILE has the format of `netobs-agent --rules` (JSON), or the same keys in YAML:
-              ports: {mode: exclude, values: [8080]}     # include|exclude, local or remote port
-              cgroups: {mode: include, values: [12345]}  # cgroup v2 ids (pods)
+              ports: {mode: exclude, values: [8080, "9000-9100"]}  # include|exclude, local or remote port
+              cgroups: {mode: include, values: [12345]}  # cgroup v2 ids (pods), or by identity:
+              pods: {mode: include, namespaces: [shop], names: [shop/web-0], labels: {app: web}}
               protocols: [tcp, udp]
               sample_every: 10                           # keep 1 flow in 10
               l7: true
               l7_sample_every: 100                       # http/dns exemplars: 1 in 100 per key (0: none)
               l7_slow_ms: 1000                           # ... and every exchange this slow (0: off)
+            A pod matches `pods` when every selector given matches. The controller resolves it \
+            against its topology source into the pods of each agent's node, sends each agent its own \
+            set and follows pods as they come and go; the agent selects those pods' cgroups.
             The controller stores it as the next version (DATA/rules/), sends it to every connected \
             agent and to agents that connect later. With --wait, waits until every connected agent \
             has applied it (or refused it) and prints each one's answer.

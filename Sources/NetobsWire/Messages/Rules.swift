@@ -40,10 +40,18 @@ public struct Rule: Sendable, Equatable {
     public var options: [KeyValue]
     /// Tagged field 0 (bool, sent only when true): matching flows are not recorded.
     public var exclude: Bool
+    /// Tagged field 1 (sent only when non-empty): a pod matches when it carries every one of
+    /// these labels (key = label name, value = label value).
+    public var labels: [KeyValue]
+    /// Tagged field 2 (sent only when non-nil): the UIDs of the pods on the receiving agent's
+    /// node that the controller resolved this rule's namespace, pod and label selectors to; the
+    /// agent selects their cgroups. Present and empty: no pod of that node is selected.
+    public var podUIDs: [String]?
 
     public init(id: String, namespaces: [String] = [], pods: [String] = [], cgroupIds: [UInt64] = [],
                 ports: [PortRange] = [], protocols: ProtocolSet = [.tcp, .udp], samplingPpm: UInt32 = 1_000_000,
-                l7: Bool = false, options: [KeyValue] = [], exclude: Bool = false) {
+                l7: Bool = false, options: [KeyValue] = [], exclude: Bool = false,
+                labels: [KeyValue] = [], podUIDs: [String]? = nil) {
         self.id = id
         self.namespaces = namespaces
         self.pods = pods
@@ -54,7 +62,12 @@ public struct Rule: Sendable, Equatable {
         self.l7 = l7
         self.options = options
         self.exclude = exclude
+        self.labels = labels
+        self.podUIDs = podUIDs
     }
+
+    /// Selects pods by namespace, name or labels (resolved by the controller, not by agents).
+    public var selectsPods: Bool { !namespaces.isEmpty || !pods.isEmpty || !labels.isEmpty }
 
     // id(1) + four list counts(4) + protocols(1) + sampling(4) + l7(1) + options count(1) + tagged(1)
     static let minEncodedSize = 13
@@ -78,7 +91,20 @@ public struct Rule: Sendable, Equatable {
         w.u32(samplingPpm)
         w.bool(l7)
         try w.options(options, "rule.options")
-        try w.taggedFields(exclude ? [(0, [1])] : [], "rule.tagged")
+        var tagged: [TaggedField] = exclude ? [(0, [1])] : []
+        if !labels.isEmpty {
+            var v = ByteWriter()
+            try v.options(labels, "rule.labels")
+            tagged.append((1, v.bytes))
+        }
+        if let podUIDs {
+            var v = ByteWriter()
+            try v.list(podUIDs, limit: Limits.podsPerRule, "rule.pod_uids") { s, w throws(WireError) in
+                try w.string(s, limit: Limits.label, field: "rule.pod_uids")
+            }
+            tagged.append((2, v.bytes))
+        }
+        try w.taggedFields(tagged, "rule.tagged")
     }
 
     init(from r: inout ByteReader) throws(WireError) {
@@ -104,12 +130,23 @@ public struct Rule: Sendable, Equatable {
         l7 = try r.bool("rule.l7")
         options = try r.options("rule.options")
         var exclude = false
+        var labels: [KeyValue] = []
+        var podUIDs: [String]?
         try r.taggedFields("rule.tagged") { tag, v throws(WireError) in
-            guard tag == 0 else { return false }
-            exclude = try v.bool("rule.exclude")
+            switch tag {
+            case 0: exclude = try v.bool("rule.exclude")
+            case 1: labels = try v.options("rule.labels")
+            case 2:
+                podUIDs = try v.list(limit: Limits.podsPerRule, minElementSize: 1, "rule.pod_uids") {
+                    r throws(WireError) in try r.string(limit: Limits.label, "rule.pod_uids")
+                }
+            default: return false
+            }
             return true
         }
         self.exclude = exclude
+        self.labels = labels
+        self.podUIDs = podUIDs
     }
 }
 
