@@ -28,9 +28,9 @@ final class AgentRun: @unchecked Sendable {
     static var tier: String { ProcessInfo.processInfo.environment["NETOBS_TEST_HOOKS"] ?? "auto" }
 
     /// `standalone` false: the caller's arguments say --controller (records go there, not stdout).
-    init(interval: String = "200ms", extraArguments: [String] = [], standalone: Bool = true) throws {
+    init(interval: String = "200ms", extraArguments: [String] = [], standalone: Bool = true, node: String = "lab-node") throws {
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = (standalone ? ["--standalone"] : []) + ["--interval", interval, "--node", "lab-node",
+        process.arguments = (standalone ? ["--standalone"] : []) + ["--interval", interval, "--node", node,
                                                                     "--hooks", Self.tier] + extraArguments
         process.standardOutput = out
         process.standardError = err

@@ -29,10 +29,16 @@ struct ControllerModeTests {
             try controller.waitForStderr("listening", timeout: 20)
         }
 
-        func agent(operatorKey: String? = nil) throws -> AgentRun {
+        /// `node`: another node than lab-node gets a certificate of its own.
+        func agent(operatorKey: String? = nil, node: String = "lab-node") throws -> AgentRun {
+            var certs = self.certs
+            if node != "lab-node" {
+                certs = dir + "/certs-\(node)"
+                _ = try LocalPKI.issueAgent(caDirectory: self.certs, node: node, into: certs, days: 1)
+            }
             let agent = try AgentRun(extraArguments: ["--controller", "127.0.0.1:\(port)", "--certs", certs,
-                                                      "--spool", dir + "/spool", "--operator-key", operatorKey ?? pub],
-                                     standalone: false)
+                                                      "--spool", dir + "/spool-\(node)", "--operator-key", operatorKey ?? pub],
+                                     standalone: false, node: node)
             try agent.waitForStderr("connected to controller", timeout: 20)
             return agent
         }
