@@ -21,6 +21,8 @@ public final class AgentHealth: Sendable {
         public var udpFlows: Int?
         public var maxTCPFlows = 0
         public var maxUDPFlows = 0
+        /// Per BPF ring buffer, the highest fill seen during the last interval (0 … 1).
+        public var ringFill: [String: Double] = [:]
         /// Controller mode: batches and bytes waiting in the spool for an acknowledgement.
         public var spoolBatches: Int?
         public var spoolBytes: Int?
@@ -91,6 +93,12 @@ extension AgentHealth.State {
             guard let flows else { continue }
             p.sample("netobs_agent_flows", [("table", table)], String(flows))
             p.sample("netobs_agent_flow_table_size", [("table", table)], String(size))
+        }
+        p.family("netobs_agent_ring_fill_ratio", "gauge",
+                 "Per BPF ring buffer, the highest share waiting to be read during the last flush interval (near 1: events "
+                 + "are being dropped, counted in netobs_agent_lost_records_total).")
+        for (ring, fill) in ringFill.sorted(by: { $0.key < $1.key }) {
+            p.sample("netobs_agent_ring_fill_ratio", [("ring", ring)], PrometheusText.number(fill))
         }
         if let spoolBatches, let spoolBytes {
             p.family("netobs_agent_spool_batches", "gauge", "Batches in the spool not yet acknowledged by the controller.")

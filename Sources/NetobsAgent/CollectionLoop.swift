@@ -107,6 +107,8 @@ public enum CollectionLoop {
 
     private static func report(_ records: [Record], _ collectors: Collectors, _ settings: Settings, to health: AgentHealth) {
         health.flushed(records, intervalNs: settings.intervalNs, atUnixNs: Clock.realtimeNs())
+        let fill = collectors.takeRingFill()
+        health.update { $0.ringFill = fill }
         guard let l4 = collectors.l4 else { return }
         health.update { s in
             (s.tcpFlows, s.udpFlows) = (l4.tcpFlows, l4.udpFlows)

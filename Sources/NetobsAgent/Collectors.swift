@@ -107,6 +107,14 @@ final class Collectors {
         try (l4?.flush(final: final) ?? []) + (l7?.flush() ?? []) + (tls?.flush(final: final) ?? [])
     }
 
+    /// Per ring buffer, the highest fill seen since the last call (0 … 1).
+    func takeRingFill() -> [String: Double] {
+        var fill = l4?.takeRingFill() ?? [:]
+        fill.merge(l7?.takeRingFill() ?? [:]) { $1 }
+        fill.merge(tls?.takeRingFill() ?? [:]) { $1 }
+        return fill
+    }
+
     func drain() throws {
         try l7?.drain()
         try tls?.drain()

@@ -203,6 +203,11 @@ public final class L4Collector {
         return (live, closedUnsent)
     }
 
+    /// The closed-flow ring's highest fill since the last call (0 … 1).
+    public func takeRingFill() -> [String: Double] {
+        closedFlows.map { ["l4_closed_flows": $0.fill.take()] } ?? [:]
+    }
+
     public func close() {
         closedFlows?.stop()
         closedFlows = nil

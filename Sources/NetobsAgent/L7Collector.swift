@@ -50,6 +50,7 @@ public final class L7Collector {
     private var ring: RingBuffer?
     /// h2c payload (netobs_l7_plain) and the HTTP/2 sessions it feeds.
     private var plainRing: RingBuffer?
+    private var fill: [(name: String, peak: RingFillPeak)] = []
     private var h2c = TLSSessions(keyedByProcess: false)
     private var h2cExchanges: [TLSExchange] = []
     private var exemplars: [L7Event] = []
@@ -75,6 +76,13 @@ public final class L7Collector {
                               aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
         ring = try makeRing()
         plainRing = try makePlainRing()
+        // The maps stay across hot swaps (the new programs share them), so one mapping each serves.
+        fill = [("l7_events", try RingFillPeak(map: loaded.events)), ("l7_plain", try RingFillPeak(map: loaded.plain))]
+    }
+
+    /// Per ring, the highest fill seen since the last call (0 … 1).
+    public func takeRingFill() -> [String: Double] {
+        Dictionary(uniqueKeysWithValues: fill.map { ($0.name, $0.peak.take()) })
     }
 
     /// The generation of the programs doing the work now (0 for the first load).
@@ -159,12 +167,14 @@ public final class L7Collector {
 
     /// Collects the exemplars sent since the last call (the kernel does not wake us).
     public func drain() throws {
+        for f in fill { f.peak.sample() }
         try ring?.consume()
         try plainRing?.consume()
     }
 
     /// The records of the interval that ends now.
     public func flush() throws -> [Record] {
+        for f in fill { f.peak.sample() }
         try ring?.consume()
         try plainRing?.consume()
         let now = Clock.monotonicNs()

@@ -14,9 +14,12 @@ final class RingDrainer<Sample: Sendable>: Sendable {
     private let stopping = Atomic<Bool>(false)
     private let failure = Mutex<String?>(nil)
     private let thread: Mutex<pthread_t?> = Mutex(nil)
+    /// How full the ring got before each read, for the agent's /metrics.
+    let fill: RingFillPeak
 
     /// Starts draining `map`; `decode` turns a sample into a value (nil: dropped as malformed).
     init(map: BPFMap, pollMs: Int32 = 50, decode: @escaping @Sendable (UnsafeRawBufferPointer) -> Sample?) throws {
+        fill = try RingFillPeak(map: map)
         let fd = fcntl(map.fd, F_DUPFD_CLOEXEC, 0)
         guard fd >= 0 else { throw KernelError("duplicating ring buffer \(map.name)", errno: errno) }
         let name = map.name
@@ -28,7 +31,9 @@ final class RingDrainer<Sample: Sendable>: Sendable {
                 while !stopping.load(ordering: .relaxed) {
                     // poll returns early only on a wakeup; samples written without one are
                     // read by the consume after each timeout.
+                    fill.sample()
                     try ring.poll(timeoutMs: pollMs)
+                    fill.sample()
                     try ring.consume()
                 }
                 try ring.consume()

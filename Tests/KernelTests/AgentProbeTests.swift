@@ -39,6 +39,11 @@ struct AgentProbeTests {
             let httpRecords = metrics.body.split(separator: "\n").first { $0.hasPrefix("netobs_agent_records_total{kind=\"http") }
             #expect(httpRecords != nil, "\(metrics.body)")
             #expect(metrics.body.contains("netobs_agent_flow_table_size{table=\"tcp\"} "))
+            // Every ring the agent reads has a fill gauge, a share between 0 and 1.
+            let fills = metrics.body.split(separator: "\n").filter { $0.hasPrefix("netobs_agent_ring_fill_ratio{") }
+            let rings = Set(fills.compactMap { $0.split(separator: "\"").dropFirst().first.map(String.init) })
+            #expect(rings.isSuperset(of: ["l4_closed_flows", "l7_events", "l7_plain"]), "\(fills)")
+            #expect(fills.allSatisfy { Double($0.split(separator: " ").last ?? "").map { (0...1).contains($0) } == true }, "\(fills)")
             #expect(metrics.body.contains("process_resident_memory_bytes "))
             #expect(try get("http://127.0.0.1:\(port)/v1/records").status == 404)
             _ = try agent.stop()

@@ -6,6 +6,14 @@ import Testing
 /// The libbpf layer on its own: a rejected program's error carries the verifier's words.
 @Suite(.serialized, rootOnly)
 struct KernelLayerTests {
+    @Test func ringFillIsWhatWaitsOverTheSize() {
+        #expect(RingFill.fraction(producer: 4_096, consumer: 1_024, size: 8_192) == 0.375)
+        #expect(RingFill.fraction(producer: 100, consumer: 100, size: 8_192) == 0)
+        #expect(RingFill.fraction(producer: 99, consumer: 100, size: 8_192) == 0, "a stale producer read is not negative")
+        #expect(RingFill.fraction(producer: 20_000, consumer: 0, size: 8_192) == 1)
+        #expect(RingFill.fraction(producer: 10, consumer: 0, size: 0) == 0)
+    }
+
     @Test func aVerifierRejectionCarriesTheVerifierLog() throws {
         let bytes = try Fixture.compileBPF("rejected.bpf.c")
 

@@ -162,6 +162,9 @@ public final class TLSCollector {
 
     /// Rules `tls` and `tls_binaries`: the probes stay attached; they return at once for a
     /// process not followed. The listed processes are written before the mode.
+    /// Per ring, the highest fill seen since the last call (0 … 1).
+    public func takeRingFill() -> [String: Double] { ["tls_chunks": chunks.fill.take(), "tls_execs": execs.fill.take()] }
+
     public func apply(_ rules: CollectionRules) throws {
         self.rules = rules
         try writeNames()
