@@ -59,7 +59,8 @@ struct L7RulesTests {
             try curl(client, ip: ip, port: p2, ["/ok", "/missing", "/ok"])
             Thread.sleep(forTimeInterval: 0.3)
 
-            // The other port excluded: applies to the connections that start after the SIGHUP.
+            // The other port excluded: applies to the connections that start after the SIGHUP, which
+            // also swaps the programs (the new copy judges them with the sets it shares).
             try #"{"ports": {"mode": "exclude", "values": [\#(p2)]}, "l7_sample_every": 1}"#
                 .write(toFile: file, atomically: true, encoding: .utf8)
             agent.send(SIGHUP)
