@@ -15,6 +15,10 @@
  * netobs_l7_texts. DNS queries wait in a hash keyed by tuple and id (a UDP server socket answers
  * many peers); the agent ages out unanswered ones (timeouts).
  *
+ * The rules' port and cgroup filters (as the L4 programs apply them) are checked once per
+ * connection, where its state is made, and per DNS query over UDP; a connection kept out costs
+ * one more byte's read per packet.
+ *
  * Every packet of every pod passes here, so the common case is cheap: a bare ACK returns after
  * the header read; a segment that continues a turn (a response body, a bulk upload) after one
  * storage lookup. Only the first segment of a turn, or one that follows while requests are
@@ -99,6 +103,46 @@ struct {
     __type(key, __u32);
     __type(value, struct netobs_l7_config);
 } netobs_l7_config SEC(".maps");
+
+/* The rules' port and cgroup sets (host byte order; values unused): the agent writes the same
+ * sets here as into the L4 object's netobs_rule_ports/netobs_rule_cgroups, the sets before the
+ * modes in netobs_l7_config that use them. Copies, not shared maps: the L7 object loads and
+ * swaps on its own, with or without the L4 one. */
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 1024);
+    __type(key, __u16);
+    __type(value, __u8);
+} netobs_l7_rule_ports SEC(".maps");
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH);
+    __uint(max_entries, 4096);
+    __type(key, __u64);
+    __type(value, __u8);
+} netobs_l7_rule_cgroups SEC(".maps");
+
+/* Whether the rules let a connection (once, where its state is made) or a DNS query be
+ * collected: rules_admit of the L4 programs without the protocol and flow sampling parts (a
+ * port hit is the local or the remote port in the set). With both modes off (the common case)
+ * no set is looked up. */
+static __always_inline bool rules_admit(const struct netobs_l7_config *cfg, __u16 local_port, __u16 remote_port,
+                                        __u64 cgroup_id)
+{
+    __u8 port_mode = cfg->port_mode, cgroup_mode = cfg->cgroup_mode;
+    if (port_mode != NETOBS_FILTER_OFF) {
+        bool hit = (local_port && bpf_map_lookup_elem(&netobs_l7_rule_ports, &local_port)) ||
+                   (remote_port && bpf_map_lookup_elem(&netobs_l7_rule_ports, &remote_port));
+        if (hit != (port_mode == NETOBS_FILTER_INCLUDE))
+            return false;
+    }
+    if (cgroup_mode != NETOBS_FILTER_OFF) {
+        bool hit = bpf_map_lookup_elem(&netobs_l7_rule_cgroups, &cgroup_id) != NULL;
+        if (hit != (cgroup_mode == NETOBS_FILTER_INCLUDE))
+            return false;
+    }
+    return true;
+}
 
 /* Set before load: the generation of this copy of the programs. Only the copy whose
  * generation the agent marked active in netobs_l7_config works, so a hot swap (load the new copy
@@ -189,7 +233,8 @@ struct l7_sock {
     __u8 head;              /* next request to answer (fifo[head % N]) */
     __u8 tail;              /* next free slot; tail - head = pending */
     __u8 flags;             /* SOCK_* */
-    __u8 _pad;
+    __u8 ruled_out;         /* the rules kept this connection out when its state was made (a
+                             * byte that was padding: state made by an older copy reads 0, in) */
     struct l7_slot fifo[NETOBS_HTTP_FIFO];
     __u32 h2_next_seq[2];   /* h2c: the sequence number after the bytes passed on, egress/ingress */
 };
@@ -879,8 +924,11 @@ static __always_inline void dns_owner(struct __sk_buff *ctx, const struct packet
 }
 
 /* A DNS message (UDP, or TCP after its length): a query waits for its answer; an answer
- * completes the exchange. */
-static __always_inline int dns_message(struct __sk_buff *ctx, const struct packet *p, struct netobs_l7_config *cfg)
+ * completes the exchange. `admitted`: the rules let the connection in already (TCP); else
+ * (UDP) each query is checked, and a query kept out leaves no pending entry, so its answer
+ * finds nothing and is dropped by the lookup every answer makes anyway. */
+static __always_inline int dns_message(struct __sk_buff *ctx, const struct packet *p, struct netobs_l7_config *cfg,
+                                       bool admitted)
 {
     struct scratch *s = get_scratch();
     if (!s)
@@ -944,7 +992,12 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
         return 0;
     }
 
-    /* A query: the question's name as length-prefixed labels, then its type. */
+    /* A query. The owner first: the rules may keep its socket out. */
+    __builtin_memset(e, 0, sizeof(*e));
+    dns_owner(ctx, p, &e->owner);
+    if (!admitted && !rules_admit(cfg, p->tuple.local_port, p->tuple.remote_port, e->owner.cgroup_id))
+        return 0;
+    /* The question's name as length-prefixed labels, then its type. */
     __u32 pos = 0, i;
     for (i = 0; i < 64; i++) {
         if (pos >= NETOBS_L7_TEXT_LEN || 12 + pos >= n)
@@ -962,7 +1015,6 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
         count(NETOBS_L7_DNS_UNPARSED);
         return 0;
     }
-    __builtin_memset(e, 0, sizeof(*e));
     __u8 truncated = pos >= NETOBS_L7_TEXT_LEN;
     __u16 len = truncated ? NETOBS_L7_TEXT_LEN : pos;
     if (!truncated) {
@@ -981,7 +1033,6 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
     e->start_ns = p->now ? p->now : bpf_ktime_get_ns();
     /* Egress: this socket sent the query, it is the client. */
     fill_endpoints(&e->ep, p, p->egress ? NETOBS_ROLE_CLIENT : NETOBS_ROLE_SERVER);
-    dns_owner(ctx, p, &e->owner);
     if (bpf_map_update_elem(&netobs_dns_pending, &key, e, BPF_ANY))
         count(NETOBS_L7_DNS_PENDING_MAP_FULL);
     return 0;
@@ -989,9 +1040,11 @@ static __always_inline int dns_message(struct __sk_buff *ctx, const struct packe
 
 /* ---------------------------------------------------------------- TCP */
 
-/* The connection's state, made at its first data segment. NULL for a packet with no full
- * socket, and for a FIN or RST of a connection never seen carrying data. */
-static __always_inline struct l7_sock *sock_state(struct __sk_buff *ctx, const struct packet *p)
+/* The connection's state, made at its first data segment with the rules' verdict on it. NULL
+ * for a packet with no full socket, and for a FIN or RST of a connection never seen carrying
+ * data. */
+static __always_inline struct l7_sock *sock_state(struct __sk_buff *ctx, const struct packet *p,
+                                                  const struct netobs_l7_config *cfg)
 {
     struct bpf_sock *bsk = ctx->sk;
     if (!bsk)
@@ -1011,13 +1064,15 @@ static __always_inline struct l7_sock *sock_state(struct __sk_buff *ctx, const s
     struct sock *sk = skb->sk;
     if (!sk)
         return NULL;
-    /* An accepted socket is a copy of its listener (sk_clone_lock) and keeps the listen
-     * backlog, which a connect()ed socket never has. */
-    st->role = sk->sk_max_ack_backlog ? NETOBS_ROLE_SERVER : NETOBS_ROLE_CLIENT;
     struct cgroup *cg = sk->sk_cgrp_data.cgroup;
     if (cg)
         st->cgroup_id = cg->kn->id;
     st->netns = sk->__sk_common.skc_net.net->ns.inum;
+    /* Once per connection, so every later packet pays one byte's read for the rules. */
+    st->ruled_out = !rules_admit(cfg, p->tuple.local_port, p->tuple.remote_port, st->cgroup_id);
+    /* Last: a set role marks the entry filled. An accepted socket is a copy of its listener
+     * (sk_clone_lock) and keeps the listen backlog, which a connect()ed socket never has. */
+    st->role = sk->sk_max_ack_backlog ? NETOBS_ROLE_SERVER : NETOBS_ROLE_CLIENT;
     return st;
 }
 
@@ -1060,9 +1115,9 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
     bool end = p->tcp_flags & (TCP_FIN | TCP_RST);
     if (!p->payload_len && !end)
         return; /* a bare ACK or a SYN: no turn, no message */
-    struct l7_sock *st = sock_state(ctx, p);
-    if (!st)
-        return;
+    struct l7_sock *st = sock_state(ctx, p, cfg);
+    if (!st || st->ruled_out)
+        return; /* a connection the rules keep out: no HTTP, DNS, h2c or latency from it */
     p->tuple.netns = st->netns;
     bool request_dir = p->egress == (st->role == NETOBS_ROLE_CLIENT);
     __u64 now = 0;
@@ -1091,7 +1146,7 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
                 if (p->payload_len > 2) {
                     p->payload_off += 2;
                     p->payload_len -= 2;
-                    dns_message(ctx, p, cfg);
+                    dns_message(ctx, p, cfg, true);
                 }
             } else if (st->http != HTTP_NO && st->http != HTTP_H2) {
                 http_segment(ctx, p, st, cfg, turn_start, request_dir, now);
@@ -1118,7 +1173,7 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
         struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
         struct sock *sk = skb->sk;
         p.tuple.netns = sk ? sk->__sk_common.skc_net.net->ns.inum : 0;
-        dns_message(ctx, &p, cfg);
+        dns_message(ctx, &p, cfg, false);
     }
 }
 

@@ -55,13 +55,18 @@ enum netobs_exemplar_reason {
 };
 
 /* Settings the agent writes into netobs_l7_config (key 0): at every flush (epoch) and when rules
- * change (no program reload). */
+ * change (no program reload). The port and cgroup modes are those of struct netobs_rules, over
+ * the L7 object's own copies of the sets (netobs_l7_rule_ports, netobs_l7_rule_cgroups), checked
+ * where a connection's state is made and per DNS query: a rules change applies to connections
+ * and queries that start after it. */
 struct netobs_l7_config {
     __u32 epoch;        /* the flush interval the kernel's per-interval maxima belong to */
     __u32 generation;   /* the loaded copy of the L7 programs that does the work (hot swap) */
     __u32 sample_every; /* exemplar: 1 exchange in N per aggregate key and CPU (0: none; 1: all) */
     __u8 l7_off;        /* 1: the L7 programs return at once (rule "l7": false) */
-    __u8 _pad[3];
+    __u8 port_mode;     /* enum netobs_filter_mode of netobs_l7_rule_ports */
+    __u8 cgroup_mode;   /* enum netobs_filter_mode of netobs_l7_rule_cgroups */
+    __u8 _pad;
     __u64 slow_ns;      /* exemplar: every exchange at least this slow (0: none) */
 };
 

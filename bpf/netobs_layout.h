@@ -178,7 +178,8 @@ enum netobs_filter_mode {
  * programs check them only where a flow is created: a flow a rule keeps out is not collected
  * (not a loss), and a flow already collected stays. A flow matches the port set when its local
  * or its remote port is in it; the cgroup set by the socket's cgroup v2 id. All zero: collect
- * everything. The L7 programs get l7_off through their own netobs_l7_config. */
+ * everything. The L7 programs get l7_off and the port and cgroup modes through their own
+ * netobs_l7_config, over their own copies of the sets. */
 struct netobs_rules {
     __u8 port_mode;      /* enum netobs_filter_mode of netobs_rule_ports */
     __u8 cgroup_mode;    /* enum netobs_filter_mode of netobs_rule_cgroups */

@@ -32,8 +32,8 @@ public final class L7Collector {
         /// Keys the kernel's aggregate map holds (nil: sized by `LoadedL7.aggregateKeys()` from
         /// the CPU count); past it, exchanges go to one overflow aggregate per kind, counted.
         public var aggregateKeys: Int?
-        /// Rules in force before the programs attach (the L7 programs read `l7` and the
-        /// exemplar settings).
+        /// Rules in force before the programs attach (the L7 programs read `l7`, the port and
+        /// cgroup filters and the exemplar settings).
         public var initialRules: CollectionRules?
 
         public init(node: String, cgroupRoot: String) {
@@ -72,7 +72,8 @@ public final class L7Collector {
         exemplarCap = L7ExemplarCap(cap: options.recordCap)
         rules = options.initialRules ?? CollectionRules()
         loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
-                              config: Self.config(epoch: 0, generation: 0, rules: rules), sharingMapsWith: nil,
+                              config: Self.config(epoch: 0, generation: 0, rules: rules), rules: rules,
+                              sharingMapsWith: nil,
                               aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
         ring = try makeRing()
         plainRing = try makePlainRing()
@@ -136,6 +137,8 @@ public final class L7Collector {
         value.generation = generation
         value.sample_every = rules.l7SampleEvery
         value.l7_off = rules.l7 ? 0 : 1
+        value.port_mode = RuleMaps.mode(rules.ports?.mode)
+        value.cgroup_mode = RuleMaps.mode(rules.cgroups?.mode)
         value.slow_ns = UInt64(rules.l7SlowMs) * 1_000_000
         return withUnsafeBytes(of: value) { Array($0) }
     }
@@ -291,10 +294,14 @@ public final class L7Collector {
         return records
     }
 
-    /// Applies the L7 settings of `rules` (on/off, exemplar sampling and slowness) in one map
-    /// write: the programs stay loaded and attached.
+    /// Applies the L7 settings of `rules` (on/off, port and cgroup filters, exemplar sampling
+    /// and slowness): the filter sets first, then one config write that carries the modes; the
+    /// programs stay loaded and attached. As on the L4 side, the filters judge a connection once
+    /// (where the L7 programs make its state) and a DNS query when it is sent: a change applies
+    /// to connections and queries that start after it.
     public func apply(_ rules: CollectionRules) throws {
         self.rules = rules
+        try RuleMaps.writeSets(rules, ports: loaded.rulePorts, cgroups: loaded.ruleCgroups)
         try writeConfig()
     }
 

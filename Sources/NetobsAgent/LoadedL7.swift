@@ -1,4 +1,5 @@
 import NetobsKernel
+import NetobsRecords
 
 /// One loaded copy of the L7 programs (cgroup_skb on the cgroup v2 root) and the maps the
 /// collector reads. A hot swap loads a second copy on the same maps (aggregates, texts, pending
@@ -16,6 +17,8 @@ final class LoadedL7 {
         static let tcpLatency = "netobs_tcp_latency"
         static let config = "netobs_l7_config"
         static let plain = "netobs_l7_plain"
+        static let rulePorts = "netobs_l7_rule_ports"
+        static let ruleCgroups = "netobs_l7_rule_cgroups"
     }
 
     let object: BPFObject
@@ -30,13 +33,16 @@ final class LoadedL7 {
     let config: BPFMap
     /// h2c: the payload of connections that began with the HTTP/2 client preface.
     let plain: BPFMap
+    /// The rules' port and cgroup sets (their modes are in `config`).
+    let rulePorts: BPFMap
+    let ruleCgroups: BPFMap
 
     /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
-    /// A first load writes `config` (struct netobs_l7_config: the rules' L7 settings) before
-    /// anything attaches, and sizes the aggregate map to `aggregateKeys` (a swap reuses the
+    /// A first load writes the sets of `rules`, then `config` (struct netobs_l7_config: the
+    /// rules' L7 settings and filter modes) before anything attaches, and sizes the aggregate map to `aggregateKeys` (a swap reuses the
     /// running maps). A refusal throws with the verifier's log and leaves `previous` running.
     init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, config initialConfig: [UInt8]? = nil,
-         sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil) throws {
+         rules: CollectionRules? = nil, sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         self.generation = generation
         do {
@@ -47,6 +53,10 @@ final class LoadedL7 {
             }
             try object.setReadOnlyGlobal("netobs_generation", to: generation)
             try object.load()
+            if previous == nil, let rules {
+                try RuleMaps.writeSets(rules, ports: try object.map(named: Maps.rulePorts),
+                                       cgroups: try object.map(named: Maps.ruleCgroups))
+            }
             if previous == nil, let initialConfig {
                 try object.map(named: Maps.config).update(key: [0, 0, 0, 0], value: initialConfig)
             }
@@ -62,6 +72,8 @@ final class LoadedL7 {
             tcpLatency = try object.map(named: Maps.tcpLatency)
             config = try object.map(named: Maps.config)
             plain = try object.map(named: Maps.plain)
+            rulePorts = try object.map(named: Maps.rulePorts)
+            ruleCgroups = try object.map(named: Maps.ruleCgroups)
         } catch {
             object.close()
             throw error
