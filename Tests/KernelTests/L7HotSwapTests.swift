@@ -13,11 +13,13 @@ struct L7HotSwapTests {
     @Test func httpExchangesAreCountedExactlyAcrossThreeSwaps() throws {
         try withLab(pods: 2) { _, pods in
             let (client, server) = (pods[0], pods[1])
-            let nginx = try L7Peers.runNginx(in: server, ip: server.ipv4, reachableFrom: client)
+            // nginx's access log is the ground truth: when wrk stops at its duration, a request in
+            // flight is answered (and counted here) but not in wrk's count.
+            let config = try L7Peers.Nginx(name: "nginx") { dir in
+                "listen \(server.ipv4):80;\naccess_log \(dir)/access.log;\n\(L7Peers.Nginx.statusAnswers)"
+            }
+            let nginx = try L7Peers.run(config, in: server, ip: server.ipv4, port: 80, reachableFrom: client)
             defer { nginx.stop() }
-            // Paced (1 ms between a connection's requests): when wrk stops at its duration, a
-            // request in flight is answered (and counted here) but not in wrk's count; pacing
-            // keeps its connections idle most of the time.
             let script = try L7Peers.wrkScript(count: 1_000_000, delayMs: 1)
             defer { try? FileManager.default.removeItem(at: script) }
             let agent = try AgentRun()
@@ -33,11 +35,14 @@ struct L7HotSwapTests {
             Thread.sleep(forTimeInterval: 0.5)
             let records = try agent.stop()
 
-            let sent = try #require(L7Peers.wrkRequests(wrk.stdoutString), "wrk said: \(wrk.stdoutString)")
+            let completed = try #require(L7Peers.wrkRequests(wrk.stdoutString), "wrk said: \(wrk.stdoutString)")
+            let log = try String(contentsOf: config.dir.appendingPathComponent("access.log"), encoding: .utf8)
+            let sent = log.split(separator: "\n").count { $0.contains("\"GET /ok HTTP/1.1\" 200") }
+            #expect((completed...completed + 2).contains(sent), "nginx answered \(sent), wrk completed \(completed) on 2 connections")
             // Every exchange is counted in the aggregates, which live in maps the copies share.
             let serverSide = records.aggregates("http_aggregate", cgroup: server.cgroupID, role: "server")
             let clientSide = records.aggregates("http_aggregate", cgroup: client.cgroupID, role: "client")
-            print("wrk requests: \(sent); http exchanges: client \(clientSide.aggregated), server \(serverSide.aggregated)")
+            print("nginx answered: \(sent); http exchanges: client \(clientSide.aggregated), server \(serverSide.aggregated)")
             #expect(sent > 1000)
             #expect(serverSide.aggregated == UInt64(sent))
             #expect(clientSide.aggregated == UInt64(sent))
