@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.0.0"),
     ],
     targets: [
         // System libraries and the record layout shared with the kernel programs.
@@ -73,7 +74,9 @@ let package = Package(
         .executableTarget(name: "NetobsMain",
                           dependencies: ["NetobsTLS", "NetobsWire", "NetobsController", "NetobsAgentLink", "NetobsBuildInfo", "NetobsLogging", "NetobsProbes",
                                          "NetobsTopology", "NetobsHTTP", "NetobsAnalysis", "NetobsDemo", "NetobsRecords", "NetobsDashboard", "Yams",
-                                         .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+                                         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                                         .product(name: "Logging", package: "swift-log"),
+                                         .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]),
 
         .testTarget(name: "NetobsRecordsTests", dependencies: ["NetobsRecords", "NetobsWire"]),
         .testTarget(name: "NodeLabTests", dependencies: ["NodeLab"]),

@@ -43,9 +43,11 @@ extension CollectionRules {
         let includePorts = ports?.mode == .include ? Self.chunks(Self.ranges(ports!.values), Limits.portRangesPerRule) : [[]]
         let includeCgroups = cgroups?.mode == .include ? Self.chunks(cgroups!.values.sorted(), Limits.cgroupsPerRule) : [[]]
         // Resolved pods: one rule per chunk, and one with an empty list when none is selected.
-        let includeUIDs: [[String]?] = podUIDs?.mode == .include
-            ? Self.chunks(podUIDs!.values.sorted(), Limits.podsPerRule).map { $0 } + (podUIDs!.values.isEmpty ? [[]] : [])
-            : [nil]
+        var includeUIDs: [[String]?] = [nil]
+        if let podUIDs, podUIDs.mode == .include {
+            let chunks = Self.chunks(podUIDs.values.sorted(), Limits.podsPerRule)
+            includeUIDs = chunks.isEmpty ? [[]] : chunks
+        }
         let selector = pods?.mode == .include ? pods : nil
         var rules: [Rule] = []
         for p in includePorts {

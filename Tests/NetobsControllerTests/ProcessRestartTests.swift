@@ -81,7 +81,8 @@ struct ProcessRestartTests {
             #expect(await eventually(10) { !controller.process.isRunning }, "signal \(sig)")
             if controller.process.isRunning { controller.kill() }
             #expect(controller.process.terminationStatus == 0)
-            #expect(controller.stderr.contains("stopping (signal \(sig))"))
+            #expect(controller.stderr.contains("netobs controller: info: stopping") || controller.stderr.contains(#""msg":"stopping""#),
+                    "\(controller.stderr)")
             for line in controller.stderr.split(separator: "\n") {
                 if json {
                     let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]

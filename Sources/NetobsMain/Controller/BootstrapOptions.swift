@@ -78,7 +78,7 @@ struct BootstrapOptions: ParsableArguments {
 }
 
 /// SIGHUP re-reads the bootstrap token file (it is also re-read whenever it changes).
-final class ReloadSignal {
+final class ReloadSignal: @unchecked Sendable {  // a dispatch source is thread-safe
     private let source: any DispatchSourceSignal
 
     init(_ reload: @escaping @Sendable () -> Void) {

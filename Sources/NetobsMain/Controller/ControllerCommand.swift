@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import NetobsAgentLink
+import NetobsAnalysis
 import NetobsController
 import NetobsHTTP
 import NetobsLogging
@@ -124,114 +125,53 @@ struct ControllerCommand: AsyncParsableCommand {
         let (joiner, topologySource) = try topology.start(log: info)
         config.joiner = joiner
         signal(SIGPIPE, SIG_IGN)
-        // Signals are handled before the controller says it listens (a signal sent on that line
-        // must not be lost); each part is stopped when it exists by then.
-        let parts = RunningParts()
-        let stopping = StopSignals {
-            await parts.bootstrap.withLock { $0 }?.stop()
-            await parts.analysis.withLock { $0 }?.stop()
-            await parts.http.withLock { $0 }?.stop()
-            await parts.controller.withLock { $0 }?.stop()
-            try? await parts.probes.withLock { $0 }?.stop().get()
-            topologySource?.stop()
+        let parts = RunningParts(topologySource: topologySource)
+        let configuration = config
+        try await ControllerLifecycle.run(parts) {
+            try await startParts(configuration, bootstrapListener: bootstrapListener, analysisModel: analysisModel, info: info, into: parts)
         }
+    }
+
+    /// Starts the controller, then what serves beside it, in order; each part is handed to
+    /// `parts` as it starts (a part started after a stop request is stopped at once).
+    private func startParts(_ config: Controller.Configuration, bootstrapListener: BootstrapOptions.Prepared?,
+                            analysisModel: AnalysisModel?, info: @escaping @Sendable (String) -> Void,
+                            into parts: RunningParts) async throws {
         let controller: Controller
         do {
             controller = try await Controller.start(config)
         } catch {
-            stopping.cancel()
-            topologySource?.stop()
             throw CommandFailure("cannot start the controller on \(listen): \(error)")
         }
-        parts.controller.withLock { $0 = controller }
-        // A signal while it started found no controller to stop.
-        if stopping.requested { await controller.stop() }
-        var reload: ReloadSignal?
-        do {
-            if let bootstrapListener {
-                let server = try await bootstrapListener.start()
-                parts.bootstrap.withLock { $0 = server }
-                if stopping.requested { await server.stop() }
-                let tokens = bootstrapListener.tokens
-                reload = ReloadSignal { tokens.reload() }
-            }
-        } catch {
-            stopping.cancel()
-            await controller.stop()
-            topologySource?.stop()
-            throw error
+        await parts.adopt(controller) { await $0.stop() }
+        if let bootstrapListener {
+            let server = try await bootstrapListener.start()
+            await parts.adopt(server) { await $0.stop() }
+            let tokens = bootstrapListener.tokens
+            await parts.adopt(ReloadSignal { tokens.reload() }) { $0.cancel() }
         }
-        defer { reload?.cancel() }
-        do {
-            let server = try await http.start(controller: controller, tls: tls)
-            parts.http.withLock { $0 = server }
-        } catch {
-            stopping.cancel()
-            await controller.stop()
-            topologySource?.stop()
-            throw error
+        if let server = try await http.start(controller: controller, tls: tls) {
+            await parts.adopt(server) { await $0.stop() }
         }
         if let healthListen {
             let (probeHost, probePort) = ControllerEndpoint.parse(healthListen)!
+            let probes: ProbeServer
             do {
                 // Alive while this process answers; ready once the listeners above are up.
-                let probes = try await ProbeServer.start(host: probeHost, port: probePort) { path in
+                probes = try await ProbeServer.start(host: probeHost, port: probePort) { path in
                     ["/healthz", "/readyz"].contains(path) ? .health(nil) : nil
                 }.get()
-                parts.probes.withLock { $0 = probes }
-                ControllerLog.stderr.info("probes on http://\(healthListen) (/healthz, /readyz)")
             } catch {
-                stopping.cancel()
-                await controller.stop()
-                topologySource?.stop()
                 throw CommandFailure("cannot listen on \(healthListen) for probes: \(error)")
             }
+            await parts.adopt(probes) { try? await $0.stop().get() }
+            ControllerLog.stderr.info("probes on http://\(healthListen) (/healthz, /readyz)")
         }
         if let analysisModel {
             let analysis = LiveAnalysis(hub: controller.hub, model: analysisModel, dataDirectory: data, log: info)
             await analysis.start()
-            parts.analysis.withLock { $0 = analysis }
-        }
-        try await controller.wait()
-        stopping.cancel()
-    }
-}
-
-/// What `netobs controller` started beside the controller, for the signal handler to stop.
-final class RunningParts: Sendable {
-    let controller = Mutex<Controller?>(nil)
-    let http = Mutex<HTTPServer?>(nil)
-    let analysis = Mutex<LiveAnalysis?>(nil)
-    let bootstrap = Mutex<BootstrapServer?>(nil)
-    let probes = Mutex<ProbeServer?>(nil)
-}
-
-/// SIGINT and SIGTERM stop the controller cleanly (listener and sessions closed, pending disk
-/// writes finished), even when the shell started it with SIGINT ignored.
-final class StopSignals {
-    private let sources: [any DispatchSourceSignal]
-    private let received: Received
-
-    /// A signal came (set before `stop` runs).
-    var requested: Bool { received.value.withLock { $0 } }
-
-    final class Received: Sendable { let value = Mutex(false) }
-
-    init(_ stop: @escaping @Sendable () async -> Void) {
-        let received = Received()
-        self.received = received
-        sources = [SIGINT, SIGTERM].map { sig in
-            signal(sig, SIG_IGN) // delivered to the dispatch source instead
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                ControllerLog.stderr.info("stopping (signal \(sig))")
-                received.value.withLock { $0 = true }
-                Task { await stop() }
-            }
-            source.resume()
-            return source
+            await parts.adopt(analysis) { await $0.stop() }
         }
     }
-
-    func cancel() { sources.forEach { $0.cancel() } }
 }
+
