@@ -32,6 +32,9 @@ let package = Package(
 
         // libbpf wrapper: objects, programs, maps, ring buffers, BTF.
         .target(name: "NetobsKernel", dependencies: ["CLibbpf"]),
+        // What every consumer of records agrees on (what a failure is), with no dependency.
+        .target(name: "NetobsSchema"),
+        .testTarget(name: "NetobsSchemaTests", dependencies: ["NetobsSchema"]),
         // Pure logic: decoding kernel records, interval deltas, JSON lines.
         .target(name: "NetobsRecords", dependencies: ["CNetobsLayout", "NetobsWire"]),
         // The agent: loads the programs, polls maps and ring buffers, emits records.
@@ -153,14 +156,14 @@ let package = Package(
 
         // The web dashboard: service map, per-pod charts, anomalies, rendered as HTML + SVG.
         .target(name: "NetobsDashboard",
-                dependencies: ["NetobsTopology", .product(name: "Hummingbird", package: "hummingbird")]),
+                dependencies: ["NetobsTopology", "NetobsSchema", .product(name: "Hummingbird", package: "hummingbird")]),
         .testTarget(name: "NetobsDashboardTests",
                     dependencies: ["NetobsDashboard", "NetobsTestSupport", .product(name: "Hummingbird", package: "hummingbird")]),
         // Helpers shared by test targets (headless Chromium).
         .target(name: "NetobsTestSupport"),
 
         // Analysis: time series, detectors, localization, classifier, evaluation (pure).
-        .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords"]),
+        .target(name: "NetobsAnalysis", dependencies: ["NetobsRecords", "NetobsSchema"]),
         .testTarget(name: "NetobsAnalysisTests", dependencies: ["NetobsAnalysis"]),
 
         // The demo: scenario files, the microservice cluster on lab pods, fault injection, labels.

@@ -57,7 +57,7 @@ final class ControlPlane: Sendable {
     /// A new agent session: it gets the rules in force and the active bundle of every object.
     func joined(node: String, channel: Channel, capabilities: Set<String>) {
         if capabilities.contains(Capability.rules), let set = rules.current {
-            sendRules(set, to: node, channel: channel)
+            sendRules(set, to: [(node, channel)])
         }
         if capabilities.contains(Capability.programs) {
             for active in programs.actives { send(.programBundle(active.bundle), to: channel) }
@@ -123,22 +123,28 @@ final class ControlPlane: Sendable {
             throw Refused(code: .rejected, description: refused.description)
         }
         let targets = agents.sessions(with: Capability.rules)
-        for t in targets { sendRules(set, to: t.node, channel: t.channel) }
+        sendRules(set, to: targets)
         log.info("rules version \(set.version) stored (\(set.rules.count) rules), sent to \(targets.count) agents")
         return (set, targets.count)
     }
 
-    /// `set` as `node` applies it (its pod selector resolved), sent and remembered. Under the
-    /// lock, so that a push and `followPods` reach an agent in the order they resolved.
-    private func sendRules(_ set: RuleSet, to node: String, channel: Channel) {
+    /// `set` as each target's node applies it (its pod selector resolved), sent and remembered.
+    /// Under the lock, so that a push and `followPods` reach an agent in the order they resolved.
+    private func sendRules(_ set: RuleSet, to targets: [(node: String, channel: Channel)]) {
         sentRules.withLock { sent in
-            let resolved = NodeRuleSets.resolve(set, node: node, pods: livePods())
-            sent.sets[node] = resolved
-            send(.ruleSet(resolved), to: channel)
+            let sets = NodeRuleSets.resolve(set, nodes: targets.map(\.node), pods: livePods(for: set))
+            for t in targets {
+                let resolved = sets[t.node] ?? set
+                sent.sets[t.node] = resolved
+                send(.ruleSet(resolved), to: t.channel)
+            }
         }
     }
 
-    private func livePods() -> [TopologyPod] { topology.map { Array($0.view().state.pods.values) } ?? [] }
+    private func livePods(for set: RuleSet) -> [TopologyPod] {
+        guard let topology, set.rules.contains(where: \.selectsPods) else { return [] }
+        return Array(topology.view().state.pods.values)
+    }
 
     /// Resolves the rules in force again when the topology changed, and sends each connected
     /// agent whose selected pods changed its new set (same version, other pod UIDs). Called
@@ -150,10 +156,10 @@ final class ControlPlane: Sendable {
             guard sent.generation != generation else { return }
             sent.generation = generation
             guard let set = rules.current, set.rules.contains(where: \.selectsPods) else { return }
-            let pods = livePods()
-            for target in agents.sessions(with: Capability.rules) {
-                let resolved = NodeRuleSets.resolve(set, node: target.node, pods: pods)
-                guard sent.sets[target.node] != resolved else { continue }
+            let targets = agents.sessions(with: Capability.rules)
+            let sets = NodeRuleSets.resolve(set, nodes: targets.map(\.node), pods: livePods(for: set))
+            for target in targets {
+                guard let resolved = sets[target.node], sent.sets[target.node] != resolved else { continue }
                 sent.sets[target.node] = resolved
                 let selected = resolved.rules.reduce(into: Set<String>()) { $0.formUnion($1.podUIDs ?? []) }.count
                 log.info("rules version \(set.version) follow the pods on node \(target.node): \(selected) selected now")

@@ -41,7 +41,7 @@ public final class NATSConnection: Sendable {
 
     public static func connect(host: String, port: Int, options: Options = Options(),
                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws -> NATSConnection {
-        let ready = group.next().makePromise(of: Void.self)
+        let ready = group.next().makePromise(of: String.self)
         let box = Mutex<NATSConnection?>(nil)
         let channel: any Channel
         do {
@@ -64,7 +64,7 @@ public final class NATSConnection: Sendable {
             ready.fail(NATSProtocolError("no answer to CONNECT from \(host):\(port) within the timeout"))
         }
         do {
-            try await ready.futureResult.get()
+            connection.info(try await ready.futureResult.get())
             timeout.cancel()
         } catch {
             timeout.cancel()

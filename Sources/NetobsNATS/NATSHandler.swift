@@ -9,13 +9,16 @@ final class NATSHandler: ChannelInboundHandler, @unchecked Sendable {
 
     private var parser = NATSParser()
     private let options: NATSConnection.Options
-    private let ready: EventLoopPromise<Void>
+    /// Succeeds with the server's INFO once CONNECT was taken (the connection object may not
+    /// exist yet when the first INFO arrives).
+    private let ready: EventLoopPromise<String>
+    private var latestInfo = ""
     private let connection: @Sendable () -> NATSConnection?
     private var connected = false
     private var awaitingHandshake = false
     private var established = false
 
-    init(options: NATSConnection.Options, ready: EventLoopPromise<Void>, connection: @escaping @Sendable () -> NATSConnection?) {
+    init(options: NATSConnection.Options, ready: EventLoopPromise<String>, connection: @escaping @Sendable () -> NATSConnection?) {
         self.options = options
         self.ready = ready
         self.connection = connection
@@ -34,6 +37,7 @@ final class NATSHandler: ChannelInboundHandler, @unchecked Sendable {
     private func handle(_ op: NATSServerOp, context: ChannelHandlerContext) {
         switch op {
         case .info(let text):
+            latestInfo = text
             connection()?.info(text)
             guard !connected else { return }
             connected = true
@@ -63,7 +67,7 @@ final class NATSHandler: ChannelInboundHandler, @unchecked Sendable {
             // The first PONG answers CONNECT's PING: the server took CONNECT.
             if !established {
                 established = true
-                ready.succeed()
+                ready.succeed(latestInfo)
             } else {
                 connection()?.pong()
             }

@@ -186,7 +186,7 @@ public struct CollectionRules: Equatable, Sendable {
         return n.doubleValue
     }
 
-    /// Ports as numbers or "FIRST-LAST" ranges.
+    /// Ports as numbers, or as text: "PORT" or a "FIRST-LAST" range.
     private static func portFilter(_ value: Any) throws(Invalid) -> Filter<UInt16> {
         func port(_ n: Double) throws(Invalid) -> UInt16 {
             guard let v = UInt16(exactly: n), v > 0 else { throw Invalid("ports: \(n) is not a port (1-65535)") }
@@ -202,7 +202,7 @@ public struct CollectionRules: Equatable, Sendable {
         var filter = try self.filter(replacingValues(value, with: numbers), key: "ports", max: maxPorts, convert: port)
         for text in ranges {
             let ends = text.split(separator: "-", omittingEmptySubsequences: false)
-            guard ends.count == 2, let a = Double(ends[0]), let b = Double(ends[1]) else {
+            guard (1...2).contains(ends.count), let a = Double(ends[0]), let b = Double(ends[ends.count - 1]) else {
                 throw Invalid("ports: \"\(text)\" is not a port or a range FIRST-LAST")
             }
             let (first, last) = (try port(a), try port(b))
@@ -261,6 +261,18 @@ public struct CollectionRules: Equatable, Sendable {
             parts.append("l7 exemplars: \(sample) per key\(slow)")
         }
         return parts.isEmpty ? "collect everything" : parts.joined(separator: "; ")
+    }
+
+    /// Whether the port and cgroup filters let a flow in, as the kernel programs judge one at its
+    /// start (a port matches when the local or the remote one is listed; port 0 never matches).
+    /// For what the agent judges in user space: HTTP over TLS, read by uprobes.
+    public func admits(cgroupID: UInt64, localPort: UInt16, remotePort: UInt16) -> Bool {
+        if let ports {
+            let hit = (localPort != 0 && ports.values.contains(localPort)) || (remotePort != 0 && ports.values.contains(remotePort))
+            if hit != (ports.mode == .include) { return false }
+        }
+        if let cgroups, cgroups.values.contains(cgroupID) != (cgroups.mode == .include) { return false }
+        return true
     }
 
     /// Why an agent cannot apply these rules by itself (nil: it can): a pod selector needs the

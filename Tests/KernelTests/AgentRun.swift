@@ -52,10 +52,19 @@ final class AgentRun: @unchecked Sendable {
 
     var stderrText: String { lock.withLock { String(decoding: stderrData, as: UTF8.self) } }
 
+    /// Standalone: waits until a record printed so far contains `text`.
+    func waitForStdout(_ text: String, timeout: TimeInterval) throws {
+        try waitFor(timeout) { String(decoding: lock.withLock { stdoutData }, as: UTF8.self).contains(text) }
+    }
+
     func waitForStderr(_ text: String, timeout: TimeInterval) throws {
+        try waitFor(timeout) { stderrText.contains(text) }
+    }
+
+    private func waitFor(_ timeout: TimeInterval, _ condition: () -> Bool) throws {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
-            if stderrText.contains(text) { return }
+            if condition() { return }
             if !process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }

@@ -164,6 +164,28 @@ struct TLSTests {
         }
     }
 
+    /// Cgroup rules hold for HTTP over TLS too: including the server pod keeps nginx's side only,
+    /// excluding it (SIGHUP re-reads the file) keeps curl's side only.
+    @Test func cgroupRulesChooseWhichSideOfTLSIsRecorded() throws {
+        guard try Self.uprobesOrSkip() else { return }
+        try TLSPeers.withNginx { client, server, ip, nginx in
+            let file = try L7Peers.rulesFile(#"{"cgroups": {"mode": "include", "values": [\#(server.cgroupID)]}}"#)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let agent = try AgentRun(extraArguments: ["--rules", file])
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate, extra: ["--http1.1"]))
+            try agent.waitForStdout(#""http_request_uri":"/ok""#, timeout: 10)  // recorded under the first rules
+            try #"{"cgroups": {"mode": "exclude", "values": [\#(server.cgroupID)]}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+            agent.send(SIGHUP)
+            try agent.waitForStderr("rules applied from \(file): cgroups exclude 1", timeout: 20)
+            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
+            Thread.sleep(forTimeInterval: 0.5)
+            let records = try agent.stop()
+            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
+            #expect(tls.map { "\($0.string("comm")) \(Self.exchange($0))" }.sorted()
+                == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
+        }
+    }
+
     /// A program with OpenSSL linked in statically: the probes on libssl cannot see it, and the
     /// agent says so with one `tls_unsupported` record for the process.
     @Test func staticallyLinkedOpenSSLIsReportedUnsupported() throws {

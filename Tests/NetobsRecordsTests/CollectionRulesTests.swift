@@ -39,7 +39,7 @@ struct CollectionRulesTests {
         (#"{"port": 1}"#, #"unknown key "port""#),
         (#"{"ports": {"mode": "drop", "values": []}}"#, #"ports: mode must be "include" or "exclude""#),
         (#"{"ports": {"mode": "exclude", "values": [70000]}}"#, "ports: 70000.0 is not a port (1-65535)"),
-        (#"{"ports": {"mode": "exclude", "values": ["80"]}}"#, "ports: 80 is not a number"),
+        (#"{"ports": {"mode": "exclude", "values": ["http"]}}"#, #"ports: "http" is not a port or a range FIRST-LAST"#),
         (#"{"ports": {"mode": "exclude", "values": [true]}}"#, "is not a number"),
         (#"{"cgroups": {"mode": "include"}}"#, "cgroups: values must be a list"),
         (#"{"protocols": ["sctp"]}"#, #"protocols: unknown protocol "sctp""#),

@@ -57,8 +57,8 @@ struct RuleSetTranslationTests {
 
     @Test("ports as numbers and FIRST-LAST ranges; bad ranges are refused with the reason")
     func portRanges() throws {
-        let rules = try CollectionRules.parse(#"{"ports": {"mode": "include", "values": [22, "8000-8003", "8002-8004"]}}"#)
-        #expect(rules.ports?.values == [22, 8000, 8001, 8002, 8003, 8004])
+        let rules = try CollectionRules.parse(#"{"ports": {"mode": "include", "values": [22, "443", "8000-8003", "8002-8004"]}}"#)
+        #expect(rules.ports?.values == [22, 443, 8000, 8001, 8002, 8003, 8004])
         for (json, reason) in [(#"["90-80"]"#, "ends before it starts"), (#"["80-"]"#, "not a port or a range"),
                                (#"["1-65535"]"#, "more than 1024 ports"), (#"["0-5"]"#, "is not a port")] {
             let refusal = Self.refusal(#"{"ports": {"mode": "include", "values": \#(json)}}"#)
@@ -96,6 +96,18 @@ struct RuleSetTranslationTests {
             let refusal = Self.refusal(json)
             #expect(refusal?.contains(reason) == true, "\(json): \(refusal ?? "accepted")")
         }
+    }
+
+    @Test("admits: the kernel's judgement of a flow, for what the agent judges in user space")
+    func admits() throws {
+        let rules = try CollectionRules.parse(#"{"ports": {"mode": "exclude", "values": [22]}, "cgroups": {"mode": "include", "values": [7]}}"#)
+        #expect(rules.admits(cgroupID: 7, localPort: 443, remotePort: 50_000))
+        #expect(!rules.admits(cgroupID: 7, localPort: 50_000, remotePort: 22), "the remote port counts too")
+        #expect(!rules.admits(cgroupID: 8, localPort: 443, remotePort: 50_000))
+        let only = try CollectionRules.parse(#"{"ports": {"mode": "include", "values": [443]}}"#)
+        #expect(only.admits(cgroupID: 1, localPort: 0, remotePort: 443))
+        #expect(!only.admits(cgroupID: 1, localPort: 0, remotePort: 0), "no socket: no port to match")
+        #expect(CollectionRules().admits(cgroupID: 1, localPort: 0, remotePort: 0))
     }
 
     /// Why a rules file is refused; nil when it parses.

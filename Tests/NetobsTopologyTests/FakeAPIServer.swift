@@ -22,6 +22,8 @@ final class FakeAPIServer: @unchecked Sendable {
     private var history: [Event] = []
     private var oldestWatchable = 0
     private var watchers: [ObjectIdentifier: Watcher] = [:]
+    /// Every accepted connection still open (a client's idle keep-alive ones too).
+    private var connections: [ObjectIdentifier: any Channel] = [:]
     private var listDelay: TimeAmount = .zero
     /// Answer an expired watch with HTTP 410 instead of a 200 stream carrying an ERROR event.
     var goneAsHTTPStatus = false
@@ -48,7 +50,10 @@ final class FakeAPIServer: @unchecked Sendable {
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
+                let id = ObjectIdentifier(channel)
+                self.lock.withLock { self.connections[id] = channel }
+                channel.closeFuture.whenComplete { _ in _ = self.lock.withLock { self.connections.removeValue(forKey: id) } }
+                return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(TLSHandler(context: tls)) }
                     try sync.configureHTTPServerPipeline(withErrorHandling: false)
@@ -64,7 +69,7 @@ final class FakeAPIServer: @unchecked Sendable {
 
     /// Gone: stops listening and closes every connection.
     func stop() throws {
-        let (server, open) = lock.withLock { (self.server, watchers.values.map(\.channel)) }
+        let (server, open) = lock.withLock { (self.server, Array(connections.values)) }
         try server?.close().wait()
         for channel in open { try? channel.close().wait() }
     }

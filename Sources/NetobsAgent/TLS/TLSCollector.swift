@@ -153,18 +153,22 @@ public final class TLSCollector {
         let now = Clock.monotonicNs()
         if now >= nextFullScanNs { scanAll(now: now) }
         sessions.expire(nowNs: now, idleNs: options.idleNs)
-        var records = exchanges.map { TLSRecords.record($0, context: context) } + unsupported
+        // The port and cgroup rules, as the kernel applies them to the other L7 records.
+        var records = exchanges.filter { rules.admits(cgroupID: $0.owner.cgroupID, localPort: $0.endpoints.localPort,
+                                                      remotePort: $0.endpoints.remotePort) }
+            .map { TLSRecords.record($0, context: context) } + unsupported
         exchanges.removeAll(keepingCapacity: true)
         unsupported.removeAll()
         records += loss.flush(totals: counterTotals(), nowMonotonicNs: now, context: context)
         return records
     }
 
-    /// Rules `tls` and `tls_binaries`: the probes stay attached; they return at once for a
-    /// process not followed. The listed processes are written before the mode.
     /// Per ring, the highest fill seen since the last call (0 … 1).
     public func takeRingFill() -> [String: Double] { ["tls_chunks": chunks.fill.take(), "tls_execs": execs.fill.take()] }
 
+    /// Rules `tls` and `tls_binaries`: the probes stay attached; they return at once for a
+    /// process not followed. The listed processes are written before the mode. Port and cgroup
+    /// rules are applied to the exchanges as they are recorded.
     public func apply(_ rules: CollectionRules) throws {
         self.rules = rules
         try writeNames()

@@ -1,3 +1,5 @@
+import NetobsSchema
+
 /// Which series a record moves, and by how much. `http`/`dns` records that are exemplars move
 /// none: the `*_aggregate` records count every exchange.
 ///
@@ -16,16 +18,13 @@
 /// - The server's own view of its exchanges also goes to evidence series of its own (answers
 ///   served, its answer time), the clients' view to another (answer time with the network), so
 ///   that a slow application (both move) and a slow network (only the clients' view moves) differ.
+/// What failed is `Failures`' rule, the dashboard's too.
 public enum Attribution {
     public struct Contribution: Sendable, Equatable {
         public var key: SeriesKey
         public var value: Double
         public var weight: Double
     }
-
-    public static let dnsSuccess: Set<String> = ["NOERROR", ""]
-    public static let connectionErrors: Set<String> = ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EHOSTUNREACH",
-                                                        "ENETUNREACH", "ECONNABORTED", "EPIPE"]
     /// Errors of a connection an RST ended.
     public static let refusals: Set<String> = ["ECONNRESET", "ECONNREFUSED", "EPIPE", "ECONNABORTED"]
 
@@ -42,7 +41,7 @@ public enum Attribution {
             let client = serverIsLocal ? r.dstPod : r.srcPod
             guard let server else { return nil }
             let status = r.httpStatus ?? 0
-            let failed = status >= 500 || status == 0
+            let failed = Failures.http(status: status)
             emit(.pod(server, .httpRequests), r.count, 1)
             if failed { emit(.pod(server, .httpErrors), r.count, 1) }
             if serverIsLocal {
@@ -70,7 +69,7 @@ public enum Attribution {
             return client.map { ($0, server) }
         case "dns", "dns_aggregate":
             guard let querier = serverIsLocal ? r.dstPod : r.srcPod else { return nil }
-            let failed = !dnsSuccess.contains(r.dnsResponseCode ?? "")
+            let failed = Failures.dns(responseCode: r.dnsResponseCode ?? "")
             emit(.pod(querier, .dnsQueries), r.count, 1)
             if failed { emit(.pod(querier, .dnsFailures), r.count, 1) }
             if let domain = r.dnsDomain {
@@ -84,7 +83,7 @@ public enum Attribution {
             return nil
         case "tcp":
             let ends = [r.srcPod, r.dstPod].compactMap { $0 }
-            let connError = r.tcpConnectFailed || connectionErrors.contains(r.tcpError ?? "")
+            let connError = Failures.connection(error: r.tcpError, connectFailed: r.tcpConnectFailed)
             for pod in ends {
                 emit(.pod(pod, .retransmits), r.tcpRetransmit, 1)
                 emit(.pod(pod, .drops), r.tcpDrop, 1)

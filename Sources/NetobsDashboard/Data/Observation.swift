@@ -1,3 +1,5 @@
+import NetobsSchema
+
 /// One record reduced to what the charts and the map add up, with its two ends named as
 /// client and server (records carry the local socket as `src_*`; `role` says which side it is).
 struct Observation: Sendable {
@@ -24,7 +26,7 @@ struct HTTPExchanges: Sendable {
     var status: Int
     var latency: [LatencySample]
     var count: UInt64 { latency.reduce(0) { $0 + $1.weight } }
-    var isError: Bool { status >= 500 }
+    var isError: Bool { Failures.http(status: status) }
 }
 
 /// A latency value standing for `weight` exchanges.
@@ -50,7 +52,7 @@ extension Observation {
             retransmits = r.tcpRetransmit ?? 0
             drops = r.tcpDrop ?? 0
             rttNs = r.tcpRtt.flatMap { $0 > 0 ? $0 : nil }
-            connectionErrors = (r.tcpError != nil || r.tcpConnectFailed == true) ? 1 : 0
+            connectionErrors = Failures.connection(error: r.tcpError, connectFailed: r.tcpConnectFailed == true) ? 1 : 0
         case "http":
             http = HTTPExchanges(uri: r.httpRequestUri ?? "", status: r.httpStatusCode ?? 0,
                                  latency: [LatencySample(ns: r.httpDuration ?? 0, weight: 1)])
@@ -59,8 +61,7 @@ extension Observation {
                                  latency: Self.samples(histogramLog2Us: r.httpDurationHistLog2Us,
                                                        count: r.count ?? 0, average: r.httpDurationAvg ?? 0))
         case "dns", "dns_aggregate":
-            let code = r.dnsResponseCode ?? ""
-            dnsFailures = (code.isEmpty || code == "NOERROR") ? 0 : (r.kind == "dns" ? 1 : r.count ?? 1)
+            dnsFailures = Failures.dns(responseCode: r.dnsResponseCode ?? "") ? (r.kind == "dns" ? 1 : r.count ?? 1) : 0
         default:
             break
         }

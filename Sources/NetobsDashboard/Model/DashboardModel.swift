@@ -29,7 +29,7 @@ public struct ServiceEdge: Codable, Sendable, Equatable {
     public var destination: PodID
     /// HTTP requests seen on the edge.
     public var requests: Int
-    /// Share of those requests answered with a 5xx status, 0...1.
+    /// Share of those requests that failed (`Failures.http`: 5xx or no response), 0...1.
     public var errorRate: Double
     /// 99th percentile HTTP latency, when there were requests.
     public var p99LatencyNs: UInt64?
@@ -85,7 +85,7 @@ public enum PodMetric: String, Codable, Sendable, CaseIterable {
         case .drops: "TCP drops"
         case .httpLatencyP50: "HTTP latency p50"
         case .httpLatencyP99: "HTTP latency p99"
-        case .httpErrors: "HTTP errors (5xx)"
+        case .httpErrors: "HTTP errors (5xx, no response)"
         case .connectionErrors: "Connection errors"
         case .dnsErrors: "DNS errors"
         }
