@@ -29,7 +29,8 @@ enum netobs_loss {
     NETOBS_LOSS_RINGBUF_FULL = 3,   /* closed-flow record kept in the map instead */
     NETOBS_LOSS_UDP_HINT_MAP_FULL = 4,
     NETOBS_LOSS_TCP_CLOSED_OVERWRITTEN = 5, /* a closed flow the ring could not take, reused before the agent read it */
-    NETOBS_LOSS_COUNT = 6,
+    NETOBS_LOSS_TCP_END_MISSED = 6, /* portable tier: a freed socket's flow whose end was not seen, its place reused */
+    NETOBS_LOSS_COUNT = 7,
 };
 
 /* Both ends of a socket, as the local process sees them. Addresses are network byte

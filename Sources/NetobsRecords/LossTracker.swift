@@ -4,7 +4,7 @@ public struct LossTracker: Sendable {
     /// Names in the order of `enum netobs_loss` (bpf/netobs_layout.h).
     public static let kernelReasons = [
         "tcp_flow_table_full", "tcp_drop_map_full", "udp_flow_map_full",
-        "closed_flow_ringbuf_full", "udp_peer_map_full", "tcp_closed_flow_overwritten",
+        "closed_flow_ringbuf_full", "udp_peer_map_full", "tcp_closed_flow_overwritten", "tcp_flow_end_missed",
     ]
 
     private var previous: [String: UInt64] = [:]

@@ -173,11 +173,17 @@ static __always_inline void tcp_state_change(const struct sock *sk, int oldstate
 
     __u64 now = bpf_ktime_get_ns();
     bool begins = newstate == TCP_SYN_SENT || newstate == TCP_SYN_RECV;
+    /* A connection starting on a socket: a new passive child, or connect(). */
+    bool fresh = (oldstate == TCP_LISTEN && newstate == TCP_SYN_RECV) || (oldstate == TCP_CLOSE && newstate == TCP_SYN_SENT);
     struct netobs_tcp_flow *f = tcp_flow(sk, portable);
-    if (f && f->closed_ns && begins) {
-        /* A socket that connects again after closing (connect() after a failed connect)
-         * starts a new flow in the same place. A closed flow still unexported is lost. */
-        if (!f->exported)
+    if (f && ((f->closed_ns && begins) || (f->start_ns && fresh))) {
+        /* A new flow in the place of an older one: the same socket connecting again after
+         * closing (connect() after a failed connect), or, in the portable tier's hash keyed by
+         * socket address, a freed socket whose end was never seen (its identity must not pass
+         * to the new one). What the older flow had not exported is lost, and counted. */
+        if (!f->closed_ns)
+            count_loss(NETOBS_LOSS_TCP_END_MISSED);
+        else if (!f->exported)
             count_loss(NETOBS_LOSS_TCP_CLOSED_OVERWRITTEN);
         __builtin_memset(f, 0, sizeof(*f));
         tcp_flow_init(f, sk, oldstate, portable);
