@@ -50,9 +50,13 @@ final class FakeAPIServer: @unchecked Sendable {
         let channel = try ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
+                // Weak: the last reference must not go on an event loop (deinit shuts the group down).
                 let id = ObjectIdentifier(channel)
                 self.lock.withLock { self.connections[id] = channel }
-                channel.closeFuture.whenComplete { _ in _ = self.lock.withLock { self.connections.removeValue(forKey: id) } }
+                channel.closeFuture.whenComplete { [weak self] _ in
+                    guard let self else { return }
+                    _ = self.lock.withLock { self.connections.removeValue(forKey: id) }
+                }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
                     if let tls { try sync.addHandler(TLSHandler(context: tls)) }
