@@ -147,20 +147,11 @@ struct TLSTests {
     /// executable's name.
     @Test func tlsBinariesRuleChoosesProcessesByExecutable() throws {
         guard try Self.uprobesOrSkip() else { return }
-        try TLSPeers.withNginx { client, server, ip, nginx in
-            let file = try L7Peers.rulesFile(#"{"tls_binaries": {"mode": "exclude", "values": ["curl"]}}"#)
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            let agent = try AgentRun(extraArguments: ["--rules", file])
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate, extra: ["--http1.1"]))
-            try #"{"tls_binaries": {"mode": "include", "values": ["curl"]}}"#.write(toFile: file, atomically: true, encoding: .utf8)
-            agent.send(SIGHUP)
-            try agent.waitForStderr("rules applied from \(file): tls include curl", timeout: 20)
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
-            Thread.sleep(forTimeInterval: 0.5)
-            let records = try agent.stop()
-            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
-            #expect(tls.map { "\($0.string("comm")) \(Self.exchange($0))" }.sorted()
-                == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
+        try TLSPeers.withNginx { client, _, ip, nginx in
+            let (tls, agent) = try exchangesAcrossARulesChange(client, ip, nginx,
+                first: #"{"tls_binaries": {"mode": "exclude", "values": ["curl"]}}"#,
+                second: #"{"tls_binaries": {"mode": "include", "values": ["curl"]}}"#, applied: "tls include curl")
+            #expect(tls == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
         }
     }
 
@@ -169,21 +160,33 @@ struct TLSTests {
     @Test func cgroupRulesChooseWhichSideOfTLSIsRecorded() throws {
         guard try Self.uprobesOrSkip() else { return }
         try TLSPeers.withNginx { client, server, ip, nginx in
-            let file = try L7Peers.rulesFile(#"{"cgroups": {"mode": "include", "values": [\#(server.cgroupID)]}}"#)
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            let agent = try AgentRun(extraArguments: ["--rules", file])
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate, extra: ["--http1.1"]))
-            try agent.waitForStdout(#""http_request_uri":"/ok""#, timeout: 10)  // recorded under the first rules
-            try #"{"cgroups": {"mode": "exclude", "values": [\#(server.cgroupID)]}}"#.write(toFile: file, atomically: true, encoding: .utf8)
-            agent.send(SIGHUP)
-            try agent.waitForStderr("rules applied from \(file): cgroups exclude 1", timeout: 20)
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
-            Thread.sleep(forTimeInterval: 0.5)
-            let records = try agent.stop()
-            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
-            #expect(tls.map { "\($0.string("comm")) \(Self.exchange($0))" }.sorted()
-                == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
+            let (tls, agent) = try exchangesAcrossARulesChange(client, ip, nginx,
+                first: #"{"cgroups": {"mode": "include", "values": [\#(server.cgroupID)]}}"#,
+                second: #"{"cgroups": {"mode": "exclude", "values": [\#(server.cgroupID)]}}"#, applied: "cgroups exclude 1",
+                firstRecorded: #""http_request_uri":"/ok""#)
+            #expect(tls == ["curl GET /missing HTTP/1.1 404", "nginx GET /ok HTTP/1.1 200"], "\(agent.stderrText)")
         }
+    }
+
+    /// curl GET /ok under the `first` rules, SIGHUP to the `second` (the agent logs `applied`),
+    /// curl GET /missing: the TLS exchanges recorded, "COMM METHOD URI VERSION STATUS", sorted.
+    /// `firstRecorded`: wait for this text in the records before the change.
+    private func exchangesAcrossARulesChange(_ client: Pod, _ ip: String, _ nginx: L7Peers.RunningNginx, first: String,
+                                             second: String, applied: String,
+                                             firstRecorded: String? = nil) throws -> ([String], AgentRun) {
+        let file = try L7Peers.rulesFile(first)
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        let agent = try AgentRun(extraArguments: ["--rules", file])
+        try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate, extra: ["--http1.1"]))
+        if let firstRecorded { try agent.waitForStdout(firstRecorded, timeout: 10) }
+        try second.write(toFile: file, atomically: true, encoding: .utf8)
+        agent.send(SIGHUP)
+        try agent.waitForStderr("rules applied from \(file): \(applied)", timeout: 20)
+        try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
+        Thread.sleep(forTimeInterval: 0.5)
+        let records = try agent.stop()
+        let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
+        return (tls.map { "\($0.string("comm")) \(Self.exchange($0))" }.sorted(), agent)
     }
 
     /// A program with OpenSSL linked in statically: the probes on libssl cannot see it, and the
