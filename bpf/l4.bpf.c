@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
-/* L4 collection: every TCP and UDP flow, aggregated per socket in kernel maps.
+/* L4 collection: every TCP flow, aggregated per socket in kernel maps. UDP datagrams are
+ * counted by the L7 object's cgroup_skb programs (which see every packet already) into this
+ * object's netobs_udp_flows: the peer is in the packet, so unconnected sockets need no
+ * sendmsg/recvmsg hooks (which take the socket lock).
  *
  * Two hook tiers of the same logic (the headers in l4/), picked by the agent at load:
  * - BTF tier: tp_btf programs on the stable tracepoints, TCP flows in socket storage, read by
  *   the netobs_tcp_dump iterator. Needs the `tracing` program type.
  * - Portable tier: raw_tp programs on the same tracepoints with CO-RE reads, TCP flows in a
  *   hash keyed by socket address, read with batch lookups. Needs `raw_tracepoint` only.
- * Both use the cgroup sock_addr hooks for the peers of unconnected UDP sockets. kprobes and
- * fentry are not assumed. A closed TCP flow leaves through the ring buffer once, with its final
+ * kprobes and fentry are not assumed. A closed TCP flow leaves through the ring buffer once, with its final
  * counters; the agent reads the rest in batches each flush interval.
  */
 #include "vmlinux.h"
@@ -19,7 +21,6 @@
 #include "l4/maps.h"
 #include "l4/sock.h"
 #include "l4/tcp.h"
-#include "l4/udp.h"
 #include "l4/drops.h"
 
 char LICENSE[] SEC("license") = "GPL";
@@ -35,11 +36,8 @@ static __always_inline void on_data(const struct sock *sk, int bytes, int flags,
         return; /* peeked bytes are read again later */
     if (bytes <= 0 || !sk || !is_inet(sk, portable))
         return;
-    __u16 protocol = KREAD(portable, sk, sk_protocol);
-    if (protocol == IPPROTO_TCP)
+    if (KREAD(portable, sk, sk_protocol) == IPPROTO_TCP)
         tcp_data(sk, bytes, sent, portable);
-    else if (protocol == IPPROTO_UDP)
-        udp_data(sk, bytes, sent, portable);
 }
 
 /* ---------------------------------------------------------------- BTF tier */
@@ -176,56 +174,4 @@ int netobs_rt_drop(struct bpf_raw_tracepoint_args *ctx)
     if (active())
         packet_dropped(ARG(0), (__u32)ctx->args[2], true);
     return 0;
-}
-
-/* Assigns every new socket its cookie, which the portable tier reads as the UDP flow key
- * (the kernel makes one only when asked). Allows the socket, always. */
-SEC("cgroup/sock_create")
-int netobs_sock_cookie(struct bpf_sock *ctx)
-{
-    if (ctx->protocol == IPPROTO_UDP)
-        bpf_get_socket_cookie(ctx);
-    return 1;
-}
-
-/* ---------------------------------------------------------------- both tiers */
-
-SEC("cgroup/sendmsg4")
-int netobs_udp_sendmsg4(struct bpf_sock_addr *ctx)
-{
-    if (!active())
-        return 1 /* allow: the hook only observes */;
-    __u32 addr = ctx->user_ip4;
-    note_udp_peer(4, &addr, ctx->user_port);
-    return 1;
-}
-
-SEC("cgroup/recvmsg4")
-int netobs_udp_recvmsg4(struct bpf_sock_addr *ctx)
-{
-    if (!active())
-        return 1 /* allow: the hook only observes */;
-    __u32 addr = ctx->user_ip4;
-    note_udp_peer(4, &addr, ctx->user_port);
-    return 1;
-}
-
-SEC("cgroup/sendmsg6")
-int netobs_udp_sendmsg6(struct bpf_sock_addr *ctx)
-{
-    if (!active())
-        return 1 /* allow: the hook only observes */;
-    __u32 addr[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
-    note_udp_peer(6, addr, ctx->user_port);
-    return 1;
-}
-
-SEC("cgroup/recvmsg6")
-int netobs_udp_recvmsg6(struct bpf_sock_addr *ctx)
-{
-    if (!active())
-        return 1 /* allow: the hook only observes */;
-    __u32 addr[4] = {ctx->user_ip6[0], ctx->user_ip6[1], ctx->user_ip6[2], ctx->user_ip6[3]};
-    note_udp_peer(6, addr, ctx->user_port);
-    return 1;
 }

@@ -28,6 +28,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "netobs_layout.h"
+#include "udp_flows.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -150,13 +151,12 @@ static __always_inline bool rules_admit(const struct netobs_l7_config *cfg, __u1
  * packet twice. */
 const volatile __u32 netobs_generation = 0;
 
-/* The settings when this copy does the work (the active generation, L7 not turned off by a
- * rule); NULL otherwise. */
+/* The settings when this copy does the work (the active generation); NULL otherwise. */
 static __always_inline struct netobs_l7_config *active_config(void)
 {
     __u32 zero = 0;
     struct netobs_l7_config *cfg = bpf_map_lookup_elem(&netobs_l7_config, &zero);
-    if (!cfg || cfg->generation != netobs_generation || cfg->l7_off)
+    if (!cfg || cfg->generation != netobs_generation)
         return NULL;
     return cfg;
 }
@@ -1157,24 +1157,92 @@ static __always_inline void on_tcp(struct __sk_buff *ctx, struct packet *p, stru
         tcp_end(ctx, p, st, cfg, request_dir, now);
 }
 
+/* ---------------------------------------------------------------- UDP flows */
+
+/* Whether the rules collect a new UDP flow: those of the L4 programs (port and cgroup sets,
+ * flow sampling by socket), so the same sockets are in or out as before the counting moved. */
+static __always_inline bool udp_flow_admitted(const struct netobs_l7_config *cfg, const struct packet *p,
+                                              __u64 cookie, __u64 cgroup_id)
+{
+    if (!rules_admit(cfg, p->tuple.local_port, p->tuple.remote_port, cgroup_id))
+        return false;
+    __u32 every = cfg->flow_sample_every;
+    if (every > 1) {
+        __u64 h = cookie * 0x9E3779B97F4A7C15ULL; /* the same socket is always in or out */
+        if ((__u32)(h >> 32) % every)
+            return false;
+    }
+    return true;
+}
+
+/* One datagram of a UDP socket on this node, counted in its (socket, peer) flow: payload bytes
+ * and datagrams (a GSO send counts its segments). The sender's pid and comm are current on
+ * egress; a flow first seen on ingress (softirq) learns them at its first send. */
+static __always_inline void udp_datagram(struct __sk_buff *ctx, struct sock *sk, const struct packet *p,
+                                         const struct netobs_l7_config *cfg)
+{
+    struct netobs_udp_key key = {};
+    key.sock = bpf_get_socket_cookie(ctx);
+    __builtin_memcpy(key.remote_addr, p->tuple.remote_addr, 16);
+    key.remote_port = p->tuple.remote_port;
+    key.ip_version = p->ip_version;
+    __u64 now = bpf_ktime_get_ns();
+    struct netobs_udp_flow *f = bpf_map_lookup_elem(&netobs_udp_flows, &key);
+    if (!f) {
+        struct netobs_udp_flow n = {};
+        struct cgroup *cg = sk->sk_cgrp_data.cgroup;
+        n.owner.cgroup_id = cg ? cg->kn->id : 0;
+        if (!udp_flow_admitted(cfg, p, key.sock, n.owner.cgroup_id))
+            return; /* kept out by a rule: not collected, not a loss */
+        fill_endpoints(&n.ep, p, p->egress ? NETOBS_ROLE_CLIENT : NETOBS_ROLE_SERVER);
+        n.first_ns = now;
+        long err = bpf_map_update_elem(&netobs_udp_flows, &key, &n, BPF_NOEXIST);
+        if (err && err != -EEXIST) { /* EEXIST: another CPU created it first */
+            count(NETOBS_L7_UDP_FLOW_MAP_FULL);
+            return;
+        }
+        f = bpf_map_lookup_elem(&netobs_udp_flows, &key);
+        if (!f)
+            return;
+    }
+    if (p->egress && !f->owner.pid) {
+        f->owner.pid = bpf_get_current_pid_tgid() >> 32;
+        bpf_get_current_comm(f->owner.comm, sizeof(f->owner.comm));
+    }
+    f->last_ns = now;
+    if (p->egress) {
+        __sync_fetch_and_add(&f->tx_bytes, p->payload_len);
+        __sync_fetch_and_add(&f->tx_packets, ctx->gso_segs > 1 ? ctx->gso_segs : 1);
+    } else {
+        __sync_fetch_and_add(&f->rx_bytes, p->payload_len);
+        __sync_fetch_and_add(&f->rx_packets, 1);
+    }
+}
+
 /* ---------------------------------------------------------------- entry points */
 
 static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
 {
     struct netobs_l7_config *cfg = active_config();
-    if (!cfg)
+    if (!cfg || (cfg->l7_off && !cfg->udp_flows))
         return;
     struct packet p = {};
     if (!parse_packet(ctx, egress, &p))
         return;
     if (p.protocol == IPPROTO_TCP) {
-        on_tcp(ctx, &p, cfg);
-    } else if (is_dns_port(&p)) {
-        struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
-        struct sock *sk = skb->sk;
-        p.tuple.netns = sk ? sk->__sk_common.skc_net.net->ns.inum : 0;
-        dns_message(ctx, &p, cfg, false);
+        if (!cfg->l7_off)
+            on_tcp(ctx, &p, cfg);
+        return;
     }
+    struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
+    struct sock *sk = skb->sk;
+    if (!sk)
+        return;
+    p.tuple.netns = sk->__sk_common.skc_net.net->ns.inum;
+    if (cfg->udp_flows)
+        udp_datagram(ctx, sk, &p, cfg);
+    if (!cfg->l7_off && is_dns_port(&p))
+        dns_message(ctx, &p, cfg, false);
 }
 
 SEC("cgroup_skb/egress")

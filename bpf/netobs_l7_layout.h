@@ -43,7 +43,8 @@ enum netobs_l7_counter {
     NETOBS_L7_TCP_LATENCY_MAP_FULL = 7,    /* a TCP connection with no request latency */
     NETOBS_L7_AGGREGATE_MAP_FULL = 8,      /* an exchange counted in its kind's overflow aggregate */
     NETOBS_L7_TEXT_MAP_FULL = 9,           /* a URI or name whose text could not be kept */
-    NETOBS_L7_COUNTER_COUNT = 10,
+    NETOBS_L7_UDP_FLOW_MAP_FULL = 10,      /* a UDP datagram of a new (socket, peer) not counted */
+    NETOBS_L7_COUNTER_COUNT = 11,
 };
 
 /* Why an exchange left the kernel on its own (netobs_l7_event.reason). */
@@ -66,8 +67,10 @@ struct netobs_l7_config {
     __u8 l7_off;        /* 1: the L7 programs return at once (rule "l7": false) */
     __u8 port_mode;     /* enum netobs_filter_mode of netobs_l7_rule_ports */
     __u8 cgroup_mode;   /* enum netobs_filter_mode of netobs_l7_rule_cgroups */
-    __u8 _pad;
+    __u8 udp_flows;     /* 1: count UDP datagrams into netobs_udp_flows (the L4 object's; rule "udp") */
     __u64 slow_ns;      /* exemplar: every exchange at least this slow (0: none) */
+    __u32 flow_sample_every; /* rule "sample_every" for UDP flows: 1 socket in N (0, 1: all) */
+    __u32 _pad;
 };
 
 /* One HTTP exchange or DNS query whole, from the side of one socket: an exemplar on the ring

@@ -16,7 +16,7 @@ _Static_assert(sizeof(struct netobs_l7_text) == 136, "netobs_l7_text layout");
 _Static_assert(sizeof(struct netobs_l7_aggregate_key) == 64, "netobs_l7_aggregate_key layout");
 _Static_assert(sizeof(struct netobs_l7_aggregate) == 168, "netobs_l7_aggregate layout");
 _Static_assert(sizeof(struct netobs_dns_key) == 48, "netobs_dns_key layout");
-_Static_assert(sizeof(struct netobs_l7_config) == 24, "netobs_l7_config layout");
+_Static_assert(sizeof(struct netobs_l7_config) == 32, "netobs_l7_config layout");
 _Static_assert(sizeof(struct netobs_tcp_latency) == 264, "netobs_tcp_latency layout");
 _Static_assert(sizeof(struct netobs_rules) == 8, "netobs_rules layout");
 _Static_assert(sizeof(struct netobs_tls_event) == 48 + 32 + 48 + NETOBS_TLS_CHUNK, "netobs_tls_event layout");

@@ -27,7 +27,7 @@ enum netobs_loss {
     NETOBS_LOSS_TCP_DROP_MAP_FULL = 1,
     NETOBS_LOSS_UDP_FLOW_MAP_FULL = 2,
     NETOBS_LOSS_RINGBUF_FULL = 3,   /* closed-flow record kept in the map instead */
-    NETOBS_LOSS_UDP_HINT_MAP_FULL = 4,
+    NETOBS_LOSS_UDP_HINT_MAP_FULL = 4, /* no longer counted: UDP peers come from the packets */
     NETOBS_LOSS_TCP_CLOSED_OVERWRITTEN = 5, /* a closed flow the ring could not take, reused before the agent read it */
     NETOBS_LOSS_TCP_END_MISSED = 6, /* portable tier: a freed socket's flow whose end was not seen, its place reused */
     NETOBS_LOSS_COUNT = 7,
@@ -117,6 +117,9 @@ struct netobs_tuple_drops {
     __u32 last_drop_reason;
 };
 
+/* Counted per datagram by the L7 object's cgroup_skb programs into the L4 object's
+ * netobs_udp_flows (the agent hands that map to the L7 object): the peer is the packet's, so
+ * unconnected sockets need no help from the system calls. */
 struct netobs_udp_key {
     __u64 sock; /* the socket's cookie: unique, never reused */
     __u8 remote_addr[16];
@@ -134,15 +137,6 @@ struct netobs_udp_flow {
     __u64 rx_bytes;
     __u64 tx_packets;
     __u64 rx_packets;
-};
-
-/* Peer of an unconnected UDP send/receive, noted by the cgroup sock_addr hooks for the
- * sock_{send,recv}_length tracepoint that follows on the same thread. */
-struct netobs_udp_peer {
-    __u8 addr[16];
-    __u16 port;
-    __u8 ip_version;
-    __u8 _pad[5];
 };
 
 /* Settings the agent writes at run time (the .data.netobs_config map, key 0). */

@@ -33,7 +33,7 @@ final class Collectors {
         } else {
             l4 = nil
         }
-        let (l7, l7Report) = Self.startL7(settings, context: context)
+        let (l7, l7Report) = Self.startL7(settings, context: context, udpFlows: l4?.udpFlowMap)
         self.l7 = l7
         let (tls, tlsReport) = Self.startTLS(settings, context: context, features: features)
         self.tls = tls
@@ -47,15 +47,20 @@ final class Collectors {
         }
     }
 
-    private static func startL7(_ settings: CollectionLoop.Settings, context: RecordContext) -> (L7Collector?, HookStatus) {
+    /// The L7 programs also count UDP datagrams into `udpFlows` (the L4 object's map): without
+    /// them the L4 collector has no UDP flows, which the report says.
+    private static func startL7(_ settings: CollectionLoop.Settings, context: RecordContext,
+                                udpFlows: BPFMap?) -> (L7Collector?, HookStatus) {
+        let withUDP = udpFlows != nil
         switch l7Options(settings) {
         case .failure(let off):
-            return (nil, L7Collector.hook(offBecause: off.reason))
+            return (nil, L7Collector.hook(offBecause: off.reason, udpFlows: withUDP))
         case .success(let options):
             do {
-                return (try L7Collector(options: options, context: context), L7Collector.hook(offBecause: nil))
+                return (try L7Collector(options: options, context: context, udpFlows: udpFlows),
+                        L7Collector.hook(offBecause: nil))
             } catch {
-                return (nil, L7Collector.hook(offBecause: L7Collector.loadFailure(error)))
+                return (nil, L7Collector.hook(offBecause: L7Collector.loadFailure(error), udpFlows: withUDP))
             }
         }
     }

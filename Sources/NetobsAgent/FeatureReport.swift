@@ -8,7 +8,7 @@ public enum FeatureReport {
     public static func make(_ settings: CollectionLoop.Settings) throws -> Record {
         let features = KernelFeatures.probe()
         var (hooks, tier, fallback) = l4Hooks(settings, features: features)
-        hooks.append(l7Hook(settings))
+        hooks.append(l7Hook(settings, udpFlows: tier != "off"))
         hooks.append(tlsHook(settings, features: features))
 
         var report = Record()
@@ -43,13 +43,16 @@ public enum FeatureReport {
         }
     }
 
-    private static func l7Hook(_ settings: CollectionLoop.Settings) -> HookStatus {
-        if case .failure(let off) = Collectors.l7Options(settings) { return L7Collector.hook(offBecause: off.reason) }
+    /// `udpFlows`: the L4 programs load, so the L7 ones would count their UDP flows.
+    private static func l7Hook(_ settings: CollectionLoop.Settings, udpFlows: Bool) -> HookStatus {
+        if case .failure(let off) = Collectors.l7Options(settings) {
+            return L7Collector.hook(offBecause: off.reason, udpFlows: udpFlows)
+        }
         do {
             try L7Collector.trialLoad()
             return L7Collector.hook(offBecause: nil)
         } catch {
-            return L7Collector.hook(offBecause: L7Collector.loadFailure(error))
+            return L7Collector.hook(offBecause: L7Collector.loadFailure(error), udpFlows: udpFlows)
         }
     }
 

@@ -110,6 +110,8 @@ public final class L4Collector {
     /// Flows followed now: TCP ones reported and not closed, UDP ones in the kernel table.
     public var tcpFlows: Int { tcp.liveFlows }
     public private(set) var udpFlows = 0
+    /// The UDP flow map, counted into by the L7 programs (the same kernel map across swaps).
+    var udpFlowMap: BPFMap { loaded.udpFlows }
 
     /// Replaces the kernel programs with a new copy (`bytes`, or the embedded ones again)
     /// while traffic flows: the new copy is loaded on the same maps, so flows and counters

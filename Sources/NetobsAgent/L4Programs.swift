@@ -21,9 +21,9 @@ enum L4Programs {
         Hook(name: "inet_sock_set_state", btfProgram: "netobs_tcp_state", portableProgram: "netobs_rt_state",
              metrics: ["tcp_old_state", "tcp_new_state", "tcp_span_time"], effect: "TCP state transitions"),
         Hook(name: "sock_send_length", btfProgram: "netobs_send", portableProgram: "netobs_rt_send",
-             metrics: ["tcp_tx_bytes", "tcp_rtt", "udp_tx_bytes", "udp_duration"], effect: "bytes sent"),
+             metrics: ["tcp_tx_bytes", "tcp_rtt"], effect: "bytes sent"),
         Hook(name: "sock_recv_length", btfProgram: "netobs_recv", portableProgram: "netobs_rt_recv",
-             metrics: ["tcp_rx_bytes", "udp_rx_bytes", "udp_duration"], effect: "bytes received"),
+             metrics: ["tcp_rx_bytes"], effect: "bytes received"),
         Hook(name: "tcp_retransmit_skb", btfProgram: "netobs_tcp_retransmit", portableProgram: "netobs_rt_retx",
              metrics: ["tcp_retransmit", "tcp_tlp"], effect: "retransmissions"),
         Hook(name: "kfree_skb", btfProgram: "netobs_drop", portableProgram: "netobs_rt_drop",
@@ -34,10 +34,6 @@ enum L4Programs {
              metrics: [], effect: "close records of sockets freed without a CLOSE transition"),
         Hook(name: "tcp_flow_table", btfProgram: tcpDump, portableProgram: nil,
              metrics: [], effect: "TCP flows"),
-        Hook(name: "cgroup_sock_addr", btfProgram: nil, portableProgram: nil,
-             metrics: [], effect: "peer addresses of unconnected UDP sockets"),
-        Hook(name: "cgroup_sock", btfProgram: nil, portableProgram: "netobs_sock_cookie",
-             metrics: [], effect: "UDP flows keyed by socket cookie (by address instead)"),
     ]
 
     /// The tracepoint hooks, by name (for --disable-tracepoint).
@@ -46,18 +42,14 @@ enum L4Programs {
     }
 
     static let tcpDump = "netobs_tcp_dump"
-    /// The cgroup sock_addr programs (both tiers) noting the peers of unconnected UDP sockets.
-    static let udpPeerPrograms = ["netobs_udp_sendmsg4", "netobs_udp_recvmsg4", "netobs_udp_sendmsg6", "netobs_udp_recvmsg6"]
 
     /// The hook a program serves, and whether it belongs to `tier` (programs of the other
     /// tier are not loaded).
     static func hook(ofProgram program: String) -> Hook? {
-        if udpPeerPrograms.contains(program) { return hooks.first { $0.name == "cgroup_sock_addr" } }
-        return hooks.first { $0.btfProgram == program || $0.portableProgram == program }
+        hooks.first { $0.btfProgram == program || $0.portableProgram == program }
     }
 
     static func belongs(_ program: String, to tier: HookTier) -> Bool {
-        if udpPeerPrograms.contains(program) { return true }
         guard let hook = hook(ofProgram: program) else { return false }
         return hook.program(on: tier) == program
     }
@@ -67,8 +59,6 @@ enum L4Programs {
         if section.hasPrefix("tp_btf/") { return "tp_btf" }
         if section.hasPrefix("iter/") { return "iter" }
         if section.hasPrefix("raw_tp/") { return "raw_tracepoint" }
-        if section == "cgroup/sock_create" { return "cgroup_sock" }
-        if section.hasPrefix("cgroup/") { return "cgroup_sock_addr" }
         return section
     }
 

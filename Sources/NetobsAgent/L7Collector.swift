@@ -63,18 +63,23 @@ public final class L7Collector {
     private var loss = LossTracker()
     private let options: Options
     private let context: RecordContext
+    /// Whether the programs count UDP datagrams (into the L4 object's flow map).
+    private let countsUDP: Bool
 
-    public init(options: Options, context: RecordContext) throws {
+    /// `udpFlows`: the L4 object's UDP flow map, which the programs count datagrams into (nil
+    /// without the L4 programs: no UDP flows).
+    public init(options: Options, context: RecordContext, udpFlows: BPFMap? = nil) throws {
         self.options = options
         self.context = context
+        countsUDP = udpFlows != nil
         deltas = L7AggregateDeltas(idleIntervals: options.aggregateIdleIntervals)
         aggregateRecords = L7AggregateRecords(maxTexts: options.maxAggregateURIs)
         exemplarCap = L7ExemplarCap(cap: options.recordCap)
         rules = options.initialRules ?? CollectionRules()
         loaded = try LoadedL7(bytes: EmbeddedPrograms.l7.bytes, generation: 0, cgroupRoot: options.cgroupRoot,
-                              config: Self.config(epoch: 0, generation: 0, rules: rules), rules: rules,
-                              sharingMapsWith: nil,
-                              aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys())
+                              config: Self.config(epoch: 0, generation: 0, rules: rules, countsUDP: countsUDP),
+                              rules: rules, sharingMapsWith: nil,
+                              aggregateKeys: options.aggregateKeys ?? LoadedL7.aggregateKeys(), udpFlows: udpFlows)
         ring = try makeRing()
         plainRing = try makePlainRing()
         // The maps stay across hot swaps (the new programs share them), so one mapping each serves.
@@ -127,11 +132,12 @@ public final class L7Collector {
     /// One write carries everything the programs read: the interval, the active copy and the
     /// rules' L7 settings.
     private func writeConfig() throws {
-        try loaded.config.update(key: [0, 0, 0, 0], value: Self.config(epoch: epoch, generation: loaded.generation, rules: rules))
+        try loaded.config.update(key: [0, 0, 0, 0], value: Self.config(epoch: epoch, generation: loaded.generation, rules: rules,
+                                                                          countsUDP: countsUDP))
     }
 
     /// `struct netobs_l7_config`.
-    static func config(epoch: UInt32, generation: UInt32, rules: CollectionRules) -> [UInt8] {
+    static func config(epoch: UInt32, generation: UInt32, rules: CollectionRules, countsUDP: Bool) -> [UInt8] {
         var value = netobs_l7_config()
         value.epoch = epoch
         value.generation = generation
@@ -140,6 +146,8 @@ public final class L7Collector {
         value.port_mode = RuleMaps.mode(rules.ports?.mode)
         value.cgroup_mode = RuleMaps.mode(rules.cgroups?.mode)
         value.slow_ns = UInt64(rules.l7SlowMs) * 1_000_000
+        value.udp_flows = countsUDP && rules.udp ? 1 : 0
+        value.flow_sample_every = rules.sampleEvery
         return withUnsafeBytes(of: value) { Array($0) }
     }
 
@@ -150,13 +158,17 @@ public final class L7Collector {
                                  "http_duration", "dns_transaction_id", "dns_query_domain", "dns_query_type",
                                  "dns_response_code", "dns_duration"]
 
-    /// The L7 hook as reported: on (no reason), or off and why.
-    static func hook(offBecause reason: String?) -> HookStatus {
+    /// The UDP fields the programs count for the L4 collector.
+    static let udpMetrics = ["udp_tx_bytes", "udp_rx_bytes", "udp_duration"]
+
+    /// The L7 hook as reported: on (no reason), or off and why (with the UDP flows when the L4
+    /// programs are there to read them).
+    static func hook(offBecause reason: String?, udpFlows: Bool = false) -> HookStatus {
         guard let reason else {
             return HookStatus(hook: "cgroup_skb", tier: HookTier.portable.rawValue, programType: "cgroup_skb")
         }
-        return HookStatus(hook: "cgroup_skb", tier: "off", programType: "", metricsOff: metrics,
-                          reason: "\(reason); off: http and dns records")
+        return HookStatus(hook: "cgroup_skb", tier: "off", programType: "", metricsOff: metrics + (udpFlows ? udpMetrics : []),
+                          reason: "\(reason); off: http and dns records" + (udpFlows ? ", udp flows" : ""))
     }
 
     static func loadFailure(_ error: any Error) -> String {

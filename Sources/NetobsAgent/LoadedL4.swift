@@ -14,6 +14,7 @@ final class LoadedL4 {
     let tcpFlows: BPFMap?
     let tcpDirty: BPFMap?
     let tcpDrops: BPFMap
+    /// Counted by the L7 object's programs (`LoadedL7` shares it); read here with the flows.
     let udpFlows: BPFMap
     let losses: BPFMap
     let config: BPFMap
@@ -55,11 +56,7 @@ final class LoadedL4 {
         if attach {
             for program in object.programs where program.autoload && !program.isIterator {
                 do {
-                    if program.isCgroupProgram, let root = options.cgroupRoot {
-                        try object.attach(program, cgroup: root)
-                    } else {
-                        try object.attach(program)
-                    }
+                    try object.attach(program)
                 } catch let error as KernelError {
                     guard lenient, let hook = L4Programs.hook(ofProgram: program.name) else {
                         object.close()
@@ -103,9 +100,6 @@ final class LoadedL4 {
                 off[hook.name] = "tracepoint \(hook.name) is missing in this kernel"
             }
         }
-        if options.cgroupRoot == nil {
-            for hook in ["cgroup_sock_addr", "cgroup_sock"] { off[hook] = "no cgroup v2 mount" }
-        }
         return off
     }
 
@@ -135,8 +129,6 @@ final class LoadedL4 {
             let programType: String
             if hook.name == "tcp_flow_table" {
                 programType = tier == .btf ? "sk_storage+iter" : "hash"
-            } else if hook.name == "cgroup_sock_addr" {
-                programType = "cgroup_sock_addr"
             } else if let program = hook.program(on: tier), let p = object.program(named: program) {
                 programType = L4Programs.programType(section: p.section)
             } else {

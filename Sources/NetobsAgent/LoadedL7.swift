@@ -19,6 +19,7 @@ final class LoadedL7 {
         static let plain = "netobs_l7_plain"
         static let rulePorts = "netobs_l7_rule_ports"
         static let ruleCgroups = "netobs_l7_rule_cgroups"
+        static let udpFlows = "netobs_udp_flows"
     }
 
     let object: BPFObject
@@ -40,16 +41,24 @@ final class LoadedL7 {
     /// Loads and attaches to `cgroupRoot` (nil: load only, to see whether the kernel takes it).
     /// A first load writes the sets of `rules`, then `config` (struct netobs_l7_config: the
     /// rules' L7 settings and filter modes) before anything attaches, and sizes the aggregate map to `aggregateKeys` (a swap reuses the
-    /// running maps). A refusal throws with the verifier's log and leaves `previous` running.
+    /// running maps). The programs count UDP datagrams into `udpFlows`, the L4 object's map
+    /// (without one, a one-entry map of their own that the config leaves unused). A refusal
+    /// throws with the verifier's log and leaves `previous` running.
     init(bytes: [UInt8], generation: UInt32, cgroupRoot: String?, config initialConfig: [UInt8]? = nil,
-         rules: CollectionRules? = nil, sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil) throws {
+         rules: CollectionRules? = nil, sharingMapsWith previous: LoadedL7?, aggregateKeys: Int? = nil,
+         udpFlows: BPFMap? = nil) throws {
         object = try BPFObject(bytes: bytes, name: Self.objectName)
         self.generation = generation
         do {
             if let previous {
                 try object.reuseMaps(of: previous.object)
-            } else if let aggregateKeys {
-                try object.map(named: Maps.aggregates).setMaxEntries(aggregateKeys)
+            } else {
+                if let aggregateKeys { try object.map(named: Maps.aggregates).setMaxEntries(aggregateKeys) }
+                if let udpFlows {
+                    try object.map(named: Maps.udpFlows).reuse(fd: udpFlows.fd)
+                } else {
+                    try object.map(named: Maps.udpFlows).setMaxEntries(1)
+                }
             }
             try object.setReadOnlyGlobal("netobs_generation", to: generation)
             try object.load()

@@ -109,7 +109,7 @@ public final class BPFObject {
         links.append(try program.attach())
     }
 
-    /// Attaches a cgroup program (cgroup/sendmsg4, ...) to the cgroup at `path`.
+    /// Attaches a cgroup program (cgroup_skb/egress, ...) to the cgroup at `path`.
     public func attach(_ program: BPFProgram, cgroup path: String) throws {
         links.append(try program.attach(cgroup: path))
     }

@@ -6,7 +6,7 @@ public enum L7Records {
     public static let counterNames = [
         "http_unparsed", "http_response_unmatched", "http_pipeline_fifo_full", "l7_socket_storage_full",
         "dns_unparsed", "dns_pending_map_full", "l7_ringbuf_full", "tcp_latency_map_full",
-        "l7_aggregate_map_full", "l7_text_map_full",
+        "l7_aggregate_map_full", "l7_text_map_full", "udp_flow_map_full",
     ]
 
     public static let dnsTimeoutCode = "TIMEOUT"

@@ -62,9 +62,9 @@ struct HookTierTests {
     /// Fields each tracepoint alone gives (the contract's names, and their companions).
     static let fieldsByHook: [String: [String]] = [
         "inet_sock_set_state": ["tcp_old_state", "tcp_new_state", "tcp_span_time", "tcp_old_state_duration"],
-        "sock_send_length": ["tcp_tx_bytes", "tcp_rtt", "tcp_rtt_min", "tcp_rtt_max", "udp_tx_bytes", "udp_tx_packets",
-                             "udp_duration"],
-        "sock_recv_length": ["tcp_rx_bytes", "udp_rx_bytes", "udp_rx_packets", "udp_duration"],
+        // UDP is counted per datagram by the cgroup_skb programs, not on system calls.
+        "sock_send_length": ["tcp_tx_bytes", "tcp_rtt", "tcp_rtt_min", "tcp_rtt_max"],
+        "sock_recv_length": ["tcp_rx_bytes"],
         "tcp_retransmit_skb": ["tcp_retransmit", "tcp_tlp"],
         "kfree_skb": ["tcp_drop", "tcp_drop_reasons"],
     ]
@@ -118,6 +118,32 @@ struct HookTierTests {
         "tcp_old_state", "tcp_new_state", "tcp_rx_bytes", "tcp_tx_bytes", "tcp_span_time", "tcp_drop", "tcp_tlp",
         "tcp_retransmit", "tcp_rtt", "udp_rx_bytes", "udp_tx_bytes", "udp_duration",
     ]
+
+    /// UDP flows are counted by the L7 object's cgroup_skb programs: without them the report
+    /// names the UDP fields off, and a run records TCP flows but no UDP ones.
+    @Test func withoutTheL7ProgramsUDPFlowsAreOffAndSaidSo() throws {
+        let off = (try Self.features(["--no-l7"])["metrics_off"] as? [String: String]) ?? [:]
+        for field in ["udp_tx_bytes", "udp_rx_bytes", "udp_duration", "http_status_code"] {
+            #expect(off[field]?.contains("disabled by --no-l7") == true, "\(field): \(off)")
+        }
+        #expect(off["tcp_tx_bytes"] == nil)
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let tcpPort = freshPort(), udpPort = freshPort(), sent = 50_000
+            let agent = try AgentRun(extraArguments: ["--no-l7"])
+            let srv = try server.spawn(Peers.tcpServer(ip: server.ipv4, port: tcpPort, expect: sent, reply: 1))
+            let echo = try server.spawn(Peers.udpEchoServer(ip: server.ipv4, port: udpPort, count: 3))
+            try srv.waitForOutput("ready")
+            try echo.waitForOutput("ready")
+            try client.check(Peers.tcpClient(ip: server.ipv4, port: tcpPort, send: sent, expect: 1))
+            try client.check(Peers.udpClient(ip: server.ipv4, port: udpPort, count: 3, size: 100, connected: true))
+            try srv.waitUntilExit(timeout: .seconds(10))
+            Thread.sleep(forTimeInterval: 0.3)
+            let records = try agent.stop()
+            #expect(records.toward(kind: "tcp", netns: client.netnsInode, port: tcpPort).sum("tcp_tx_bytes") == UInt64(sent))
+            #expect(!records.contains { $0.kind == "udp" })
+        }
+    }
 
     @Test func withoutTheL4ProgramsHTTPIsStillRecorded() throws {
         try withLab(pods: 2) { _, pods in

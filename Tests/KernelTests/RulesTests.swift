@@ -94,4 +94,40 @@ struct RulesTests {
             #expect(records.local(kind: "tcp", netns: server.netnsInode, port: port).sum("tcp_rx_bytes") == UInt64(sent))
         }
     }
+
+    /// UDP datagrams are counted by the cgroup_skb programs under the same rules as before: an
+    /// excluded pod's sockets are not collected, `l7: false` leaves UDP flows counted, and a
+    /// SIGHUP to `protocols: [tcp]` keeps new UDP sockets out.
+    @Test func udpFlowsFollowTheRules() throws {
+        try withLab(pods: 3) { _, pods in
+            let (excluded, kept, server) = (pods[0], pods[1], pods[2])
+            let port = freshPort(), count = 10, size = 200
+            let file = try rulesFile(#"{"cgroups": {"mode": "exclude", "values": [\#(excluded.cgroupID)]}, "l7": false}"#)
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            let agent = try AgentRun(extraArguments: ["--rules", file])
+            let echo = try server.spawn(Peers.udpEchoServer(ip: server.ipv4, port: port, count: 3 * count))
+            try echo.waitForOutput("ready")
+            for pod in [excluded, kept] {
+                try pod.check(Peers.udpClient(ip: server.ipv4, port: port, count: count, size: size, connected: false))
+            }
+            try #"{"protocols": ["tcp"]}"#.write(toFile: file, atomically: true, encoding: .utf8)
+            agent.send(SIGHUP)
+            try agent.waitForStderr("rules applied from \(file): protocols tcp", timeout: 5)
+            try kept.check(Peers.udpClient(ip: server.ipv4, port: port, count: count, size: size, connected: true))
+            try echo.waitUntilExit(timeout: .seconds(10))
+            Thread.sleep(forTimeInterval: 0.3)
+            let records = try agent.stop()
+
+            let bytes = UInt64(count * size)
+            #expect(records.toward(kind: "udp", netns: excluded.netnsInode, port: port).isEmpty)
+            let keptSide = records.toward(kind: "udp", netns: kept.netnsInode, port: port)
+            #expect(keptSide.sum("udp_tx_bytes") == bytes, "only the socket opened before udp was turned off")
+            #expect(keptSide.sum("udp_rx_bytes") == bytes)
+            // The server's socket is not excluded: both peers of the first round, then kept out.
+            let serverSide = records.local(kind: "udp", netns: server.netnsInode, port: port)
+            #expect(serverSide.sum("udp_rx_bytes") == 2 * bytes, "\(serverSide)")
+            #expect(Set(serverSide.map { $0.string("dst_ip") }) == [excluded.ipv4, kept.ipv4])
+            #expect(records.lossTotal("udp_flow_map_full") == 0)
+        }
+    }
 }

@@ -39,4 +39,29 @@ struct UDPFlowTests {
             #expect((clientSide.last?.uint("udp_duration") ?? 0) > 0)
         }
     }
+
+    /// A full flow map is counted, datagram by datagram: what the records lack is in the loss
+    /// records (the node's own UDP traffic may take entries too, so the count is a lower bound).
+    @Test func aFullFlowMapIsCounted() throws {
+        try withLab(pods: 2) { _, pods in
+            let (client, server) = (pods[0], pods[1])
+            let port = freshPort(), sockets = 12, size = 50
+            let agent = try AgentRun(extraArguments: ["--max-udp-flows", "4"])
+            let srv = try server.spawn(Peers.udpEchoServer(ip: server.ipv4, port: port, count: sockets))
+            try srv.waitForOutput("ready")
+            for _ in 0..<sockets {
+                try client.check(Peers.udpClient(ip: server.ipv4, port: port, count: 1, size: size, connected: true))
+            }
+            try srv.waitUntilExit(timeout: .seconds(10))
+            Thread.sleep(forTimeInterval: 0.3)
+            let records = try agent.stop()
+
+            let flows = records.toward(kind: "udp", netns: client.netnsInode, port: port)
+                + records.local(kind: "udp", netns: server.netnsInode, port: port)
+            let recorded = ["udp_tx_packets", "udp_rx_packets"].reduce(UInt64(0)) { $0 + flows.sum($1) }
+            let lost = records.lossTotal("udp_flow_map_full")
+            #expect(recorded < UInt64(4 * sockets), "the map held \(recorded) datagrams' flows")
+            #expect(recorded + lost >= UInt64(4 * sockets), "recorded \(recorded), counted lost \(lost)")
+        }
+    }
 }

@@ -54,22 +54,7 @@ struct {
     __type(value, struct netobs_tuple_drops);
 } netobs_tcp_drops SEC(".maps");
 
-struct {
-    __uint(type, BPF_MAP_TYPE_HASH);
-    __uint(max_entries, 65536);
-    __type(key, struct netobs_udp_key);
-    __type(value, struct netobs_udp_flow);
-} netobs_udp_flows SEC(".maps");
-
-/* Per-thread peer of the unconnected UDP send/receive in progress, in task storage: a
- * lookup in the task, where a hash map cost an update and a delete per datagram. An entry
- * with ip_version 0 holds no peer. Transient: a hot swap may start it afresh. */
-struct {
-    __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
-    __uint(map_flags, BPF_F_NO_PREALLOC);
-    __type(key, int);
-    __type(value, struct netobs_udp_peer);
-} netobs_udp_hints SEC(".maps");
+#include "../udp_flows.h"
 
 /* Closed flows: 64 MiB hold 160k closes, over a second at 100k connections/s with both ends
  * on the node; the agent drains it on a thread of its own. */
