@@ -323,7 +323,7 @@ static __always_inline bool parse_packet(struct __sk_buff *ctx, bool egress, str
         p->seq = bpf_ntohl(th.seq);
         p->tcp_flags = ((__u8 *)&th)[13];
     } else if (p->protocol == IPPROTO_UDP) {
-        if (bpf_skb_load_bytes(ctx, l4_off, ports, sizeof(ports)))
+        if (load_header(ctx, l4_off, ports, sizeof(ports)))
             return false;
         p->payload_off = l4_off + sizeof(struct udphdr);
     } else {
