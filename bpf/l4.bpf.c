@@ -27,17 +27,17 @@ char LICENSE[] SEC("license") = "GPL";
 
 #define MSG_PEEK 2
 
-
 static __always_inline void on_data(const struct sock *sk, int bytes, int flags, bool sent, const bool portable)
 {
     if (!active())
         return;
     if (!sent && (flags & MSG_PEEK))
         return; /* peeked bytes are read again later */
-    if (bytes <= 0 || !sk || !is_inet(sk, portable))
+    /* The protocol first: a UDP (or unix) socket's call ends at one read. The family check
+     * keeps out netlink sockets, whose protocol numbers overlap. */
+    if (bytes <= 0 || !sk || KREAD(portable, sk, sk_protocol) != IPPROTO_TCP || !is_inet(sk, portable))
         return;
-    if (KREAD(portable, sk, sk_protocol) == IPPROTO_TCP)
-        tcp_data(sk, bytes, sent, portable);
+    tcp_data(sk, bytes, sent, portable);
 }
 
 /* ---------------------------------------------------------------- BTF tier */

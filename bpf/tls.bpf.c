@@ -7,11 +7,12 @@
  * attaches the uprobes to each libssl file the node's processes map (by inode: every process
  * mapping it, now or later, is covered).
  *
- * The SSL* is tied to its socket by the syscall made inside the call: an SSL call in progress
- * is noted per thread (netobs_tls_calls); the read/write/send/recv syscall tracepoints note
- * the fd the thread names while inside it; at the call's return the fd resolves, through the
- * task's file table, to the socket (tuple, netns, cgroup, role), remembered per (process, SSL*)
- * for the calls that make no syscall (data already decrypted and buffered).
+ * The SSL* is tied to its socket by the socket I/O made inside the call: an SSL call in
+ * progress is noted per thread (netobs_tls_calls); the sock_send_length/sock_recv_length raw
+ * tracepoints (socket I/O only, not every read and write on the node) note the socket the
+ * thread sends or receives on while inside it; at the call's return it gives the tuple, netns,
+ * cgroup and role, remembered per (process, SSL*) for the calls that make no socket I/O (data
+ * already decrypted and buffered).
  *
  * Also here: sched:sched_process_exec onto a second ring, so the agent scans a new process's
  * maps for a libssl it has not attached yet.
@@ -60,9 +61,9 @@ struct tls_call {
     __u64 buf;
     __u64 size_out; /* _ex forms: where the call writes the byte count */
     __u64 start_ns;
-    __s32 fd;       /* the fd of a read/write syscall made inside the call (-1: none yet) */
+    __u64 sk;       /* the socket of the first socket send/receive inside the call (0: none yet) */
     __u8 direction;
-    __u8 _pad[3];
+    __u8 _pad[7];
 };
 
 struct {
@@ -83,8 +84,6 @@ struct tls_conn {
     struct netobs_endpoints ep;
     __u64 cgroup_id;
     __u64 sock;
-    __s32 fd;
-    __u32 _pad;
 };
 
 struct {
@@ -94,8 +93,8 @@ struct {
     __type(value, struct tls_conn);
 } netobs_tls_conns SEC(".maps");
 
-/* Processes that make SSL calls, and the last socket fd each of their threads used outside
- * one: libraries that run OpenSSL over memory BIOs (gRPC) move the ciphertext with their own
+/* Processes that make SSL calls, and the last socket each of their threads used outside one:
+ * libraries that run OpenSSL over memory BIOs (gRPC) move the ciphertext with their own
  * syscalls, before SSL_read and after SSL_write, on the same thread as a rule. */
 struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -108,8 +107,8 @@ struct {
     __uint(type, BPF_MAP_TYPE_LRU_HASH);
     __uint(max_entries, 16384);
     __type(key, __u64); /* pid_tgid */
-    __type(value, __s32);
-} netobs_tls_thread_fd SEC(".maps");
+    __type(value, __u64); /* struct sock * */
+} netobs_tls_thread_sock SEC(".maps");
 
 static __always_inline void count(__u32 which)
 {
@@ -167,7 +166,6 @@ static __always_inline int call_enter(void *ssl, void *buf, void *size_out, __u8
         .buf = (__u64)buf,
         .size_out = (__u64)size_out,
         .start_ns = bpf_ktime_get_ns(),
-        .fd = -1,
         .direction = direction,
     };
     if (bpf_map_update_elem(&netobs_tls_calls, &id, &c, BPF_ANY))
@@ -195,17 +193,9 @@ static __always_inline struct file *file_of_fd(int fd)
     return f;
 }
 
-/* The socket of `fd` in the current task, or false when fd is not an inet stream socket. */
-static __always_inline bool socket_of_fd(int fd, struct tls_conn *conn)
+/* The TCP socket `sk` as the events carry it, or false when it is not an inet stream socket. */
+static __always_inline bool socket_of_sk(struct sock *sk, struct tls_conn *conn)
 {
-    struct file *f = file_of_fd(fd);
-    if (!f)
-        return false;
-    umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-    if ((mode & S_IFMT) != S_IFSOCK)
-        return false;
-    struct socket *sock = BPF_CORE_READ(f, private_data);
-    struct sock *sk = BPF_CORE_READ(sock, sk);
     if (!sk)
         return false;
     __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
@@ -241,7 +231,6 @@ static __always_inline bool socket_of_fd(int fd, struct tls_conn *conn)
     ep->role = BPF_CORE_READ(sk, sk_max_ack_backlog) ? NETOBS_ROLE_SERVER : NETOBS_ROLE_CLIENT;
     ep->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
     conn->cgroup_id = BPF_CORE_READ(sk, sk_cgrp_data.cgroup, kn, id);
-    conn->fd = fd;
     conn->sock = (__u64)sk;
     return true;
 }
@@ -316,18 +305,18 @@ static __always_inline int call_exit(long rc, bool ex)
         goto done;
     struct tls_conn_key key = {.ssl = c->ssl, .pid = x.pid};
     struct tls_conn *conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
-    /* Resolved at every call that made a syscall: an SSL* address freed and reused for a new
-     * connection (fd numbers are reused too) gets the new socket. */
+    /* Resolved at every call that used its socket: an SSL* address freed and reused for a new
+     * connection gets the new socket. */
     struct tls_conn fresh = {};
-    if (c->fd >= 0 && socket_of_fd(c->fd, &fresh) && (!conn || conn->sock != fresh.sock || conn->fd != fresh.fd)) {
+    if (c->sk && (!conn || conn->sock != c->sk) && socket_of_sk((struct sock *)c->sk, &fresh)) {
         bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
         conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
     }
-    if (!conn && c->fd < 0) {
-        /* No syscall inside the call (memory BIOs, or data already decrypted): the socket
+    if (!conn && !c->sk) {
+        /* No socket I/O inside the call (memory BIOs, or data already decrypted): the socket
          * this thread used last outside SSL calls. */
-        __s32 *last = bpf_map_lookup_elem(&netobs_tls_thread_fd, &id);
-        if (last && socket_of_fd(*last, &fresh)) {
+        __u64 *last = bpf_map_lookup_elem(&netobs_tls_thread_sock, &id);
+        if (last && socket_of_sk((struct sock *)*last, &fresh)) {
             bpf_map_update_elem(&netobs_tls_conns, &key, &fresh, BPF_ANY);
             conn = bpf_map_lookup_elem(&netobs_tls_conns, &key);
         }
@@ -390,38 +379,38 @@ int BPF_KRETPROBE(netobs_ssl_read_ex_ret, int rc)
     return call_exit(rc, true);
 }
 
-/* ---------------------------------------------------------------- fd of the call */
+/* ---------------------------------------------------------------- socket of the call */
 
-static __always_inline int note_fd(long fd, bool socket_call)
+/* A socket send or receive (any system call that reaches sock_sendmsg/sock_recvmsg, failed
+ * ones too) on a thread inside an SSL call names the call's socket; outside one, in a process
+ * that makes SSL calls, it is the thread's last socket. Only socket I/O runs this: file, pipe
+ * and eventfd reads and writes do not (syscall tracepoints would run on every one of them). */
+static __always_inline int note_socket(__u64 sk)
 {
     __u64 id = bpf_get_current_pid_tgid();
     struct tls_call *c = bpf_map_lookup_elem(&netobs_tls_calls, &id);
     if (c) {
-        if (c->fd < 0)
-            c->fd = fd;
+        if (!c->sk)
+            c->sk = sk;
         return 0;
     }
     __u32 tgid = id >> 32;
-    /* send/recv name sockets only (read/write also serve eventfds and pipes). */
-    if (socket_call && bpf_map_lookup_elem(&netobs_tls_pids, &tgid)) {
-        __s32 v = fd;
-        bpf_map_update_elem(&netobs_tls_thread_fd, &id, &v, BPF_ANY);
-    }
+    if (bpf_map_lookup_elem(&netobs_tls_pids, &tgid))
+        bpf_map_update_elem(&netobs_tls_thread_sock, &id, &sk, BPF_ANY);
     return 0;
 }
 
-#define FD_SYSCALL(name, socket_call) \
-    SEC("tracepoint/syscalls/sys_enter_" #name) \
-    int netobs_tls_fd_##name(struct trace_event_raw_sys_enter *ctx) { return note_fd(ctx->args[0], socket_call); }
+SEC("raw_tp/sock_send_length")
+int netobs_tls_sock_send(struct bpf_raw_tracepoint_args *ctx)
+{
+    return note_socket(ctx->args[0]);
+}
 
-FD_SYSCALL(read, false)
-FD_SYSCALL(write, false)
-FD_SYSCALL(readv, false)
-FD_SYSCALL(writev, false)
-FD_SYSCALL(sendto, true)
-FD_SYSCALL(recvfrom, true)
-FD_SYSCALL(sendmsg, true)
-FD_SYSCALL(recvmsg, true)
+SEC("raw_tp/sock_recv_length")
+int netobs_tls_sock_recv(struct bpf_raw_tracepoint_args *ctx)
+{
+    return note_socket(ctx->args[0]);
+}
 
 /* ---------------------------------------------------------------- new processes, new libssl */
 

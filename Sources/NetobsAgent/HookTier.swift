@@ -5,8 +5,8 @@ public enum HookTier: String, Sendable, CaseIterable {
     /// tp_btf programs, TCP flows in socket storage read by an iterator: needs the kernel to
     /// load BPF `tracing` programs.
     case btf
-    /// raw_tp programs with CO-RE reads, TCP flows in a hash read in batches, and cgroup
-    /// programs: no `tracing` program type needed.
+    /// raw_tp programs with CO-RE reads, TCP flows in a hash read in batches: no `tracing`
+    /// program type needed.
     case portable
 }
 

@@ -114,7 +114,8 @@ struct AgentCommand: ParsableCommand {
             help: "Do not hook this tracepoint (repeatable); the metrics it feeds are off.")
     var disabledTracepoints: [String] = []
 
-    @Flag(name: .customLong("no-l7"), help: "Do not load the HTTP/DNS programs (they run on every packet).")
+    @Flag(name: .customLong("no-l7"),
+          help: "Do not load the packet programs (HTTP, DNS, TCP request latency, and the UDP flow counts).")
     var noL7 = false
 
     @Flag(name: .customLong("no-tls"), help: "Do not probe OpenSSL (uprobes) for HTTP over TLS.")

@@ -3,7 +3,7 @@ import NetobsKernel
 import NetobsPrograms
 import NetobsRecords
 
-/// The TLS plaintext programs (bpf/tls.bpf.c) loaded: the syscall and exec tracepoints
+/// The TLS plaintext programs (bpf/tls.bpf.c) loaded: the socket-I/O, mmap and exec tracepoints
 /// attached at once, the uprobes attached per libssl file as they are found.
 final class LoadedTLS {
     static let objectName = "tls"
@@ -45,7 +45,8 @@ final class LoadedTLS {
             binaries = try object.map(named: Maps.binaries)
             binaryNames = try object.map(named: Maps.binaryNames)
             if attach {
-                for program in object.programs where program.section.hasPrefix("tracepoint/") {
+                for program in object.programs
+                where program.section.hasPrefix("tracepoint/") || program.section.hasPrefix("raw_tp/") {
                     try object.attach(program)
                 }
             }
