@@ -111,7 +111,7 @@ def workload_impact(tmp, secs):
             "netobs-server: the agent observing only the nginx pod (wrk only). L4: a cgroup rule (--rules, "
             "cgroups include nginx's cgroup v2 id) keeps the client's flows out; the tracepoint programs still "
             "run on every event of the node and check the rule for sockets without a flow. L7: the agent's "
-            "cgroup_skb programs ignore cgroup rules, so they (and the UDP address hooks) are attached at "
+            "cgroup_skb programs ignore cgroup rules, so they (which also count UDP flows) are attached at "
             "nginx's cgroup (--cgroup-root) and run on the server's packets only, as on a node that hosts "
             "the server but not the client.")
     return impact
@@ -264,7 +264,7 @@ def versus_bpftrace(cost, auto_tier):
                                               "goal_met": None if times is None else times >= GOALS["cheaper_than_bpftrace"]},
             "bpf_shared_tracepoints_only": {"netobs_ns": n_bpf, "bpftrace_ns": b_bpf, "times_cheaper": ratio(b_bpf, n_bpf, 2),
                                             "note": "the older figure, kept for comparison: it leaves out netobs' other programs (L7, "
-                                                    "UDP hooks) and both observers' processes"},
+                                                    "TLS) and both observers' processes"},
             "what_bpftrace_does_not_do": "no L7: bpftrace parses no HTTP or DNS; its flows.bt keeps per-socket "
                                          "bytes and calls, state transitions, retransmissions, drops, prints a line "
                                          "per closed flow and the open flows' counters each second"}
@@ -603,7 +603,7 @@ def md_kernel_cost(cost, cost_observers, tiers, auto_tier, rounds, vs, tier_cmp)
 
 def md_observer_cpu(cost, cost_observers, vs):
     md = ["### Observer CPU per event and per HTTP exchange, all costs", "",
-          "Numerator: the BPF time of *all* the observer's programs (netobs: L4 tracepoints, UDP hooks and the L7 "
+          "Numerator: the BPF time of *all* the observer's programs (netobs: L4 tracepoints, TLS socket and exec hooks and the L7 "
           "cgroup_skb programs) plus its own process's CPU (user space and system calls). Per kernel event: over "
           "the whole pass, divided by the events on the six tracepoints both observers attach, counted by the "
           "empty baseline programs (the same events whoever observes). Per HTTP exchange: in a window around "

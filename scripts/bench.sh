@@ -152,7 +152,7 @@ start_observer() {
         netobs-server)
             # Only the nginx pod: the cgroup rule keeps other sockets' L4 flows out (the tracepoint
             # programs still run on every event of the node and check the rule); L7 programs
-            # ignore cgroup rules, so the cgroup programs (L7, UDP address hooks) attach at
+            # ignore cgroup rules, so the cgroup programs (L7, which count UDP too) attach at
             # nginx's cgroup instead of the root and run on that pod's packets only.
             echo "{\"cgroups\": {\"mode\": \"include\", \"values\": [$srv_cgid]}}" > "$tmp/server-rules.json"
             start_agent --hooks auto --rules "$tmp/server-rules.json" --cgroup-root "$srv_cg" "${@:2}" ;;
