@@ -111,8 +111,8 @@ def workload_impact(tmp, secs):
             "netobs-server: the agent observing only the nginx pod (wrk only). L4: a cgroup rule (--rules, "
             "cgroups include nginx's cgroup v2 id) keeps the client's flows out; the tracepoint programs still "
             "run on every event of the node and check the rule for sockets without a flow. L7: the agent's "
-            "cgroup_skb programs ignore cgroup rules, so they (which also count UDP flows) are attached at "
-            "nginx's cgroup (--cgroup-root) and run on the server's packets only, as on a node that hosts "
+            "cgroup_skb programs (which also count UDP flows) check the rule too, and are attached at "
+            "nginx's cgroup (--cgroup-root) so they run on the server's packets only, as on a node that hosts "
             "the server but not the client.")
     return impact
 

@@ -151,9 +151,10 @@ start_observer() {
         none) ;;
         netobs-server)
             # Only the nginx pod: the cgroup rule keeps other sockets' L4 flows out (the tracepoint
-            # programs still run on every event of the node and check the rule); L7 programs
-            # ignore cgroup rules, so the cgroup programs (L7, which count UDP too) attach at
-            # nginx's cgroup instead of the root and run on that pod's packets only.
+            # programs still run on every event of the node and check the rule); the cgroup_skb
+            # programs (L7, which count UDP too) honour the rule too, but attached at nginx's
+            # cgroup instead of the root they run on that pod's packets only, as on a node that
+            # hosts the server but not the client.
             echo "{\"cgroups\": {\"mode\": \"include\", \"values\": [$srv_cgid]}}" > "$tmp/server-rules.json"
             start_agent --hooks auto --rules "$tmp/server-rules.json" --cgroup-root "$srv_cg" "${@:2}" ;;
         netobs|netobs-*)
