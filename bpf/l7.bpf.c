@@ -1234,6 +1234,9 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
             on_tcp(ctx, &p, cfg);
         return;
     }
+    bool dns = !cfg->l7_off && is_dns_port(&p);
+    if (!cfg->udp_flows && !dns)
+        return;
     struct sk_buff *skb = bpf_cast_to_kern_ctx(ctx);
     struct sock *sk = skb->sk;
     if (!sk)
@@ -1241,7 +1244,7 @@ static __always_inline void on_packet(struct __sk_buff *ctx, bool egress)
     p.tuple.netns = sk->__sk_common.skc_net.net->ns.inum;
     if (cfg->udp_flows)
         udp_datagram(ctx, sk, &p, cfg);
-    if (!cfg->l7_off && is_dns_port(&p))
+    if (dns)
         dns_message(ctx, &p, cfg, false);
 }
 

@@ -125,20 +125,10 @@ struct TLSTests {
     /// rules file) and they report, with no reload of the TLS programs.
     @Test func tlsRuleTurnsTheProbesOffAndOnWithoutReload() throws {
         guard try Self.uprobesOrSkip() else { return }
-        try TLSPeers.withNginx { client, server, ip, nginx in
-            let file = try L7Peers.rulesFile(#"{"tls": false}"#)
-            defer { try? FileManager.default.removeItem(atPath: file) }
-            let agent = try AgentRun(extraArguments: ["--rules", file])
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/ok")], ca: nginx.certificate))
-            try #"{"tls": true}"#.write(toFile: file, atomically: true, encoding: .utf8)
-            agent.send(SIGHUP)
-            try agent.waitForStderr("rules applied from \(file): collect everything", timeout: 20)
-            try client.check(TLSPeers.curl([TLSPeers.url(ip: ip, path: "/missing")], ca: nginx.certificate, extra: ["--http1.1"]))
-            Thread.sleep(forTimeInterval: 0.5)
-            let records = try agent.stop()
-            let tls = records.filter { $0.kind == "http" && $0.bool("http_tls") }
-            #expect(tls.map(Self.exchange).sorted() == ["GET /missing HTTP/1.1 404", "GET /missing HTTP/1.1 404"],
-                    "\(agent.stderrText)")
+        try TLSPeers.withNginx { client, _, ip, nginx in
+            let (tls, agent) = try exchangesAcrossARulesChange(client, ip, nginx, first: #"{"tls": false}"#,
+                                                               second: #"{"tls": true}"#, applied: "collect everything")
+            #expect(tls == ["curl GET /missing HTTP/1.1 404", "nginx GET /missing HTTP/1.1 404"], "\(agent.stderrText)")
         }
     }
 
